@@ -1,0 +1,50 @@
+"""Any change inside a community bumps `Community.updated_at`, which is part of every
+cache key for the community's pages, so no stale rules page outlives a change — across
+processes too, since the key is read from the database."""
+
+from __future__ import annotations
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import (
+    Building,
+    Community,
+    DeliveryFacility,
+    DeliveryRules,
+    Gate,
+    GateController,
+    ParkingZone,
+    RestStation,
+    Unit,
+)
+
+
+def community_touch(community_id: int | None) -> None:
+    if community_id is not None:
+        Community.objects.filter(pk=community_id).update(updated_at=timezone.now())
+
+
+_DIRECT = (Building, Gate, ParkingZone, RestStation, DeliveryFacility, DeliveryRules)
+
+
+@receiver(post_save)
+@receiver(post_delete)
+def _touch_on_change(sender, instance, **kwargs) -> None:
+    if kwargs.get("raw"):
+        return
+    if sender in _DIRECT:
+        community_touch(instance.community_id)
+    elif sender is Unit:
+        community_id = (
+            Building.objects.filter(pk=instance.building_id)
+            .values_list("community_id", flat=True)
+            .first()
+        )
+        community_touch(community_id)
+    elif sender is GateController:
+        community_id = (
+            Gate.objects.filter(pk=instance.gate_id).values_list("community_id", flat=True).first()
+        )
+        community_touch(community_id)

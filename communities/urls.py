@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "communities"
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+    path("c/<slug:slug>/", views.rules_page, name="rules"),
+]

@@ -1,0 +1,149 @@
+"""Shared people and service guards for every test.
+
+People: a staff member of the community's company, a staff member of another company
+(who must see nothing of the first), a superuser. Owners and riders join as their apps grow.
+
+Services: tests that need PostgreSQL, Redis or Chromium use the `needs_*` fixtures. On a
+machine without the service they skip with a reason; with CI=true a missing service fails.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + ORM
+
+CI = os.environ.get("CI", "").lower() == "true"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def service_missing(reason: str) -> None:
+    """Skip locally, fail in CI: a service test skipped in CI is a defect."""
+    if CI:
+        pytest.fail(f"CI=true but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def _port_open(url: str, default_port: int) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
+        ):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def needs_postgres(db) -> None:
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        service_missing("this test needs PostgreSQL (set DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def needs_redis() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    if not url or not _port_open(url, 6379):
+        service_missing("this test needs Redis (set REDIS_URL=redis://...)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        service_missing(f"this test needs Chromium at {CHROMIUM} (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    """A headless Debian Chromium driven by Playwright (never Playwright's own download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=chromium_path,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A 360 × 740 phone-sized page."""
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def screenshot_dir() -> str:
+    path = os.path.join(settings.BASE_DIR, "var", "screenshots")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+# --- people ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def company(db):
+    from communities.tests.factories import PropertyCompanyFactory
+
+    return PropertyCompanyFactory(name="Green Leaf Property", slug="green-leaf")
+
+
+@pytest.fixture
+def other_company(db):
+    from communities.tests.factories import PropertyCompanyFactory
+
+    return PropertyCompanyFactory(name="Blue Sky Property", slug="blue-sky")
+
+
+@pytest.fixture
+def community(company):
+    from communities.tests.factories import CommunityFactory
+
+    return CommunityFactory(company=company, slug="garden-court", name="Garden Court")
+
+
+@pytest.fixture
+def staff_user(company):
+    from communities.tests.factories import StaffUserFactory
+
+    return StaffUserFactory(company=company, username="staff.green")
+
+
+@pytest.fixture
+def other_staff_user(other_company):
+    """Staff of another property company: must see nothing of `community`."""
+    from communities.tests.factories import StaffUserFactory
+
+    return StaffUserFactory(company=other_company, username="staff.blue")
+
+
+@pytest.fixture
+def superuser(db, django_user_model):
+    return django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")

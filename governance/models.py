@@ -1,0 +1,1 @@
+"""Governance domain models (built by a later issue)."""

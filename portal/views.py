@@ -1,0 +1,68 @@
+"""Portal-wide pages: the health check (landing and staff dashboard live beside it)."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def _check_database() -> dict:
+    started = time.perf_counter()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - any failure means "down", reported as such
+        return {"ok": False, "error": exc.__class__.__name__}
+    return {"ok": True, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _check_cache() -> dict:
+    started = time.perf_counter()
+    try:
+        cache.set("healthz", "1", 10)
+        ok = cache.get("healthz") == "1"
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "error": exc.__class__.__name__}
+    backend = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return {"ok": ok, "backend": backend, "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _check_broker() -> dict:
+    if not settings.REDIS_URL:
+        return {"ok": True, "mode": "eager"}
+    started = time.perf_counter()
+    try:
+        import redis
+
+        client = redis.Redis.from_url(
+            settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1
+        )
+        client.ping()
+    except Exception as exc:  # noqa: BLE001
+        return {"ok": False, "mode": "redis", "error": exc.__class__.__name__}
+    return {"ok": True, "mode": "redis", "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Database, cache and broker state. 503 when the database is down (nothing works
+    without it); a cache or broker failure is reported but the answer stays 200, since
+    pages still render and the outbox keeps the work."""
+    checks = {
+        "database": _check_database(),
+        "cache": _check_cache(),
+        "broker": _check_broker(),
+    }
+    ok = all(c["ok"] for c in checks.values())
+    status = "ok" if ok else "degraded"
+    if not checks["database"]["ok"]:
+        status = "down"
+    return JsonResponse({"status": status, **checks}, status=503 if status == "down" else 200)

@@ -1,0 +1,1 @@
+"""Riders domain models (built by a later issue)."""
