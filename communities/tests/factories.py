@@ -15,6 +15,7 @@ class PropertyCompanyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = models.PropertyCompany
         django_get_or_create = ("slug",)
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Property Co {n}")
     slug = factory.Sequence(lambda n: f"company-{n}")

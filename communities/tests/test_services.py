@@ -1,0 +1,97 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from communities import services
+from communities.models import DeliveryRules, EntryPolicy
+from communities.permissions import (
+    GUARD,
+    communities_for_user,
+    get_community_for_user,
+    user_has_community_perm,
+)
+from communities.tests.factories import CommunityFactory, StaffUserFactory
+from portal.models import AuditEntry
+
+
+def test_a_new_community_starts_with_rules_version_one_and_an_audit_row(company, staff_user):
+    community = services.community_create(
+        company=company, slug="new-court", name="New Court", acting_user=staff_user
+    )
+    rules = services.rules_current(community)
+    assert rules.version == 1
+    assert rules.entry_policy == EntryPolicy.REGISTERED
+    assert AuditEntry.objects.filter(
+        action="community_create", object_id=str(community.pk)
+    ).exists()
+
+
+def test_publishing_rules_adds_a_version_and_keeps_the_history(community, staff_user):
+    services.rules_publish(community=community, acting_user=staff_user, speed_limit_kmh=10)
+    services.rules_publish(community=community, acting_user=staff_user, entry_policy="open")
+    versions = list(
+        community.rules_versions.values_list("version", "entry_policy", "speed_limit_kmh")
+    )
+    assert versions == [(3, "open", 10), (2, "registered", 10), (1, "registered", None)]
+    audit = AuditEntry.objects.filter(action="rules_publish").order_by("-id").first()
+    assert audit.before["entry_policy"] == "registered"
+    assert audit.after["entry_policy"] == "open"
+    assert audit.actor == staff_user
+
+
+def test_no_entry_policy_needs_a_hand_off_point(community, staff_user):
+    with pytest.raises(ValidationError) as excinfo:
+        services.rules_publish(community=community, acting_user=staff_user, entry_policy="no_entry")
+    assert "handoff_point" in excinfo.value.message_dict
+    assert DeliveryRules.objects.filter(community=community).count() == 1
+
+
+def test_no_entry_with_a_hand_off_point_is_published(community, staff_user):
+    rules = services.rules_publish(
+        community=community,
+        acting_user=staff_user,
+        entry_policy="no_entry",
+        handoff_point="Food cabinet at the north gate",
+    )
+    assert rules.version == 2
+    assert rules.entry_policy == "no_entry"
+
+
+def test_publishing_bumps_the_community_so_caches_expire(community, staff_user):
+    before = type(community).objects.get(pk=community.pk).updated_at
+    services.rules_publish(community=community, acting_user=staff_user, notes="Walk bikes inside")
+    after = type(community).objects.get(pk=community.pk).updated_at
+    assert after > before
+
+
+def test_staff_see_only_their_own_companys_communities(community, staff_user, other_staff_user):
+    assert list(communities_for_user(staff_user)) == [community]
+    assert list(communities_for_user(other_staff_user)) == []
+    assert user_has_community_perm(staff_user, community, perm=GUARD)
+    assert not user_has_community_perm(other_staff_user, community)
+
+
+def test_another_companys_community_looks_missing(community, other_staff_user):
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        get_community_for_user(other_staff_user, community.slug)
+
+
+def test_a_person_can_work_for_one_company_only(company, other_company):
+    user = StaffUserFactory(company=company, username="dual")
+    with pytest.raises(ValidationError):
+        services.company_staff_add(company=other_company, user=user, acting_user=None)
+
+
+def test_new_communities_of_the_company_reach_existing_staff(company, staff_user):
+    later = CommunityFactory(company=company)
+    assert later in communities_for_user(staff_user)
+
+
+def test_anonymous_and_inactive_users_hold_nothing(community, staff_user):
+    from django.contrib.auth.models import AnonymousUser
+
+    assert not communities_for_user(AnonymousUser()).exists()
+    staff_user.is_active = False
+    staff_user.save()
+    assert not communities_for_user(staff_user).exists()
