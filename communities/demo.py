@@ -21,7 +21,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import models, transaction
 from guardian.shortcuts import assign_perm
 from PIL import Image, ImageDraw, ImageFont
 
@@ -644,17 +644,17 @@ def _places_ensure(community: Community, spec: CommunitySpec) -> dict[str, int]:
     buildings = {}
     for footprint in footprints:
         x, y = footprint.centre_pct
-        building, _ = Building.objects.update_or_create(
-            community=community, number=footprint.number, defaults={"x_pct": x, "y_pct": y}
+        building = _upsert(
+            Building, {"community": community, "number": footprint.number}, {"x_pct": x, "y_pct": y}
         )
         buildings[footprint.number] = building
     for gate in spec.gates:
         x, y = gate_position(gate)
         opens, closes = gate.hours or (None, None)
-        Gate.objects.update_or_create(
-            community=community,
-            name=gate.name,
-            defaults={
+        _upsert(
+            Gate,
+            {"community": community, "name": gate.name},
+            {
                 "x_pct": x,
                 "y_pct": y,
                 "open_to_riders": gate.open_to_riders,
@@ -669,10 +669,10 @@ def _places_ensure(community: Community, spec: CommunitySpec) -> dict[str, int]:
         (DeliveryFacility, spec.facilities),
     ):
         for place in places:
-            model.objects.update_or_create(
-                community=community,
-                name=place.name,
-                defaults={"x_pct": _dec(place.x), "y_pct": _dec(place.y), **place.fields},
+            _upsert(
+                model,
+                {"community": community, "name": place.name},
+                {"x_pct": _dec(place.x), "y_pct": _dec(place.y), **place.fields},
             )
 
     existing = set(
@@ -701,6 +701,20 @@ def _places_ensure(community: Community, spec: CommunitySpec) -> dict[str, int]:
         "units": len(existing) + len(new_units),
         "units_created": len(new_units),
     }
+
+
+def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> Any:
+    """update_or_create that writes nothing when the row already holds `values`, so a
+    second seed leaves every community's `updated_at` (and its cached pages) alone."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **values)
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=changed)
+    return obj
 
 
 def _dec(value: float) -> Decimal:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import time
+from types import ModuleType
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -20,6 +21,15 @@ from communities.models import Community
 DEMO_APPS = ("riders", "governance")
 
 
+def _demo_module(app: str) -> ModuleType | None:
+    """`<app>.demo` if the app has one. Errors inside an existing module propagate."""
+    try:
+        spec = importlib.util.find_spec(f"{app}.demo")
+    except ModuleNotFoundError:  # the app itself is missing
+        return None
+    return importlib.import_module(f"{app}.demo") if spec is not None else None
+
+
 class Command(BaseCommand):
     help = "Load the demo companies, communities and log-ins (safe to run again)."
 
@@ -27,9 +37,9 @@ class Command(BaseCommand):
         started = time.perf_counter()
         lines = demo.seed()
         for app in DEMO_APPS:
-            if importlib.util.find_spec(f"{app}.demo") is None:
+            module = _demo_module(app)
+            if module is None:
                 continue
-            module = importlib.import_module(f"{app}.demo")
             extra = module.seed(self.stdout)
             if extra:
                 lines += [f"{app}:", *[f"  {line}" for line in extra]]

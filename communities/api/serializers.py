@@ -1,0 +1,261 @@
+"""Read-only shapes of the public communities API. Positions are percent of the site map
+(0–100, origin top-left); times are local "HH:MM"; empty hours mean all day."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import (
+    Building,
+    Community,
+    DeliveryFacility,
+    DeliveryRules,
+    EntryPolicy,
+    Gate,
+    ParkingZone,
+    RestStation,
+)
+
+HHMM = "%H:%M"
+
+#: Rest-station amenity name in the API → model field.
+AMENITIES = {
+    "water": "has_water",
+    "phone_charging": "has_charging",
+    "toilet": "has_toilet",
+    "microwave": "has_microwave",
+    "shade": "has_shade",
+}
+
+
+def absolute_url(request, path: str) -> str:
+    """PORTAL_BASE_URL + path: the portal's public address, not whatever Host header the
+    client sent; the request's own address only when no base URL is configured."""
+    base = settings.PORTAL_BASE_URL
+    if base:
+        return f"{base}{path}"
+    return request.build_absolute_uri(path)
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$", "example": "07:30"})
+class ClockField(serializers.TimeField):
+    """A local time of day as "HH:MM"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("format", HHMM)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+
+class MarkerSerializer(serializers.Serializer):
+    x_pct = serializers.FloatField(min_value=0, max_value=100)
+    y_pct = serializers.FloatField(min_value=0, max_value=100)
+
+
+@extend_schema_field(MarkerSerializer(allow_null=True))
+class MarkerField(serializers.Field):
+    """The object's position on the site map, or null when it has not been placed."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> dict[str, float] | None:
+        if value.x_pct is None or value.y_pct is None:
+            return None
+        return {"x_pct": float(value.x_pct), "y_pct": float(value.y_pct)}
+
+
+class HoursMixin(serializers.Serializer):
+    opens_at = ClockField(help_text="Empty (with closes_at) means all day.")
+    closes_at = ClockField(help_text="Before opens_at means the hours run past midnight.")
+
+
+class CommunityListSerializer(serializers.ModelSerializer):
+    entry_policy = serializers.ChoiceField(
+        choices=EntryPolicy.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="Current entry policy: open, registered or no_entry.",
+    )
+    url = serializers.SerializerMethodField(help_text="The community's delivery rules page.")
+    api_url = serializers.SerializerMethodField(help_text="This community in the API.")
+
+    class Meta:
+        model = Community
+        fields = ["slug", "name", "address", "entry_policy", "url", "api_url"]
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj: Community) -> str:
+        return absolute_url(self.context["request"], reverse("communities:rules", args=[obj.slug]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_api_url(self, obj: Community) -> str:
+        return absolute_url(
+            self.context["request"], reverse("communities-api:community-detail", args=[obj.slug])
+        )
+
+
+class RulesSerializer(serializers.ModelSerializer):
+    entry_policy_label = serializers.CharField(source="get_entry_policy_display")
+    handoff_marker = MarkerField(help_text="Where the hand-off point is on the site map.")
+    rider_hours_start = ClockField(help_text="Riders admitted from; empty means all day.")
+    rider_hours_end = ClockField(help_text="Riders admitted until.")
+    set_on = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = DeliveryRules
+        fields = [
+            "version",
+            "set_on",
+            "entry_policy",
+            "entry_policy_label",
+            "handoff_point",
+            "handoff_marker",
+            "ebikes_allowed_inside",
+            "speed_limit_kmh",
+            "rider_hours_start",
+            "rider_hours_end",
+            "notes",
+            "notes_en",
+        ]
+        read_only_fields = fields
+
+
+class GateSerializer(HoursMixin, serializers.ModelSerializer):
+    marker = MarkerField()
+
+    class Meta:
+        model = Gate
+        fields = ["name", "open_to_riders", "opens_at", "closes_at", "notes", "marker"]
+        read_only_fields = fields
+
+
+class ParkingZoneSerializer(serializers.ModelSerializer):
+    marker = MarkerField()
+
+    class Meta:
+        model = ParkingZone
+        fields = ["name", "capacity", "has_charging", "notes", "marker"]
+        read_only_fields = fields
+
+
+class RestStationSerializer(HoursMixin, serializers.ModelSerializer):
+    amenities = serializers.SerializerMethodField(help_text="Any of: " + ", ".join(AMENITIES) + ".")
+    marker = MarkerField()
+
+    class Meta:
+        model = RestStation
+        fields = ["name", "amenities", "opens_at", "closes_at", "notes", "marker"]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(list(AMENITIES))))
+    def get_amenities(self, obj: RestStation) -> list[str]:
+        return [name for name, field in AMENITIES.items() if getattr(obj, field)]
+
+
+class FacilitySerializer(HoursMixin, serializers.ModelSerializer):
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    marker = MarkerField()
+
+    class Meta:
+        model = DeliveryFacility
+        fields = [
+            "kind",
+            "kind_label",
+            "name",
+            "status",
+            "status_label",
+            "capacity",
+            "opens_at",
+            "closes_at",
+            "notes",
+            "marker",
+        ]
+        read_only_fields = fields
+
+
+class BuildingSerializer(serializers.ModelSerializer):
+    marker = MarkerField()
+
+    class Meta:
+        model = Building
+        fields = ["number", "name", "marker"]
+        read_only_fields = fields
+
+
+class SiteMapSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    width = serializers.IntegerField(allow_null=True)
+    height = serializers.IntegerField(allow_null=True)
+
+
+class CompanySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    phone = serializers.CharField()
+
+
+class CommunityDetailSerializer(serializers.ModelSerializer):
+    """A community as a rider or a platform needs it: rules, gates, where to park and
+    rest, cabinets and robots, and buildings — never its units (there may be 20,000)."""
+
+    company = CompanySerializer(read_only=True)
+    url = serializers.SerializerMethodField(help_text="The community's delivery rules page.")
+    site_map = serializers.SerializerMethodField()
+    rules = serializers.SerializerMethodField()
+    gates = GateSerializer(many=True, read_only=True)
+    parking_zones = ParkingZoneSerializer(many=True, read_only=True)
+    rest_stations = RestStationSerializer(many=True, read_only=True)
+    facilities = FacilitySerializer(many=True, read_only=True)
+    buildings = BuildingSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Community
+        fields = [
+            "slug",
+            "name",
+            "address",
+            "office_phone",
+            "office_location",
+            "company",
+            "url",
+            "site_map",
+            "updated_at",
+            "rules",
+            "gates",
+            "parking_zones",
+            "rest_stations",
+            "facilities",
+            "buildings",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, obj: Community) -> str:
+        return absolute_url(self.context["request"], reverse("communities:rules", args=[obj.slug]))
+
+    @extend_schema_field(SiteMapSerializer(allow_null=True))
+    def get_site_map(self, obj: Community) -> dict[str, Any] | None:
+        if not obj.site_map:
+            return None
+        return {
+            "url": absolute_url(self.context["request"], obj.site_map.url),
+            "width": obj.site_map_width,
+            "height": obj.site_map_height,
+        }
+
+    @extend_schema_field(RulesSerializer(allow_null=True))
+    def get_rules(self, obj: Community) -> dict[str, Any] | None:
+        """The current rules; the view puts them on the community as `current_rules`."""
+        rules = getattr(obj, "current_rules", None)
+        return RulesSerializer(rules, context=self.context).data if rules else None
