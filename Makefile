@@ -20,6 +20,8 @@ migrate: install
 	mkdir -p var/static
 	$(PY) manage.py migrate --noinput
 
+# The demo's printed links and the API's absolute URLs point at the server just started.
+run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
