@@ -56,3 +56,30 @@ def test_every_asset_of_the_docs_page_is_served(client, settings):
         assert response.status_code == 200, asset
         body = b"".join(response.streaming_content) if response.streaming else response.content
         assert len(body) > 100, asset
+
+
+@pytest.mark.browser
+def test_docs_render_in_a_browser_without_the_internet(browser, live_server, screenshot_dir):
+    """Swagger UI draws the communities endpoints and asks no outside host for anything."""
+    import os
+
+    local = urlparse(live_server.url).netloc
+    outside: list[str] = []
+    context = browser.new_context(viewport={"width": 1024, "height": 800})
+    page = context.new_page()
+
+    def guard(route):
+        if urlparse(route.request.url).netloc == local:
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    try:
+        page.goto(f"{live_server.url}/api/docs/")
+        page.wait_for_selector("text=/api/v1/communities/{slug}/", timeout=15_000)
+        page.screenshot(path=os.path.join(screenshot_dir, "api-docs.png"))
+    finally:
+        context.close()
+    assert outside == []
