@@ -1,0 +1,92 @@
+"""The bench's scenarios: one registry entry each.
+
+A scenario names the server it loads (`floor` or `portal`), a set-up hook and, when the
+product has a bar for it, a target: the least acceptable ratio of its requests/s to the
+floor's, measured in the same run. The set-up hook runs once, before the servers start,
+in `bench.run`'s process with Django configured on the bench database; it creates what
+the scenario needs and returns its requests (one fixed `Request`, or a function of the
+request's sequence number). Later issues add theirs with one `register(...)` call:
+
+    register(Scenario(
+        name="scan_verify",
+        description="POST /api/v1/... online verification of a pass",
+        setup=_scan_verify_setup,   # makes riders and passes, returns a request factory
+        target_ratio=0.50,
+    ))
+
+Caches are warmed by the loader's warm-up period, which is never measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .loadgen import Request, RequestSource
+
+
+@dataclass(frozen=True)
+class BenchContext:
+    """Sizes the set-up hooks build to (`bench.run` options)."""
+
+    buildings: int = 200
+    units_per_building: int = 100
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    setup: Callable[[BenchContext], RequestSource]
+    target_ratio: float | None = None
+    server: str = "portal"  # "portal" or "floor"
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def register(scenario: Scenario) -> Scenario:
+    if scenario.name in SCENARIOS:
+        raise ValueError(f"Scenario {scenario.name!r} is registered twice.")
+    if scenario.server not in ("portal", "floor"):
+        raise ValueError(f"Scenario {scenario.name!r}: unknown server {scenario.server!r}.")
+    SCENARIOS[scenario.name] = scenario
+    return scenario
+
+
+def _rules_page_setup(context: BenchContext) -> RequestSource:
+    from django.urls import reverse
+
+    from .data import big_community_ensure
+
+    community = big_community_ensure(
+        buildings=context.buildings, units_per_building=context.units_per_building
+    )
+    return Request(path=reverse("communities:rules", args=[community.slug]))
+
+
+FLOOR = register(
+    Scenario(
+        name="floor",
+        description="bare Django JSON view {'ok': true}: no apps, no middleware, no database",
+        setup=lambda context: Request(path="/"),
+        server="floor",
+    )
+)
+
+register(
+    Scenario(
+        name="healthz",
+        description="GET /healthz: database, cache and broker checks",
+        setup=lambda context: Request(path="/healthz"),
+    )
+)
+
+register(
+    Scenario(
+        name="rules_page",
+        description="GET /c/<slug>/ of the big community (buildings x units), warm cache",
+        setup=_rules_page_setup,
+        target_ratio=0.40,
+    )
+)

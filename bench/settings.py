@@ -1,0 +1,20 @@
+"""The portal as the bench serves it: the shared base settings with DEBUG forced off.
+
+`portal.settings.prod` would redirect plain HTTP to HTTPS and needs collected static files,
+which a loopback benchmark has neither use nor place for; everything that shapes a
+request's cost (middleware, templates, database, cache) is the same as in production.
+The database and REDIS_URL come from the environment `bench.run` prepares.
+"""
+
+from portal.settings.base import *  # noqa: F403
+from portal.settings.base import BASE_DIR
+
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+MEDIA_ROOT = BASE_DIR / "var" / "bench" / "media"
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+}
