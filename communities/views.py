@@ -1,9 +1,196 @@
-from django.http import HttpRequest, HttpResponse
+"""Public pages: the landing page (find a community) and a community's delivery rules
+page with its house-number finder. No log-in; built for a 360-px phone first.
+
+The rules page is cached whole, per community version and language: a hit costs one
+indexed query (slug → id, updated_at) and one cache get. Any change inside the community
+bumps `updated_at` (communities.signals), which changes the key, so the next request
+renders afresh. The page carries a CSRF token for the language switch; the cached copy
+holds a placeholder that each response swaps for the visitor's own token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from .models import Community, DeliveryFacility, DeliveryRules, EntryPolicy
+from .selectors import (
+    SEARCH_PAGE_SIZE,
+    FindResult,
+    RulesPageData,
+    communities_search,
+    community_cache_stamp,
+    community_public_get,
+    house_find,
+    rules_page_context,
+)
+
+#: Stands in for the CSRF token inside a cached page; swapped per response.
+CSRF_PLACEHOLDER = "__last100_csrf_token__"
+QUERY_MAX_LENGTH = 80
 
 
+@require_GET
 def landing(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("Last100")  # replaced by the landing page
+    """Find a community by name or address; 20 per page. Works without JavaScript."""
+    query = " ".join(request.GET.get("q", "").split())[:100]
+    paginator = Paginator(communities_search(query), SEARCH_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    return render(
+        request,
+        "communities/landing.html",
+        {"q": query, "page": page, "communities": page.object_list},
+    )
 
 
+@require_GET
 def rules_page(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse(slug)  # replaced by the rules page
+    """A community's delivery rules. With ``?q=<house number>`` (the finder without
+    JavaScript) the page is rendered, not cached, with the building highlighted."""
+    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    if query:
+        community = community_public_get(slug)
+        if community is None:
+            raise Http404("No such community")
+        data = rules_page_context(community)
+        found = house_find(
+            community,
+            query,
+            buildings=data.buildings,
+            gates=data.gates,
+            parking_zones=data.parking_zones,
+        )
+        context = _rules_context(request, data, found=found)
+        return render(request, "communities/rules.html", context)
+
+    stamp = community_cache_stamp(slug)
+    if stamp is None:
+        raise Http404("No such community")
+    key = f"rules-page:v1:{stamp.version}:{get_language()}"
+    html = cache.get(key)
+    if html is None:
+        community = Community.objects.select_related("company").get(pk=stamp.id)
+        context = _rules_context(request, rules_page_context(community))
+        context["csrf_token"] = CSRF_PLACEHOLDER
+        context["lang_next"] = request.path
+        html = render_to_string("communities/rules.html", context, request=request)
+        cache.set(key, html, settings.RULES_PAGE_CACHE_SECONDS)
+    return HttpResponse(html.replace(CSRF_PLACEHOLDER, get_token(request)))
+
+
+@require_GET
+def house_find_json(request: HttpRequest, slug: str) -> JsonResponse:
+    """The finder's answer as JSON: building, entrance/home found, nearest rider gate and
+    parking zone, and a sentence to show. 400 when the text is not a house number, 404
+    when the community has no such building."""
+    community = community_public_get(slug)
+    if community is None:
+        return JsonResponse(
+            {"error": "no_community", "message": _("No such community.")}, status=404
+        )
+    query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
+    found = house_find(community, query)
+    rules = (
+        DeliveryRules.objects.filter(community=community).order_by("-version").first()
+        if found.found
+        else None
+    )
+    body = found.as_dict() | {"message": find_message(found, rules)}
+    status = 200 if found.found else 400 if found.error == "unreadable" else 404
+    return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})
+
+
+def find_message(found: FindResult, rules: DeliveryRules | None) -> str:
+    """The sentence under the finder: "Building 7: enter by North Gate, park at Zone A." """
+    if found.error == "unreadable":
+        return _("We could not read that house number. Try 7-2-1503, 7栋2单元1503 or Building 7.")
+    if found.building is None:
+        return _("There is no building %(number)s in this community.") % {
+            "number": found.parsed.building
+        }
+    building = str(found.building)
+    if rules is not None and rules.entry_policy == EntryPolicy.NO_ENTRY:
+        sentence = _("%(building)s: riders may not enter; hand off at %(handoff)s.") % {
+            "building": building,
+            "handoff": rules.handoff_point,
+        }
+    elif found.gate and found.parking_zone:
+        sentence = _("%(building)s: enter by %(gate)s, park at %(zone)s.") % {
+            "building": building,
+            "gate": found.gate.name,
+            "zone": found.parking_zone.name,
+        }
+    elif found.gate:
+        sentence = _("%(building)s: enter by %(gate)s.") % {
+            "building": building,
+            "gate": found.gate.name,
+        }
+    elif found.parking_zone:
+        sentence = _("%(building)s: park at %(zone)s.") % {
+            "building": building,
+            "zone": found.parking_zone.name,
+        }
+    else:
+        sentence = _("%(building)s is marked on the map.") % {"building": building}
+    if not found.building.has_marker:
+        sentence += " " + _("Its place on the site map has not been marked yet.")
+    if found.unit_exists is False:
+        sentence += " " + _("Home %(home)s is not on our list; check the number.") % {
+            "home": str(found.parsed)
+        }
+    if found.entrance_exists is False:
+        sentence += " " + _("Entrance %(entrance)s is not on our list.") % {
+            "entrance": found.parsed.entrance
+        }
+    return sentence
+
+
+def _rules_context(
+    request: HttpRequest, data: RulesPageData, *, found: FindResult | None = None
+) -> dict[str, Any]:
+    rules = data.rules
+    language = get_language() or settings.LANGUAGE_CODE
+    notes = ""
+    if rules is not None:
+        notes = rules.notes_en if language.startswith("en") and rules.notes_en else rules.notes
+    facilities_by_kind = {kind: [] for kind in DeliveryFacility.Kind.values}
+    for facility in data.facilities:
+        facilities_by_kind[facility.kind].append(facility)
+    highlight = {
+        "building": found.building.pk if found and found.building else None,
+        "gate": found.gate.pk if found and found.gate else None,
+        "zone": found.parking_zone.pk if found and found.parking_zone else None,
+    }
+    return {
+        "community": data.community,
+        "company": data.community.company,
+        "rules": rules,
+        "notes": notes,
+        "gates": data.gates,
+        "rider_gates": data.rider_gates,
+        "parking_zones": data.parking_zones,
+        "rest_stations": data.rest_stations,
+        "facilities": data.facilities,
+        "facility_groups": [
+            (label, facilities_by_kind[value])
+            for value, label in DeliveryFacility.Kind.choices
+            if facilities_by_kind[value]
+        ],
+        "buildings": data.buildings,
+        "has_site_map": data.has_site_map,
+        "q": found.query if found else "",
+        "found": found,
+        "find_message": find_message(found, rules) if found else "",
+        "highlight": highlight,
+        "finder_data": {"buildings": data.buildings_json()},
+    }

@@ -1,0 +1,283 @@
+"""Reads shaped for the public rules page, the house-number finder and the landing page.
+
+Query budgets (asserted in tests on a community of 200 buildings × 100 units):
+`rules_page_context` ≤ 7 queries, `house_find` ≤ 4, `community_cache_stamp` 1.
+Units are never loaded in bulk: the page ships buildings only; a full house number is
+checked with one EXISTS-style query.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+
+from .housenumber import HouseNumber, house_number_parse
+from .models import (
+    Building,
+    Community,
+    DeliveryFacility,
+    DeliveryRules,
+    Gate,
+    ParkingZone,
+    RestStation,
+    Unit,
+)
+
+#: Landing-page search returns at most this many communities per page.
+SEARCH_PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class CacheStamp:
+    """What a cache key for a community's pages needs: one cheap indexed query."""
+
+    id: int
+    updated_at: datetime
+
+    @property
+    def version(self) -> str:
+        return f"{self.id}.{self.updated_at.timestamp():.6f}"
+
+
+def community_cache_stamp(slug: str) -> CacheStamp | None:
+    """(id, updated_at) of the community `slug`, or None. One query, no model instance."""
+    row = Community.objects.filter(slug=slug).values_list("id", "updated_at").first()
+    return CacheStamp(*row) if row else None
+
+
+def community_public_get(slug: str) -> Community | None:
+    """The community with its company (one query), or None."""
+    return Community.objects.select_related("company").filter(slug=slug).first()
+
+
+@dataclass
+class RulesPageData:
+    """Everything the rules page shows, loaded in a fixed number of queries."""
+
+    community: Community
+    rules: DeliveryRules | None
+    gates: list[Gate]
+    parking_zones: list[ParkingZone]
+    rest_stations: list[RestStation]
+    facilities: list[DeliveryFacility]
+    buildings: list[Building]
+    rider_gates: list[Gate] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.rider_gates = [g for g in self.gates if g.open_to_riders]
+
+    @property
+    def has_site_map(self) -> bool:
+        return bool(self.community.site_map)
+
+    def buildings_json(self) -> list[dict[str, Any]]:
+        """Buildings for the page's finder (number, name, marker) — no units."""
+        return [
+            {
+                "id": b.pk,
+                "number": b.number,
+                "name": b.name,
+                "x": _num(b.x_pct),
+                "y": _num(b.y_pct),
+            }
+            for b in self.buildings
+        ]
+
+
+def rules_page_context(community: Community) -> RulesPageData:
+    """The rules page's data: current rules, gates, parking zones, rest stations,
+    facilities and buildings (six queries; seven if `community.company` is not loaded)."""
+    community.company  # noqa: B018 - loaded here so the count is fixed, not in a template
+    rules = DeliveryRules.objects.filter(community=community).order_by("-version").first()
+    return RulesPageData(
+        community=community,
+        rules=rules,
+        gates=list(Gate.objects.filter(community=community).order_by("name")),
+        parking_zones=list(ParkingZone.objects.filter(community=community).order_by("name")),
+        rest_stations=list(RestStation.objects.filter(community=community).order_by("name")),
+        facilities=list(
+            DeliveryFacility.objects.filter(community=community).order_by("kind", "name")
+        ),
+        buildings=list(
+            Building.objects.filter(community=community)
+            .only("id", "community_id", "number", "name", "x_pct", "y_pct")
+            .order_by("number")
+        ),
+    )
+
+
+# --- the house-number finder ------------------------------------------------------------
+
+
+@dataclass
+class FindResult:
+    """The finder's answer. `error` is a short code when nothing was found:
+    ``unreadable`` (not a house number) or ``no_building`` (no such building here)."""
+
+    query: str
+    parsed: HouseNumber | None
+    building: Building | None = None
+    unit_exists: bool | None = None  # None: no room given, nothing to check
+    entrance_exists: bool | None = None
+    gate: Gate | None = None
+    parking_zone: ParkingZone | None = None
+    error: str | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.building is not None
+
+    def as_dict(self) -> dict[str, Any]:
+        def marker(obj: Any) -> dict[str, Any] | None:
+            if obj is None:
+                return None
+            return {"id": obj.pk, "name": str(obj), "x": _num(obj.x_pct), "y": _num(obj.y_pct)}
+
+        building = marker(self.building)
+        if building is not None:
+            building["number"] = self.building.number
+        return {
+            "query": self.query,
+            "found": self.found,
+            "error": self.error,
+            "parsed": self.parsed.as_dict() if self.parsed else None,
+            "building": building,
+            "entrance_exists": self.entrance_exists,
+            "unit_exists": self.unit_exists,
+            "gate": marker(self.gate),
+            "parking_zone": marker(self.parking_zone),
+        }
+
+
+def _num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _nearest(origin: Building, candidates: list, aspect: float) -> Any:
+    """The candidate with a marker nearest to `origin`'s marker (Euclidean distance on
+    the map, percent coordinates scaled by the image's aspect ratio); ties by name."""
+    if not origin.has_marker:
+        return None
+    best, best_distance = None, math.inf
+    ox, oy = float(origin.x_pct), float(origin.y_pct)
+    for c in candidates:
+        if not c.has_marker:
+            continue
+        distance = math.hypot((float(c.x_pct) - ox) * aspect, float(c.y_pct) - oy)
+        if distance < best_distance:
+            best, best_distance = c, distance
+    return best
+
+
+def _aspect(community: Community) -> float:
+    """Width / height of the site map, so that 1 % across and 1 % down weigh true to the
+    image; 1 when unknown."""
+    if community.site_map_width and community.site_map_height:
+        return community.site_map_width / community.site_map_height
+    return 1.0
+
+
+def _check_home(result: FindResult, building: Building, parsed: HouseNumber) -> None:
+    """Whether the entrance / home exist, in one query over the building's units. A
+    dashed pair such as ``7-2`` reads as building 7, room 2; when there is no room 2 but
+    there is an entrance 2, the answer is re-read as the entrance."""
+    entrance_q = Q(entrance__in=_building_candidates(parsed.entrance)) if parsed.entrance else Q()
+    counts: dict[str, Any] = {}
+    if parsed.room is not None:
+        counts["room"] = Count("pk", filter=entrance_q & Q(number__iexact=parsed.room))
+        if parsed.entrance is None:
+            counts["as_entrance"] = Count(
+                "pk", filter=Q(entrance__in=_building_candidates(parsed.room))
+            )
+    else:
+        counts["entrance"] = Count("pk", filter=entrance_q)
+    found = Unit.objects.filter(building=building).aggregate(**counts)
+    if parsed.room is None:
+        result.entrance_exists = found["entrance"] > 0
+    elif found["room"] == 0 and found.get("as_entrance"):
+        result.parsed = HouseNumber(
+            building=parsed.building, entrance=parsed.room.lstrip("0") or "0"
+        )
+        result.entrance_exists = True
+    else:
+        result.unit_exists = found["room"] > 0
+
+
+def _building_candidates(number: str) -> set[str]:
+    candidates = {number, number.lower()}
+    if number.isdigit():
+        candidates.add(number.zfill(2))  # signs written "07"
+    return candidates
+
+
+def house_find(
+    community: Community,
+    query: str,
+    *,
+    buildings: list[Building] | None = None,
+    gates: list[Gate] | None = None,
+    parking_zones: list[ParkingZone] | None = None,
+) -> FindResult:
+    """Find a house number (``7-2-1503``, ``7栋2单元1503室``, ``Building 7`` …) in the
+    community: its building, whether the entrance and home exist, the nearest gate open
+    to riders and the nearest parking zone. Pass lists already loaded for the page to
+    save their queries; otherwise at most four queries."""
+    parsed = house_number_parse(query)
+    result = FindResult(query=query, parsed=parsed)
+    if parsed is None:
+        result.error = "unreadable"
+        return result
+
+    candidates = _building_candidates(parsed.building)
+    if buildings is not None:
+        matches = [b for b in buildings if b.number in candidates or b.number.upper() in candidates]
+        building = matches[0] if matches else None
+    else:
+        building = (
+            Building.objects.filter(community=community)
+            .filter(Q(number__in=candidates) | Q(number__iexact=parsed.building))
+            .first()
+        )
+    if building is None:
+        result.error = "no_building"
+        return result
+    result.building = building
+
+    if parsed.entrance is not None or parsed.room is not None:
+        _check_home(result, building, parsed)
+
+    if gates is None:
+        gates = list(Gate.objects.filter(community=community, open_to_riders=True))
+    if parking_zones is None:
+        parking_zones = list(ParkingZone.objects.filter(community=community))
+    aspect = _aspect(community)
+    result.gate = _nearest(building, [g for g in gates if g.open_to_riders], aspect)
+    result.parking_zone = _nearest(building, parking_zones, aspect)
+    return result
+
+
+# --- the landing page -----------------------------------------------------------------
+
+
+def communities_search(query: str = "") -> QuerySet[Community]:
+    """Communities whose name or address contains `query` (case-insensitive), by name,
+    each annotated with `entry_policy` of its current rules (one query per page)."""
+    current_policy = (
+        DeliveryRules.objects.filter(community=OuterRef("pk"))
+        .order_by("-version")
+        .values("entry_policy")[:1]
+    )
+    qs = (
+        Community.objects.only("id", "slug", "name", "address")
+        .annotate(entry_policy=Subquery(current_policy))
+        .order_by("name", "id")
+    )
+    query = " ".join(query.split())
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(address__icontains=query))
+    return qs

@@ -1,0 +1,406 @@
+"""The public rules page /c/<slug>/, its cache, its query budget and the finder."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import time
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from PIL import Image
+
+from communities import services
+from communities.models import Building, EntryPolicy, Unit
+from communities.tests.factories import (
+    BuildingFactory,
+    CommunityFactory,
+    DeliveryFacilityFactory,
+    GateFactory,
+    ParkingZoneFactory,
+    RestStationFactory,
+    UnitFactory,
+)
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _page(client, community, **extra) -> str:
+    response = client.get(f"/c/{community.slug}/", **EN, **extra)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def _png(width: int = 400, height: int = 300) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), "#dde3ea").save(buffer, "PNG")
+    return SimpleUploadedFile("map.png", buffer.getvalue(), content_type="image/png")
+
+
+@pytest.fixture
+def placed(community):
+    """Garden Court with two buildings, gates (one closed to riders), zones and more."""
+    b7 = BuildingFactory(community=community, number="7", x_pct=Decimal("80"), y_pct=Decimal("20"))
+    BuildingFactory(community=community, number="3", x_pct=Decimal("20"), y_pct=Decimal("70"))
+    UnitFactory(building=b7, entrance="2", number="1503")
+    GateFactory(community=community, name="North Gate", x_pct=Decimal("75"), y_pct=Decimal("5"))
+    GateFactory(community=community, name="South Gate", x_pct=Decimal("30"), y_pct=Decimal("95"))
+    # Nearest to building 7 of all, but riders may not use it.
+    GateFactory(
+        community=community,
+        name="Staff Gate",
+        open_to_riders=False,
+        x_pct=Decimal("81"),
+        y_pct=Decimal("21"),
+    )
+    ParkingZoneFactory(community=community, name="Zone A", x_pct=Decimal("70"), y_pct=Decimal("15"))
+    ParkingZoneFactory(community=community, name="Zone B", x_pct=Decimal("25"), y_pct=Decimal("80"))
+    RestStationFactory(
+        community=community,
+        name="Rider Hut",
+        has_microwave=True,
+        opens_at=time(7),
+        closes_at=time(22),
+    )
+    DeliveryFacilityFactory(community=community, name="Cabinet by the North Gate")
+    return community
+
+
+# --- content -------------------------------------------------------------------------
+
+
+def test_the_page_needs_no_log_in_and_shows_every_part(client, placed):
+    html = _page(client, placed)
+    assert "Garden Court" in html
+    assert "Riders may ride in after registering." in html
+    for text in ("North Gate", "South Gate", "Staff Gate", "Zone A", "Rider Hut", "Microwave"):
+        assert text in html
+    assert "Cabinet by the North Gate" in html
+    assert "Not for riders" in html
+    assert "07:00" in html and "22:00" in html
+    assert 'href="tel:021-5555-0100"' in html
+    assert "Green Leaf Property" in html
+    rules = services.rules_current(placed)
+    assert f'datetime="{rules.created_at.isoformat()}' in html.replace("+08:00", "+00:00") or (
+        "Rules set on" in html and rules.created_at.strftime("%Y") in html
+    )
+
+
+def test_the_banner_says_each_entry_policy_in_plain_words(client, community):
+    services.rules_publish(community=community, acting_user=None, entry_policy="open")
+    assert "Riders may walk or ride in." in _page(client, community)
+    services.rules_publish(
+        community=community,
+        acting_user=None,
+        entry_policy=EntryPolicy.NO_ENTRY,
+        handoff_point="Parcel desk at the West Gate",
+    )
+    html = _page(client, community)
+    assert "No entry for riders." in html
+    assert "Parcel desk at the West Gate" in html
+    assert "policy--no_entry" in html
+
+
+def test_rules_set_on_shows_the_current_version_date(client, community):
+    rules = services.rules_publish(community=community, acting_user=None, speed_limit_kmh=10)
+    html = _page(client, community)
+    assert "(version 2)" in html
+    assert rules.created_at.astimezone().strftime("%Y-%m-%d") in html or "Rules set on" in html
+    assert "10 km/h" in html
+
+
+def test_english_notes_are_shown_to_english_readers(client, community):
+    services.rules_publish(
+        community=community, acting_user=None, notes="请慢行", notes_en="Ride slowly"
+    )
+    assert "Ride slowly" in _page(client, community)
+    zh = client.get(f"/c/{community.slug}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "请慢行" in zh and '<html lang="zh-hans">' in zh
+
+
+def test_unknown_community_is_404(client, db):
+    assert client.get("/c/no-such-place/").status_code == 404
+    assert client.get("/c/no-such-place/", {"q": "7"}).status_code == 404
+
+
+def test_without_a_site_map_the_lists_still_show(client, placed):
+    html = _page(client, placed)
+    assert "<img" not in html
+    assert "has no site map yet" in html
+    assert "North Gate" in html
+
+
+def test_the_site_map_has_alt_text_and_percent_markers(client, placed):
+    placed.site_map = _png()
+    placed.save()
+    html = _page(client, placed)
+    img = re.search(r"<img [^>]*>", html).group(0)
+    assert "/media/site-maps/" in img and 'alt="Site map of Garden Court' in img
+    assert 'width="400" height="300"' in img
+    b7 = Building.objects.get(community=placed, number="7")
+    assert re.search(rf'id="marker-building-{b7.pk}"[^>]*style="left:80\.00%;top:20\.00%"', html)
+    # Every marker carries text for screen readers.
+    assert '<span class="visually-hidden">Building 7</span>' in html
+
+
+def test_no_inline_scripts_only_a_json_block_and_the_script_file(client, placed):
+    html = _page(client, placed)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts
+    for attrs, body in scripts:
+        assert 'type="application/json"' in attrs or ("src=" in attrs and not body.strip())
+    assert "/static/js/rules.js" in html
+
+
+def test_the_finder_data_lists_buildings_but_not_units(client, placed):
+    html = _page(client, placed)
+    data = re.search(r'<script id="finder-data" type="application/json">(.*?)</script>', html)
+    assert '"number": "7"' in data.group(1)
+    assert "1503" not in data.group(1)
+
+
+def test_the_page_has_a_skip_link_viewport_and_language_switch(client, placed):
+    html = _page(client, placed)
+    assert '<html lang="en">' in html
+    assert 'name="viewport"' in html
+    assert 'href="#main"' in html and 'id="main"' in html
+    assert 'action="/i18n/setlang/"' in html
+    assert 'name="language" value="zh-hans"' in html
+
+
+# --- cache ---------------------------------------------------------------------------
+
+
+def test_a_warm_page_costs_one_query(client, placed, django_assert_num_queries):
+    _page(client, placed)
+    with django_assert_num_queries(1):
+        _page(client, placed)
+
+
+def test_adding_a_parking_zone_shows_on_the_next_request(client, placed):
+    assert "Zone C" not in _page(client, placed)
+    ParkingZoneFactory(community=placed, name="Zone C")
+    assert "Zone C" in _page(client, placed)
+
+
+def test_publishing_new_rules_shows_on_the_next_request(client, placed):
+    assert "Riders may ride in after registering." in _page(client, placed)
+    services.rules_publish(
+        community=placed, acting_user=None, entry_policy="no_entry", handoff_point="East desk"
+    )
+    html = _page(client, placed)
+    assert "No entry for riders." in html and "East desk" in html
+
+
+def test_renaming_or_removing_a_gate_shows_on_the_next_request(client, placed):
+    _page(client, placed)
+    gate = placed.gates.get(name="South Gate")
+    gate.name = "Back Gate"
+    gate.save()
+    placed.gates.filter(name="Staff Gate").first().delete()
+    html = _page(client, placed)
+    assert "Back Gate" in html and "South Gate" not in html and "Staff Gate" not in html
+
+
+def test_each_language_has_its_own_cached_page(client, placed):
+    en = client.get(f"/c/{placed.slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    zh = client.get(f"/c/{placed.slug}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert '<html lang="en">' in en and '<html lang="zh-hans">' in zh
+
+
+def test_a_cached_page_carries_each_visitors_own_csrf_token(placed):
+    first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    token_re = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+    html_1 = first.get(f"/c/{placed.slug}/", **EN).content.decode()
+    html_2 = second.get(f"/c/{placed.slug}/", **EN).content.decode()  # a cache hit
+    assert "__last100_csrf_token__" not in html_2
+    token_2 = token_re.search(html_2).group(1)
+    assert token_2 != token_re.search(html_1).group(1)
+    # The switch works for the second visitor, served from the cache.
+    response = second.post(
+        "/i18n/setlang/",
+        {"csrfmiddlewaretoken": token_2, "language": "zh-hans", "next": f"/c/{placed.slug}/"},
+    )
+    assert response.status_code == 302 and response["Location"] == f"/c/{placed.slug}/"
+    html_zh = second.get(f"/c/{placed.slug}/", **EN).content.decode()
+    assert '<html lang="zh-hans">' in html_zh
+
+
+# --- query budget on a big community --------------------------------------------------
+
+
+@pytest.fixture
+def big_community(company):
+    """200 buildings × 100 units, with gates and parking zones."""
+    community = CommunityFactory(company=company, slug="big-estate", name="Big Estate")
+    community.site_map = _png(1000, 1000)
+    community.save()
+    buildings = Building.objects.bulk_create(
+        Building(
+            community=community,
+            number=str(n),
+            x_pct=Decimal(n % 20 * 5),
+            y_pct=Decimal(n // 20 * 10),
+        )
+        for n in range(1, 201)
+    )
+    Unit.objects.bulk_create(
+        Unit(
+            building=b,
+            entrance=str(1 + i // 50),
+            number=str(101 + i),
+            exclusive_area=Decimal("90"),
+        )
+        for b in buildings
+        for i in range(100)
+    )
+    for name, x, y in (("North Gate", 50, 0), ("South Gate", 50, 100), ("West Gate", 0, 50)):
+        GateFactory(community=community, name=name, x_pct=Decimal(x), y_pct=Decimal(y))
+    for name, x, y in (("Zone A", 10, 10), ("Zone B", 90, 90)):
+        ParkingZoneFactory(community=community, name=name, x_pct=Decimal(x), y_pct=Decimal(y))
+    RestStationFactory(community=community)
+    DeliveryFacilityFactory(community=community)
+    return community
+
+
+def test_a_200_by_100_community_renders_in_at_most_8_queries_cold_and_1_warm(
+    client, big_community, django_assert_max_num_queries, django_assert_num_queries
+):
+    assert Unit.objects.filter(building__community=big_community).count() == 20_000
+    with django_assert_max_num_queries(8):
+        html = _page(client, big_community)
+    assert html.count("marker--building") >= 200
+    with django_assert_num_queries(1):
+        _page(client, big_community)
+
+
+def test_the_finder_without_javascript_stays_within_8_queries(
+    client, big_community, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/c/{big_community.slug}/", {"q": "7-1-105"}, **EN)
+    html = response.content.decode()
+    b7 = Building.objects.get(community=big_community, number="7")
+    assert f'marker marker--building is-highlighted" id="marker-building-{b7.pk}"' in html
+    assert "Building 7: enter by North Gate, park at Zone A." in html
+
+
+def test_the_find_endpoint_stays_within_6_queries(
+    client, big_community, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(6):
+        response = client.get(f"/c/{big_community.slug}/find", {"q": "7栋1单元105室"}, **EN)
+    assert response.status_code == 200
+    assert response.json()["unit_exists"] is True
+
+
+# --- the finder, server side ----------------------------------------------------------
+
+
+def test_finding_a_house_number_highlights_its_building_with_nearest_rider_gate_and_zone(
+    client, placed
+):
+    placed.site_map = _png()
+    placed.save()
+    response = client.get(f"/c/{placed.slug}/", {"q": "7-2-1503"}, **EN)
+    html = response.content.decode()
+    b7 = Building.objects.get(community=placed, number="7")
+    north = placed.gates.get(name="North Gate")
+    zone_a = placed.parking_zones.get(name="Zone A")
+    assert "Building 7: enter by North Gate, park at Zone A." in html
+    assert f'id="gate-{north.pk}"' in html
+    assert re.search(rf'class="place is-nearest" id="gate-{north.pk}"', html)
+    assert re.search(rf'class="place is-nearest" id="zone-{zone_a.pk}"', html)
+    assert 'aria-current="location"' in html
+    assert f'data-building="{b7.pk}"' in html
+    assert 'value="7-2-1503"' in html
+
+
+def test_a_page_with_a_query_is_not_served_from_the_cache(client, placed):
+    _page(client, placed)
+    html = client.get(f"/c/{placed.slug}/", {"q": "Building 3"}, **EN).content.decode()
+    assert "Building 3: enter by South Gate, park at Zone B." in html
+
+
+def test_an_unreadable_query_gets_a_clear_message_not_an_error(client, placed):
+    response = client.get(f"/c/{placed.slug}/", {"q": "where is the shop?"}, **EN)
+    assert response.status_code == 200
+    assert "We could not read that house number" in response.content.decode()
+    response = client.get(f"/c/{placed.slug}/", {"q": "x" * 5000}, **EN)
+    assert response.status_code == 200
+
+
+def test_find_json_answers_building_home_gate_and_zone(client, placed):
+    response = client.get(f"/c/{placed.slug}/find", {"q": "7栋2单元1503室"}, **EN)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["found"] is True
+    assert body["parsed"] == {"building": "7", "entrance": "2", "room": "1503"}
+    assert body["building"]["number"] == "7"
+    assert body["unit_exists"] is True
+    assert body["gate"]["name"] == "North Gate"
+    assert body["parking_zone"]["name"] == "Zone A"
+    assert body["message"] == "Building 7: enter by North Gate, park at Zone A."
+
+
+def test_find_json_says_when_the_home_is_not_listed(client, placed):
+    body = client.get(f"/c/{placed.slug}/find", {"q": "7-2-9999"}, **EN).json()
+    assert body["found"] is True and body["unit_exists"] is False
+    assert "Home 7-2-9999 is not on our list" in body["message"]
+
+
+def test_find_json_reads_a_dashed_pair_as_an_entrance_when_there_is_no_such_room(client, placed):
+    body = client.get(f"/c/{placed.slug}/find", {"q": "7-2"}, **EN).json()
+    assert body["parsed"] == {"building": "7", "entrance": "2", "room": None}
+    assert body["entrance_exists"] is True and body["unit_exists"] is None
+
+
+def test_find_json_errors(client, placed):
+    response = client.get(f"/c/{placed.slug}/find", {"q": "hello"}, **EN)
+    assert response.status_code == 400 and response.json()["error"] == "unreadable"
+    response = client.get(f"/c/{placed.slug}/find", {"q": "Building 99"}, **EN)
+    assert response.status_code == 404 and response.json()["error"] == "no_building"
+    assert "There is no building 99" in response.json()["message"]
+    response = client.get("/c/nowhere/find", {"q": "7"}, **EN)
+    assert response.status_code == 404
+
+
+def test_gates_closed_to_riders_are_never_the_nearest(client, placed):
+    body = client.get(f"/c/{placed.slug}/find", {"q": "7"}, **EN).json()
+    assert body["gate"]["name"] == "North Gate"  # Staff Gate is closer, but not for riders
+
+
+def test_nearest_uses_the_maps_aspect_ratio(client, community):
+    """On a wide map 10 % across is longer than 10 % down."""
+    community.site_map = _png(1000, 100)
+    community.save()
+    BuildingFactory(community=community, number="1", x_pct=Decimal("50"), y_pct=Decimal("50"))
+    GateFactory(community=community, name="Across", x_pct=Decimal("60"), y_pct=Decimal("50"))
+    GateFactory(community=community, name="Down", x_pct=Decimal("50"), y_pct=Decimal("80"))
+    body = client.get(f"/c/{community.slug}/find", {"q": "1"}, **EN).json()
+    assert body["gate"]["name"] == "Down"
+
+
+def test_no_entry_finder_sentence_points_to_the_hand_off(client, placed):
+    services.rules_publish(
+        community=placed, acting_user=None, entry_policy="no_entry", handoff_point="East desk"
+    )
+    body = client.get(f"/c/{placed.slug}/find", {"q": "7"}, **EN).json()
+    assert body["message"] == "Building 7: riders may not enter; hand off at East desk."
+
+
+def test_a_building_without_a_marker_is_found_but_said_to_be_unmarked(client, community):
+    BuildingFactory(community=community, number="12", x_pct=None, y_pct=None)
+    body = client.get(f"/c/{community.slug}/find", {"q": "12号楼"}, **EN).json()
+    assert body["found"] is True and body["gate"] is None
+    assert "has not been marked yet" in body["message"]
