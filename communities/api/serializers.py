@@ -21,6 +21,7 @@ from ..models import (
     ParkingZone,
     RestStation,
 )
+from ..selectors import RulesPageData
 
 HHMM = "%H:%M"
 
@@ -205,57 +206,44 @@ class CompanySerializer(serializers.Serializer):
     phone = serializers.CharField()
 
 
-class CommunityDetailSerializer(serializers.ModelSerializer):
+class CommunityDetailSerializer(serializers.Serializer):
     """A community as a rider or a platform needs it: rules, gates, where to park and
-    rest, cabinets and robots, and buildings — never its units (there may be 20,000)."""
+    rest, cabinets and robots, and buildings — never its units (there may be 20,000).
+    Serializes `selectors.RulesPageData`, the rules page's own reads."""
 
-    company = CompanySerializer(read_only=True)
+    slug = serializers.SlugField(source="community.slug", read_only=True)
+    name = serializers.CharField(source="community.name", read_only=True)
+    address = serializers.CharField(source="community.address", read_only=True)
+    office_phone = serializers.CharField(source="community.office_phone", read_only=True)
+    office_location = serializers.CharField(source="community.office_location", read_only=True)
+    company = CompanySerializer(source="community.company", read_only=True)
     url = serializers.SerializerMethodField(help_text="The community's delivery rules page.")
     site_map = serializers.SerializerMethodField()
-    rules = serializers.SerializerMethodField()
+    updated_at = serializers.DateTimeField(
+        source="community.updated_at",
+        read_only=True,
+        help_text="Last change to anything in the community.",
+    )
+    rules = RulesSerializer(read_only=True, allow_null=True, help_text="The current rules.")
     gates = GateSerializer(many=True, read_only=True)
     parking_zones = ParkingZoneSerializer(many=True, read_only=True)
     rest_stations = RestStationSerializer(many=True, read_only=True)
     facilities = FacilitySerializer(many=True, read_only=True)
     buildings = BuildingSerializer(many=True, read_only=True)
 
-    class Meta:
-        model = Community
-        fields = [
-            "slug",
-            "name",
-            "address",
-            "office_phone",
-            "office_location",
-            "company",
-            "url",
-            "site_map",
-            "updated_at",
-            "rules",
-            "gates",
-            "parking_zones",
-            "rest_stations",
-            "facilities",
-            "buildings",
-        ]
-        read_only_fields = fields
-
     @extend_schema_field(OpenApiTypes.URI)
-    def get_url(self, obj: Community) -> str:
-        return absolute_url(self.context["request"], reverse("communities:rules", args=[obj.slug]))
+    def get_url(self, obj: RulesPageData) -> str:
+        return absolute_url(
+            self.context["request"], reverse("communities:rules", args=[obj.community.slug])
+        )
 
     @extend_schema_field(SiteMapSerializer(allow_null=True))
-    def get_site_map(self, obj: Community) -> dict[str, Any] | None:
-        if not obj.site_map:
+    def get_site_map(self, obj: RulesPageData) -> dict[str, Any] | None:
+        community = obj.community
+        if not community.site_map:
             return None
         return {
-            "url": absolute_url(self.context["request"], obj.site_map.url),
-            "width": obj.site_map_width,
-            "height": obj.site_map_height,
+            "url": absolute_url(self.context["request"], community.site_map.url),
+            "width": community.site_map_width,
+            "height": community.site_map_height,
         }
-
-    @extend_schema_field(RulesSerializer(allow_null=True))
-    def get_rules(self, obj: Community) -> dict[str, Any] | None:
-        """The current rules; the view puts them on the community as `current_rules`."""
-        rules = getattr(obj, "current_rules", None)
-        return RulesSerializer(rules, context=self.context).data if rules else None

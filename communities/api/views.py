@@ -1,18 +1,22 @@
-"""Public, read-only communities API: no log-in, JSON only. Query counts are fixed:
-the list costs two queries whatever the page size, the detail seven whatever the
-community's size."""
+"""Public, read-only communities API: no log-in, JSON only. It reads through the rules
+page's selectors, so the page and the API show the same thing. Query counts are fixed:
+the list costs two queries whatever the number of communities, the detail seven whatever
+the community's size."""
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
-from django.db.models.functions import Length
+import math
+import re
+
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import generics, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
-from ..models import Building, Community, DeliveryRules, Gate
+from ..models import Building, Community
+from ..selectors import RulesPageData, communities_search, community_public_get, rules_page_context
 from .serializers import CommunityDetailSerializer, CommunityListSerializer
 
 NotFoundSerializer = inline_serializer("NotFound", fields={"detail": serializers.CharField()})
@@ -26,47 +30,22 @@ class PublicAPIView(generics.GenericAPIView):
     throttle_classes: list = []
 
 
-def communities_listed() -> QuerySet[Community]:
-    """Communities by name, each with its current entry policy, in one query."""
-    current_policy = (
-        DeliveryRules.objects.filter(community=OuterRef("pk"))
-        .order_by("-version")
-        .values("entry_policy")[:1]
-    )
-    return (
-        Community.objects.annotate(entry_policy=Subquery(current_policy))
-        .only("slug", "name", "address")
-        .order_by("name", "slug")
-    )
+def _natural(building: Building) -> tuple[float, str]:
+    """Building numbers in natural order: 2 before 7, 7 before 7A, 7A before 10;
+    numbers without digits last."""
+    digits, rest = re.match(r"(\d*)(.*)", building.number).groups()
+    return (int(digits) if digits else math.inf), rest
 
 
-def community_detail(slug: str) -> Community:
-    """The community with everything the API shows, prefetched; `current_rules` set.
+def community_detail(slug: str) -> RulesPageData:
+    """The rules page's data for `slug` (seven queries), buildings in natural order.
     Raises NotFound (JSON 404) for an unknown slug."""
-    community = (
-        Community.objects.select_related("company")
-        .prefetch_related(
-            Prefetch("gates", queryset=Gate.objects.order_by("name")),
-            "parking_zones",
-            "rest_stations",
-            "facilities",
-            # Natural order of building numbers: 2 before 10.
-            Prefetch(
-                "buildings",
-                queryset=Building.objects.only(
-                    "community_id", "number", "name", "x_pct", "y_pct"
-                ).order_by(Length("number"), "number"),
-            ),
-        )
-        .filter(slug=slug)
-        .first()
-    )
+    community = community_public_get(slug)
     if community is None:
         raise NotFound(_("There is no community with this slug."))
-    community.current_rules = (
-        DeliveryRules.objects.filter(community=community).order_by("-version").first()
-    )
-    return community
+    data = rules_page_context(community)
+    data.buildings.sort(key=_natural)
+    return data
 
 
 @extend_schema(
@@ -79,7 +58,7 @@ class CommunityListView(PublicAPIView, generics.ListAPIView):
     serializer_class = CommunityListSerializer
 
     def get_queryset(self) -> QuerySet[Community]:
-        return communities_listed()
+        return communities_search("")
 
 
 @extend_schema(
@@ -104,5 +83,5 @@ class CommunityDetailView(PublicAPIView, generics.RetrieveAPIView):
     serializer_class = CommunityDetailSerializer
     lookup_field = "slug"
 
-    def get_object(self) -> Community:
+    def get_object(self) -> RulesPageData:
         return community_detail(self.kwargs["slug"])

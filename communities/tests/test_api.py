@@ -168,7 +168,7 @@ def furnished(company):
         status=DeliveryFacility.Status.PLANNED,
         capacity=0,
     )
-    for number in ("10", "2", "1"):
+    for number in ("10", "2", "7A", "1", "7"):
         BuildingFactory(community=community, number=number)
     return community
 
@@ -226,7 +226,7 @@ def test_detail_shows_current_rules_gates_places_and_buildings(client, furnished
     assert (station["opens_at"], station["closes_at"]) == ("10:00", "02:00")
     kinds = {(f["kind"], f["status"], f["capacity"]) for f in body["facilities"]}
     assert kinds == {("food_cabinet", "active", 60), ("robot_pickup", "planned", 0)}
-    assert [b["number"] for b in body["buildings"]] == ["1", "2", "10"]
+    assert [b["number"] for b in body["buildings"]] == ["1", "2", "7", "7A", "10"]
     assert set(body["buildings"][0]) == {"number", "name", "marker"}
     assert "units" not in body
 
@@ -266,7 +266,7 @@ def test_detail_query_count_is_bounded_whatever_the_size(client, furnished):
         DeliveryFacilityFactory(community=furnished)
     with CaptureQueriesContext(connection) as large:
         body = client.get(detail_url(furnished.slug)).json()
-    assert len(body["buildings"]) == 23
+    assert len(body["buildings"]) == 25
     assert len(large.captured_queries) == len(small.captured_queries) <= 8
 
 
