@@ -157,8 +157,18 @@ COMMUNITIES = (
             ),
         ),
         parking=(
-            PlaceSpec("A 区 南门骑手停车区 Zone A", 40, 83, {"capacity": 30, "has_charging": True}),
-            PlaceSpec("B 区 东门停车区 Zone B", 94, 34, {"capacity": 12, "has_charging": False}),
+            PlaceSpec(
+                "A 区 Zone A",
+                40,
+                83,
+                {"capacity": 30, "has_charging": True, "notes": "Inside the South Gate"},
+            ),
+            PlaceSpec(
+                "B 区 Zone B",
+                94,
+                34,
+                {"capacity": 12, "has_charging": False, "notes": "Inside the East Gate"},
+            ),
         ),
         stations=(
             PlaceSpec(
@@ -235,9 +245,7 @@ COMMUNITIES = (
                 notes="Cars only",
             ),
         ),
-        parking=(
-            PlaceSpec("A 区 西门停车区 Zone A", 6, 60, {"capacity": 20, "has_charging": True}),
-        ),
+        parking=(PlaceSpec("A 区 Zone A", 6, 60, {"capacity": 20, "has_charging": True}),),
         stations=(
             PlaceSpec(
                 "凉亭 Pavilion",
@@ -270,8 +278,7 @@ COMMUNITIES = (
         units_per_floor=2,
         rules={
             "entry_policy": EntryPolicy.NO_ENTRY,
-            "handoff_point": "南门外取餐台（保安亭旁），业主下楼自取或由送餐机器人送达 / "
-            "Hand-off table outside the South Gate, beside the guard booth",
+            "handoff_point": "南门外取餐台（保安亭旁） / Table outside the South Gate, by the guard booth",
             "x_pct": Decimal("56.00"),
             "y_pct": Decimal("96.00"),
             "notes": "经业主大会表决，骑手不得进入小区。请将餐品放在南门外取餐台或智能取餐柜。",
