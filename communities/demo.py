@@ -278,7 +278,8 @@ COMMUNITIES = (
         units_per_floor=2,
         rules={
             "entry_policy": EntryPolicy.NO_ENTRY,
-            "handoff_point": "南门外取餐台（保安亭旁） / Table outside the South Gate, by the guard booth",
+            "handoff_point": "南门外取餐台（保安亭旁） / "
+            "Table outside the South Gate, by the guard booth",
             "x_pct": Decimal("56.00"),
             "y_pct": Decimal("96.00"),
             "notes": "经业主大会表决，骑手不得进入小区。请将餐品放在南门外取餐台或智能取餐柜。",
