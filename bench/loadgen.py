@@ -173,7 +173,8 @@ async def _connection(
                 result.statuses[status] += 1
                 result.body_bytes += len(body)
                 if not 200 <= status < 300:
-                    result.error(f"HTTP {status}: {body[:200].decode('utf-8', 'replace')}")
+                    text = " ".join(body[:400].decode("utf-8", "replace").split())
+                    result.error(f"HTTP {status}: {text[:160]}")
             if not keep_alive:
                 writer.close()
                 reader = writer = None
