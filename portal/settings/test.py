@@ -6,6 +6,7 @@ from .base import BASE_DIR
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+SERVE_MEDIA = True  # portal/urls.py serves MEDIA_ROOT for live_server browser tests
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
