@@ -79,7 +79,9 @@ def rules_page(request: HttpRequest, slug: str) -> HttpResponse:
     key = f"rules-page:v1:{stamp.version}:{get_language()}"
     html = cache.get(key)
     if html is None:
-        community = Community.objects.select_related("company").get(pk=stamp.id)
+        community = Community.objects.select_related("company").filter(pk=stamp.id).first()
+        if community is None:  # deleted since the stamp was read
+            raise Http404("No such community")
         context = _rules_context(request, rules_page_context(community))
         context["csrf_token"] = CSRF_PLACEHOLDER
         context["lang_next"] = request.path
