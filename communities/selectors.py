@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from .housenumber import HouseNumber, house_number_parse
@@ -34,20 +34,32 @@ SEARCH_PAGE_SIZE = 20
 
 @dataclass(frozen=True)
 class CacheStamp:
-    """What a cache key for a community's pages needs: one cheap indexed query."""
+    """What a cache key for a community's pages needs: its id and a version that changes
+    with any change inside it (`updated_at`, bumped by communities.signals)."""
 
     id: int
-    updated_at: datetime
-
-    @property
-    def version(self) -> str:
-        return f"{self.id}.{self.updated_at.timestamp():.6f}"
+    version: str
 
 
 def community_cache_stamp(slug: str) -> CacheStamp | None:
-    """(id, updated_at) of the community `slug`, or None. One query, no model instance."""
-    row = Community.objects.filter(slug=slug).values_list("id", "updated_at").first()
-    return CacheStamp(*row) if row else None
+    """The stamp of the community `slug`, or None. One indexed query, issued as plain SQL:
+    it runs on every cached page view, where the ORM's query building would cost more
+    than the query itself."""
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL, [slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pk, updated_at = row  # a datetime, or text on SQLite: either is a stable version
+    return CacheStamp(id=pk, version=f"{pk}.{updated_at}".replace(" ", "T"))
+
+
+_STAMP_SQL = "SELECT {id}, {updated_at} FROM {table} WHERE {slug} = %s".format(
+    id=connection.ops.quote_name(Community._meta.pk.column),
+    updated_at=connection.ops.quote_name(Community._meta.get_field("updated_at").column),
+    table=connection.ops.quote_name(Community._meta.db_table),
+    slug=connection.ops.quote_name(Community._meta.get_field("slug").column),
+)
 
 
 def community_public_get(slug: str) -> Community | None:
@@ -75,18 +87,11 @@ class RulesPageData:
     def has_site_map(self) -> bool:
         return bool(self.community.site_map)
 
-    def buildings_json(self) -> list[dict[str, Any]]:
-        """Buildings for the page's finder (number, name, marker) — no units."""
-        return [
-            {
-                "id": b.pk,
-                "number": b.number,
-                "name": b.name,
-                "x": _num(b.x_pct),
-                "y": _num(b.y_pct),
-            }
-            for b in self.buildings
-        ]
+    def finder_buildings(self) -> list[list[Any]]:
+        """``[id, number]`` of each building, for the page's finder to match a building
+        number when the server cannot be asked. Kept short: a community may have
+        hundreds of buildings, and never ships its units."""
+        return [[b.pk, b.number] for b in self.buildings]
 
 
 def rules_page_context(community: Community) -> RulesPageData:

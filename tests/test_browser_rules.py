@@ -97,11 +97,11 @@ def test_a_rider_finds_a_house_number_on_a_phone(
     page.get_by_role("button", name="Find").click()
 
     b7 = Building.objects.get(community=mapped_community, number="7")
-    marker = page.locator(f"#marker-building-{b7.pk}")
+    marker = page.locator(f"#mb{b7.pk}")
     marker.wait_for(state="attached")
-    page.wait_for_selector(f"#marker-building-{b7.pk}.is-highlighted")
+    page.wait_for_selector(f"#mb{b7.pk}.is-highlighted")
     assert marker.get_attribute("aria-current") == "location"
-    assert page.locator(".marker.is-highlighted").count() == 1
+    assert page.locator(".markers .is-highlighted").count() == 1
     result = page.locator("#finder-result")
     assert result.inner_text() == "Building 7: enter by East Gate, park at Zone A."
     # The nearest rider gate and zone are marked on the map and in the lists.
@@ -129,7 +129,7 @@ def test_the_finder_works_without_javascript(browser, live_server, mapped_commun
         page.get_by_role("button", name="Find").click()
         page.wait_for_load_state()
         b7 = Building.objects.get(community=mapped_community, number="7")
-        assert "is-highlighted" in page.locator(f"#marker-building-{b7.pk}").get_attribute("class")
+        assert "is-highlighted" in page.locator(f"#mb{b7.pk}").get_attribute("class")
         assert "enter by East Gate, park at Zone A" in page.locator("#finder-result").inner_text()
     finally:
         context.close()

@@ -25,6 +25,7 @@ from communities.tests.factories import (
     RestStationFactory,
     UnitFactory,
 )
+from communities.views import PAGE_MEMO, PageMemo
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 
@@ -32,8 +33,10 @@ EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
+    PAGE_MEMO.clear()
     yield
     cache.clear()
+    PAGE_MEMO.clear()
 
 
 def _page(client, community, **extra) -> str:
@@ -151,9 +154,10 @@ def test_the_site_map_has_alt_text_and_percent_markers(client, placed):
     assert "/media/site-maps/" in img and 'alt="Site map of Garden Court' in img
     assert 'width="400" height="300"' in img
     b7 = Building.objects.get(community=placed, number="7")
-    assert re.search(rf'id="marker-building-{b7.pk}"[^>]*style="left:80\.00%;top:20\.00%"', html)
-    # Every marker carries text for screen readers.
-    assert '<span class="visually-hidden">Building 7</span>' in html
+    assert f'<li class="mk-b" id="mb{b7.pk}" style="left:80.00%;top:20.00%">7</li>' in html
+    # Markers are named for screen readers: buildings by their list, others by text.
+    assert '<ul class="markers" aria-label="Buildings on the map">' in html
+    assert '<span class="marker-label">North Gate</span>' in html
 
 
 def test_no_inline_scripts_only_a_json_block_and_the_script_file(client, placed):
@@ -168,7 +172,8 @@ def test_no_inline_scripts_only_a_json_block_and_the_script_file(client, placed)
 def test_the_finder_data_lists_buildings_but_not_units(client, placed):
     html = _page(client, placed)
     data = re.search(r'<script id="finder-data" type="application/json">(.*?)</script>', html)
-    assert '"number": "7"' in data.group(1)
+    b7 = Building.objects.get(community=placed, number="7")
+    assert f'[{b7.pk}, "7"]' in data.group(1)
     assert "1503" not in data.group(1)
 
 
@@ -282,7 +287,7 @@ def test_a_200_by_100_community_renders_in_at_most_8_queries_cold_and_1_warm(
     assert Unit.objects.filter(building__community=big_community).count() == 20_000
     with django_assert_max_num_queries(8):
         html = _page(client, big_community)
-    assert html.count("marker--building") >= 200
+    assert html.count('<li class="mk-b"') == 200
     with django_assert_num_queries(1):
         _page(client, big_community)
 
@@ -294,7 +299,7 @@ def test_the_finder_without_javascript_stays_within_8_queries(
         response = client.get(f"/c/{big_community.slug}/", {"q": "7-1-105"}, **EN)
     html = response.content.decode()
     b7 = Building.objects.get(community=big_community, number="7")
-    assert f'marker marker--building is-highlighted" id="marker-building-{b7.pk}"' in html
+    assert f'class="mk-b is-highlighted" aria-current="location" id="mb{b7.pk}"' in html
     assert "Building 7: enter by North Gate, park at Zone A." in html
 
 
@@ -325,7 +330,7 @@ def test_finding_a_house_number_highlights_its_building_with_nearest_rider_gate_
     assert re.search(rf'class="place is-nearest" id="gate-{north.pk}"', html)
     assert re.search(rf'class="place is-nearest" id="zone-{zone_a.pk}"', html)
     assert 'aria-current="location"' in html
-    assert f'data-building="{b7.pk}"' in html
+    assert f'class="mk-b is-highlighted" aria-current="location" id="mb{b7.pk}"' in html
     assert 'value="7-2-1503"' in html
 
 
@@ -407,3 +412,33 @@ def test_a_building_without_a_marker_is_found_but_said_to_be_unmarked(client, co
     body = client.get(f"/c/{community.slug}/find", {"q": "12号楼"}, **EN).json()
     assert body["found"] is True and body["gate"] is None
     assert "has not been marked yet" in body["message"]
+
+
+# --- the in-process page memo ---------------------------------------------------------
+
+
+def test_the_page_memo_keeps_a_bounded_number_of_pages():
+    memo = PageMemo(size=2)
+    for key in ("a", "b", "c"):
+        memo.put(key, [key.encode()])
+    assert memo.get("a") is None
+    assert memo.get("b") == [b"b"] and memo.get("c") == [b"c"]
+
+
+def test_page_memo_entries_expire_like_the_shared_cache(settings):
+    settings.RULES_PAGE_CACHE_SECONDS = -1  # already expired when stored
+    memo = PageMemo()
+    memo.put("a", [b"a"])
+    assert memo.get("a") is None
+
+
+def test_a_company_change_shows_once_the_cached_page_expires(client, placed, settings):
+    """A company's name is outside the community's version stamp: it shows after the
+    cache's lifetime, not at once."""
+    _page(client, placed)
+    placed.company.name = "Evergreen Property"
+    placed.company.save()
+    assert "Evergreen Property" not in _page(client, placed)
+    cache.clear()
+    PAGE_MEMO.clear()
+    assert "Evergreen Property" in _page(client, placed)

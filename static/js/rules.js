@@ -35,14 +35,14 @@
   function apply(answer) {
     clearMarks();
     if (answer.building) {
-      mark('[data-building="' + answer.building.id + '"]', "is-highlighted");
+      mark("#mb" + answer.building.id, "is-highlighted");
       if (answer.gate) {
         mark('[data-gate="' + answer.gate.id + '"], #gate-' + answer.gate.id, "is-nearest");
       }
       if (answer.parking_zone) {
         mark('[data-zone="' + answer.parking_zone.id + '"], #zone-' + answer.parking_zone.id, "is-nearest");
       }
-      var marker = document.getElementById("marker-building-" + answer.building.id);
+      var marker = document.getElementById("mb" + answer.building.id);
       if (marker && marker.scrollIntoView) {
         marker.scrollIntoView({ block: "center", behavior: "smooth" });
       }
@@ -55,8 +55,8 @@
     var t = text.normalize ? text.normalize("NFKC") : text;
     t = t.toUpperCase().replace(/^(BUILDING|BLDG|BLOCK|BLK)\s*/, "").replace(/(号楼|栋|幢|座|号|楼|#)$/, "").trim();
     t = t.replace(/^0+(?=\d)/, "");
-    for (var i = 0; i < buildings.length; i++) {
-      if (String(buildings[i].number).toUpperCase() === t) { return buildings[i]; }
+    for (var i = 0; i < buildings.length; i++) {  // [id, number] pairs
+      if (String(buildings[i][1]).toUpperCase() === t) { return buildings[i][0]; }
     }
     return null;
   }
@@ -79,10 +79,10 @@
         }
       })
       .catch(function () {
-        var b = localMatch(text);
+        var id = localMatch(text);
         clearMarks();
-        if (b) {
-          mark('[data-building="' + b.id + '"]', "is-highlighted");
+        if (id) {
+          mark("#mb" + id, "is-highlighted");
           show(form.dataset.msgOffline, false);
         } else {
           show(form.dataset.msgUnknown, true);
