@@ -12,6 +12,7 @@ as an error.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import math
 import time
 from collections import Counter
@@ -223,14 +224,12 @@ def load(
     `duration` seconds measured."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    return asyncio.run(
-        _run(
-            name,
-            host,
-            port,
-            source,
-            concurrency=concurrency,
-            warmup=warmup,
-            duration=duration,
-        )
-    )
+    coro = _run(name, host, port, source, concurrency=concurrency, warmup=warmup, duration=duration)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    # A caller with a running loop (Playwright's sync API in the same test session, say)
+    # cannot nest asyncio.run: run the client on its own loop in a worker thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
