@@ -4,8 +4,8 @@ page with its house-number finder. No log-in; built for a 360-px phone first.
 The rules page is cached whole, per community version and language: a hit costs one
 indexed query (slug → id, updated_at) and one cache get. Any change inside the community
 bumps `updated_at` (communities.signals), which changes the key, so the next request
-renders afresh. The page carries a CSRF token for the language switch; the cached copy
-holds a placeholder that each response swaps for the visitor's own token.
+renders afresh. The page holds nothing per visitor (the language switch is a plain link,
+no CSRF token), so a hit returns the cached bytes as they are.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
@@ -39,8 +38,6 @@ from .selectors import (
     rules_page_context,
 )
 
-#: Stands in for the CSRF token inside a cached page; swapped per response.
-CSRF_PLACEHOLDER = "__last100_csrf_token__"
 QUERY_MAX_LENGTH = 80
 
 
@@ -80,23 +77,21 @@ def rules_page(request: HttpRequest, slug: str) -> HttpResponse:
     stamp = community_cache_stamp(slug)
     if stamp is None:
         raise Http404("No such community")
-    key = f"rules-page:v2:{stamp.version}:{get_language()}"
-    parts = PAGE_MEMO.get(key)
-    if parts is None:
-        parts = cache.get(key)
-    if parts is None:
+    key = f"rules-page:v3:{stamp.version}:{get_language()}"
+    body = PAGE_MEMO.get(key)
+    if body is None:
+        body = cache.get(key)
+    if body is None:
         community = Community.objects.select_related("company").filter(pk=stamp.id).first()
         if community is None:  # deleted since the stamp was read
             raise Http404("No such community")
         context = _rules_context(request, rules_page_context(community))
-        context["csrf_token"] = CSRF_PLACEHOLDER
         context["lang_next"] = request.path
         html = render_to_string("communities/rules.html", context, request=request)
-        # Stored as UTF-8 pieces around the token's place, so a hit only joins bytes.
-        parts = [p.encode() for p in _INDENT.sub("\n", html).split(CSRF_PLACEHOLDER)]
-        cache.set(key, parts, settings.RULES_PAGE_CACHE_SECONDS)
-    PAGE_MEMO.put(key, parts)
-    return HttpResponse(get_token(request).encode().join(parts))
+        body = _INDENT.sub("\n", html).encode()
+        cache.set(key, body, settings.RULES_PAGE_CACHE_SECONDS)
+    PAGE_MEMO.put(key, body)
+    return HttpResponse(body)
 
 
 class PageMemo:
@@ -109,19 +104,19 @@ class PageMemo:
 
     def __init__(self, size: int = 128) -> None:
         self._size = size
-        self._entries: OrderedDict[str, tuple[float, list[bytes]]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> list[bytes] | None:
+    def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
         if entry is None or entry[0] < time.monotonic():
             return None
         return entry[1]
 
-    def put(self, key: str, parts: list[bytes]) -> None:
+    def put(self, key: str, body: bytes) -> None:
         expires = time.monotonic() + settings.RULES_PAGE_CACHE_SECONDS
         with self._lock:
-            self._entries[key] = (expires, parts)
+            self._entries[key] = (expires, body)
             self._entries.move_to_end(key)
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("lang/<str:code>/", views.language_switch, name="language_switch"),
     path("api/v1/", include("communities.api.urls")),
     path("api/v1/", include("riders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
