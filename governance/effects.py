@@ -1,0 +1,210 @@
+"""What a passed resolution does: check an effect before opening, describe it in plain
+words for owners, and apply it when the resolution passes.
+
+Effects (JSON on `Resolution.effect`):
+
+* ``{"type": "none"}`` (or empty): the resolution only records the owners' decision.
+* ``{"type": "entry_policy", "policy": "open|registered|no_entry", "handoff_point": "..."}``
+  publishes a new version of the community's delivery rules. ``no_entry`` without a
+  hand-off point (in the effect or the current rules) cannot be published: the resolution
+  becomes ``passed_pending`` until staff give one (`resolution_handoff_set`). With
+  ``no_entry`` in force, riders' active grants are suspended (reason "resolution #N").
+* ``{"type": "facility", "kind": K, "name": "...", "x_pct": 40, "y_pct": 60}`` where K
+  is ``food_cabinet``, ``parcel_locker`` or ``robot_pickup`` (a DeliveryFacility with
+  status planned), ``parking_zone`` or ``rest_station`` (these have no status field: they
+  are created with "planned" in their notes).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils.translation import gettext as _
+
+from communities.models import (
+    Community,
+    DeliveryFacility,
+    DeliveryRules,
+    EntryPolicy,
+    ParkingZone,
+    RestStation,
+)
+from communities.services import rules_current, rules_publish
+
+from .models import Resolution, ResolutionState, RulesDecision
+
+FACILITY_KINDS = {
+    "food_cabinet": DeliveryFacility.Kind.FOOD_CABINET,
+    "parcel_locker": DeliveryFacility.Kind.PARCEL_LOCKER,
+    "robot_pickup": DeliveryFacility.Kind.ROBOT_PICKUP,
+    "parking_zone": None,
+    "rest_station": None,
+}
+
+
+def _kind_label(kind: str) -> str:
+    labels = {
+        "food_cabinet": _("a food cabinet"),
+        "parcel_locker": _("a parcel locker"),
+        "robot_pickup": _("a delivery robot pick-up point"),
+        "parking_zone": _("a rider parking zone"),
+        "rest_station": _("a rider rest station"),
+    }
+    return labels.get(kind, kind)
+
+
+def effect_type(effect: dict[str, Any] | None) -> str:
+    return (effect or {}).get("type") or "none"
+
+
+def _pct(value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if Decimal(0) <= number <= Decimal(100) else None
+
+
+def effect_problems(effect: dict[str, Any] | None, community: Community) -> list[str]:
+    """Why `effect` could not be applied (empty list: it can). `no_entry` without any
+    hand-off point is allowed: it passes as pending, and staff are told."""
+    if effect is not None and not isinstance(effect, dict):
+        return [_("The effect must be a JSON object.")]
+    kind = effect_type(effect)
+    if kind == "none":
+        return []
+    if kind == "entry_policy":
+        if effect.get("policy") not in EntryPolicy.values:
+            return [_("The entry policy must be one of: open, registered, no_entry.")]
+        if len(str(effect.get("handoff_point") or "")) > 300:
+            return [_("The hand-off point is longer than 300 characters.")]
+        return []
+    if kind == "facility":
+        problems = []
+        if effect.get("kind") not in FACILITY_KINDS:
+            problems.append(
+                _(
+                    "The facility kind must be one of: food_cabinet, parcel_locker, "
+                    "robot_pickup, parking_zone, rest_station."
+                )
+            )
+        name = str(effect.get("name") or "").strip()
+        if not name or len(name) > 100:
+            problems.append(_("Give the facility a name of at most 100 characters."))
+        for axis in ("x_pct", "y_pct"):
+            if effect.get(axis) not in (None, "") and _pct(effect.get(axis)) is None:
+                problems.append(_("Map positions are percentages from 0 to 100."))
+                break
+        if (effect.get("x_pct") in (None, "")) != (effect.get("y_pct") in (None, "")):
+            problems.append(_("Give both map coordinates of the facility, or neither."))
+        return problems
+    return [_("Unknown kind of effect: %(type)s.") % {"type": kind}]
+
+
+def effect_describe(effect: dict[str, Any] | None) -> str:
+    """The effect in plain words, for owners."""
+    kind = effect_type(effect)
+    if kind == "entry_policy":
+        policy = effect.get("policy")
+        if policy == EntryPolicy.NO_ENTRY:
+            point = str(effect.get("handoff_point") or "").strip()
+            if point:
+                return _(
+                    "If passed, delivery riders may no longer enter; they hand food over at: "
+                    "%(point)s."
+                ) % {"point": point}
+            return _(
+                "If passed, delivery riders may no longer enter; the property company will "
+                "publish where they hand food over."
+            )
+        if policy == EntryPolicy.OPEN:
+            return _("If passed, delivery riders may walk or ride in freely.")
+        return _("If passed, delivery riders may enter after registering with the portal.")
+    if kind == "facility":
+        return _("If passed, the property company plans %(what)s named “%(name)s”.") % {
+            "what": _kind_label(str(effect.get("kind"))),
+            "name": effect.get("name", ""),
+        }
+    return _("This resolution records the owners' decision; it changes nothing by itself.")
+
+
+def effect_apply(*, resolution: Resolution, acting_user: AbstractBaseUser | None) -> str:
+    """Apply a passed resolution's effect inside the caller's transaction. Returns the
+    state the resolution ends in: passed, or passed_pending (hand-off point needed)."""
+    effect = resolution.effect or {}
+    kind = effect_type(effect)
+    community = resolution.community
+    if kind == "entry_policy":
+        policy = effect["policy"]
+        point = str(effect.get("handoff_point") or "").strip()
+        current = rules_current(community)
+        if policy == EntryPolicy.NO_ENTRY and not point:
+            point = current.handoff_point if current else ""
+            if not point:
+                return ResolutionState.PASSED_PENDING
+        fields: dict[str, Any] = {"entry_policy": policy}
+        if point:
+            fields["handoff_point"] = point
+        rules_apply(resolution=resolution, acting_user=acting_user, **fields)
+    elif kind == "facility":
+        facility_plan(resolution=resolution, effect=effect)
+    return ResolutionState.PASSED
+
+
+def rules_apply(
+    *, resolution: Resolution, acting_user: AbstractBaseUser | None, **fields: Any
+) -> DeliveryRules:
+    """Publish rules set by `resolution`, remember which resolution set them, and (for
+    no_entry) suspend riders' active grants through riders' grant service."""
+    rules = rules_publish(community=resolution.community, acting_user=acting_user, **fields)
+    RulesDecision.objects.create(rules=rules, resolution=resolution)
+    if rules.entry_policy == EntryPolicy.NO_ENTRY:
+        _grants_suspend(resolution=resolution, acting_user=acting_user)
+    return rules
+
+
+def _grants_suspend(*, resolution: Resolution, acting_user: AbstractBaseUser | None) -> int:
+    try:
+        from riders.models import AccessGrant, GrantStatus
+        from riders.services.grants import grant_suspend
+    except ImportError:  # riders' grant service not installed: nothing to suspend
+        return 0
+    reason = _("resolution #%(number)s") % {"number": resolution.number}
+    grants = AccessGrant.objects.filter(
+        community=resolution.community_id, status=GrantStatus.ACTIVE
+    ).select_related("rider")
+    count = 0
+    for grant in grants:
+        grant_suspend(grant=grant, reason=reason, acting_user=acting_user)
+        count += 1
+    return count
+
+
+def facility_plan(*, resolution: Resolution, effect: dict[str, Any]) -> Any:
+    """Create the approved facility as planned."""
+    community = resolution.community
+    kind = effect["kind"]
+    name = str(effect["name"]).strip()[:100]
+    position = {"x_pct": _pct(effect.get("x_pct")), "y_pct": _pct(effect.get("y_pct"))}
+    note = _("Planned: approved by owners' resolution #%(number)s.") % {"number": resolution.number}
+    facility_kind = FACILITY_KINDS[kind]
+    if facility_kind is not None:
+        obj = DeliveryFacility(
+            community=community,
+            kind=facility_kind,
+            name=name,
+            status=DeliveryFacility.Status.PLANNED,
+            notes=note,
+            **position,
+        )
+    elif kind == "parking_zone":
+        obj = ParkingZone(community=community, name=name, notes=note, **position)
+    else:
+        obj = RestStation(community=community, name=name, notes=note, **position)
+    obj.full_clean()
+    obj.save()
+    return obj

@@ -1,0 +1,115 @@
+"""Casting a ballot: one per voter and resolution, whatever the clicks and races."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from portal.audit import audit_record
+
+from ..models import (
+    Ballot,
+    BallotLog,
+    Choice,
+    Owner,
+    Resolution,
+    RollEntry,
+    receipt_code_new,
+)
+
+User = AbstractBaseUser | AnonymousUser | None
+
+
+def ballot_cast(
+    *,
+    resolution: Resolution,
+    owner: Owner,
+    choice: str,
+    acting_user: User,
+    voter: RollEntry | None = None,
+) -> Ballot:
+    """Cast or change the ballot of the voter `owner` belongs to on the frozen roll
+    (`voter` picks one when the owner is in several holder groups).
+
+    The resolution's row is locked for the transaction, so closing and casting never
+    interleave, and concurrent casts for one voter are serialised; the unique constraint
+    (resolution, voter) is the last line. The same choice again (a double click) changes
+    nothing. Refused when voting is not open, or when the vote is cast and changes are
+    not allowed."""
+    if choice not in Choice.values:
+        raise ValidationError({"choice": _("Choose for, against or abstain.")})
+    with transaction.atomic():
+        locked = Resolution.objects.select_for_update().get(pk=resolution.pk)
+        now = timezone.now()
+        if not locked.accepts_ballots_at(now):
+            if locked.opens_at and now < locked.opens_at and locked.state == "open":
+                raise ValidationError(_("Voting has not opened yet."), code="not_open")
+            raise ValidationError(_("Voting on this resolution is closed."), code="closed")
+        entries = RollEntry.objects.filter(resolution=locked, members__owner=owner)
+        if voter is not None:
+            entries = entries.filter(pk=voter.pk)
+        entries = list(entries[:2])
+        if not entries:
+            raise ValidationError(
+                _("You are not on this resolution's roll of owners."), code="not_on_roll"
+            )
+        if len(entries) > 1:
+            raise ValidationError(
+                _("You vote for more than one group of units: choose which."), code="ambiguous"
+            )
+        entry = entries[0]
+        ballot = Ballot.objects.filter(resolution=locked, voter=entry).first()
+        previous = ""
+        created = False
+        if ballot is None:
+            ballot = Ballot(
+                resolution=locked,
+                voter=entry,
+                choice=choice,
+                cast_by=owner,
+                cast_at=now,
+                updated_at=now,
+            )
+            try:
+                with transaction.atomic():
+                    ballot.save(force_insert=True)
+                created = True
+            except IntegrityError:
+                # Another request for this voter won (possible only without row locks,
+                # e.g. SQLite): treat this one as a change of that ballot.
+                ballot = Ballot.objects.get(resolution=locked, voter=entry)
+        if not created:
+            if ballot.choice == choice:
+                return ballot  # the same choice again (a double click): nothing changes
+            if not locked.allow_vote_change:
+                raise ValidationError(
+                    _("Your vote is already cast, and this resolution does not allow changes."),
+                    code="no_change",
+                )
+            previous = ballot.choice
+            ballot.choice = choice
+            ballot.receipt = receipt_code_new()
+            ballot.cast_by = owner
+            ballot.updated_at = now
+            ballot.save(update_fields=["choice", "receipt", "cast_by", "updated_at"])
+        BallotLog.objects.create(
+            resolution=locked,
+            voter=entry,
+            owner=owner,
+            choice=choice,
+            previous_choice=previous,
+            receipt=ballot.receipt,
+            at=now,
+        )
+        audit_record(
+            action="ballot_cast",
+            obj=ballot,
+            acting_user=acting_user,
+            community_id=locked.community_id,
+            before={"choice": previous} if previous else None,
+            after={"choice": choice, "voter": entry.voter_key},
+        )
+    return ballot
