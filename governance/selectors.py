@@ -1,0 +1,61 @@
+"""Reads for governance pages and for other apps' pages."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from communities.models import DeliveryRules
+
+from .models import Owner, Resolution, ResolutionState, RollEntry, RulesDecision
+
+
+def rules_set_by(rules: DeliveryRules | None) -> Resolution | None:
+    """The resolution that set this version of the delivery rules, if any (one query).
+    For the rules page: "set by resolution #N on DATE" (`resolution.closed_at`)."""
+    if rules is None or rules.pk is None:
+        return None
+    decision = RulesDecision.objects.filter(rules_id=rules.pk).select_related("resolution").first()
+    return decision.resolution if decision else None
+
+
+def owner_for_user(user) -> Owner | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Owner.objects.filter(user=user).first()
+
+
+def resolutions_for_owner(owner: Owner) -> QuerySet[Resolution]:
+    """Resolutions an owner may see: every non-draft one of a community where they own a
+    unit now, or where they are on the frozen roll."""
+    communities = owner.ownerships.values("unit__building__community_id")
+    on_roll = RollEntry.objects.filter(members__owner=owner).values("resolution_id")
+    return (
+        Resolution.objects.exclude(state=ResolutionState.DRAFT)
+        .filter(Q(community_id__in=communities) | Q(pk__in=on_roll))
+        .select_related("community")
+        .order_by("-opens_at", "-pk")
+    )
+
+
+def resolutions_grouped(owner: Owner) -> dict[str, list[Resolution]]:
+    """Open now, upcoming, past — for the owner's index page (one query)."""
+    now = timezone.now()
+    groups: dict[str, list[Resolution]] = {"open": [], "upcoming": [], "past": []}
+    for resolution in resolutions_for_owner(owner):
+        if resolution.state == ResolutionState.OPEN:
+            if resolution.opens_at and now < resolution.opens_at:
+                groups["upcoming"].append(resolution)
+            elif resolution.closes_at and now >= resolution.closes_at:
+                groups["past"].append(resolution)  # waiting for the beat to count it
+            else:
+                groups["open"].append(resolution)
+        else:
+            groups["past"].append(resolution)
+    return groups
+
+
+def roll_entries_of(owner: Owner, resolution: Resolution) -> list[RollEntry]:
+    return list(
+        RollEntry.objects.filter(resolution=resolution, members__owner=owner).order_by("pk")
+    )
