@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("riders.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("vote/", include("governance.urls")),
     path("", include("riders.urls")),
     path("", include("communities.urls")),
 ]

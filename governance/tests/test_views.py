@@ -1,0 +1,262 @@
+"""Owners' and staff's vote pages: who sees what, casting through the form, figures."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from communities.tests.factories import CommunityFactory
+from governance import services
+from governance.models import Ballot, Choice, ResolutionState
+
+from .factories import (
+    owned_units,
+    owner_with_login,
+    owners_each_one_unit,
+    resolution_draft,
+    resolution_opened,
+    votes_cast,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def owner(community):
+    owner = owner_with_login("owner.wang", name="Wang Fang")
+    _, (unit,) = owned_units(community, 1)
+    unit.ownerships.all().delete()
+    services.ownership_add(unit=unit, owner=owner, acting_user=None)
+    return owner
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.login(username="owner.wang", password="pw-owner-123")
+    return client
+
+
+def test_owner_pages_need_a_log_in(client):
+    response = client.get(reverse("governance:index"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("governance:login"))
+
+
+def test_owner_logs_in_with_user_name_and_password(client, owner):
+    response = client.post(
+        reverse("governance:login"), {"username": "owner.wang", "password": "pw-owner-123"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("governance:index")
+
+
+def test_index_lists_open_upcoming_and_past_in_few_queries(
+    owner_client, community, django_assert_max_num_queries
+):
+    owners_each_one_unit(community, 2)
+    open_one = resolution_opened(community, title="Food cabinet at the north gate")
+    past = resolution_opened(community, title="Speed limit 10 km/h")
+    services.resolution_close(resolution=past, acting_user=None)
+    resolution_draft(community, title="Secret draft")
+    with django_assert_max_num_queries(8):
+        response = owner_client.get(reverse("governance:index"))
+    body = response.content.decode()
+    assert "Food cabinet at the north gate" in body and "Speed limit 10 km/h" in body
+    assert "Secret draft" not in body
+    assert response.context["groups"]["open"] == [open_one]
+    assert response.context["groups"]["past"] == [past]
+
+
+def test_an_owner_votes_through_the_form_and_sees_the_receipt(owner_client, owner, community):
+    owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)
+    url = reverse("governance:cast", args=[resolution.pk])
+    response = owner_client.post(url, {"choice": "for"}, follow=True)
+    ballot = Ballot.objects.get(resolution=resolution)
+    assert ballot.choice == Choice.FOR
+    body = response.content.decode()
+    assert ballot.receipt in body
+    assert "<progress" in body and "1 of 3 owners" in body
+
+
+def test_a_bad_choice_is_a_message_not_a_500(owner_client, community, owner):
+    resolution = resolution_opened(community)
+    response = owner_client.post(
+        reverse("governance:cast", args=[resolution.pk]), {"choice": "maybe"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "Choose for, against or abstain." in response.content.decode()
+    assert not Ballot.objects.exists()
+
+
+def test_a_closed_vote_refuses_with_a_message(owner_client, community, owner):
+    resolution = resolution_opened(community)
+    services.resolution_close(resolution=resolution, acting_user=None)
+    response = owner_client.post(
+        reverse("governance:cast", args=[resolution.pk]), {"choice": "for"}, follow=True
+    )
+    assert "Voting on this resolution is closed." in response.content.decode()
+
+
+def test_an_owner_of_another_community_gets_404(owner_client, other_company):
+    elsewhere = CommunityFactory(company=other_company, slug="far-away")
+    owners_each_one_unit(elsewhere, 2)
+    resolution = resolution_opened(elsewhere)
+    assert owner_client.get(reverse("governance:detail", args=[resolution.pk])).status_code == 404
+    response = owner_client.post(
+        reverse("governance:cast", args=[resolution.pk]), {"choice": "for"}
+    )
+    assert response.status_code == 404
+    assert not Ballot.objects.exists()
+
+
+def test_participation_json_follows_the_ballots(owner_client, owner, community):
+    others = owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)
+    url = reverse("governance:participation", args=[resolution.pk])
+    assert owner_client.get(url).json()["bars"][1]["value"] == 0
+    votes_cast(resolution, others, Choice.ABSTAIN)
+    data = owner_client.get(url).json()
+    assert data["bars"][1] == {
+        "value": 2,
+        "max": 3,
+        "met": True,
+        "percent": "66.7",
+        "text": data["bars"][1]["text"],
+    }
+
+
+def test_the_result_page_shows_figures_and_rule_but_no_names(client, community, owner):
+    others = owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)
+    votes_cast(resolution, [owner, *others], Choice.FOR)
+    url = reverse("governance:result", args=[resolution.pk])
+    assert client.get(url).status_code == 404  # no result while voting
+    services.resolution_close(resolution=resolution, acting_user=None)
+    body = client.get(url).content.decode()
+    assert "Civil Code Art. 278" in body
+    assert "passed" in body
+    assert "300.00" in body  # total area
+    assert "Wang Fang" not in body and owner.phone not in body
+    for ballot in Ballot.objects.all():
+        assert ballot.receipt in body
+
+
+def test_staff_see_their_communitys_votes_and_not_others(
+    client, community, staff_user, other_staff_user, django_assert_max_num_queries
+):
+    owners = owners_each_one_unit(community, 3)
+    resolution = resolution_opened(community)
+    votes_cast(resolution, owners[:2], Choice.FOR)
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("governance:staff_list", args=[community.slug]))
+    assert resolution.title in response.content.decode()
+    detail = client.get(reverse("governance:staff_detail", args=[community.slug, resolution.pk]))
+    assert "2 of 3 owners" in detail.content.decode()
+    client.force_login(other_staff_user)
+    assert client.get(reverse("governance:staff_list", args=[community.slug])).status_code == 404
+    assert (
+        client.get(
+            reverse("governance:staff_detail", args=[community.slug, resolution.pk])
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            reverse("governance:staff_close", args=[community.slug, resolution.pk])
+        ).status_code
+        == 404
+    )
+
+
+def test_staff_create_open_and_close_a_resolution(client, community, staff_user):
+    owners = owners_each_one_unit(community, 3)
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("governance:staff_list", args=[community.slug]),
+        {
+            "title": "Riders stop at the gate",
+            "text": "Riders hand food over at the north gate.",
+            "matter": "ordinary",
+            "effect_type": "entry_policy",
+            "policy": "no_entry",
+            "handoff_point": "North gate cabinets",
+            "allow_vote_change": "on",
+            "opens_at": "2020-01-01T08:00",
+            "closes_at": "2099-01-01T08:00",
+        },
+    )
+    assert response.status_code == 302
+    resolution = community.resolutions.get()
+    assert resolution.effect == {
+        "type": "entry_policy",
+        "policy": "no_entry",
+        "handoff_point": "North gate cabinets",
+    }
+    client.post(reverse("governance:staff_open", args=[community.slug, resolution.pk]))
+    resolution.refresh_from_db()
+    assert resolution.state == ResolutionState.OPEN
+    votes_cast(resolution, owners, Choice.FOR)
+    client.post(reverse("governance:staff_close", args=[community.slug, resolution.pk]))
+    resolution.refresh_from_db()
+    assert resolution.state == ResolutionState.PASSED
+    rules_page = client.get(reverse("communities:rules", args=[community.slug]))
+    assert "North gate cabinets" in rules_page.content.decode()
+
+
+def test_staff_form_errors_are_shown_not_raised(client, community, staff_user):
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("governance:staff_list", args=[community.slug]),
+        {
+            "title": "x",
+            "text": "y",
+            "matter": "ordinary",
+            "effect_type": "facility",
+            "opens_at": "2020-01-01T08:00",
+            "closes_at": "2099-01-01T08:00",
+        },
+    )
+    assert response.status_code == 200
+    assert "Choose the kind of facility." in response.content.decode()
+
+
+def test_blockers_are_shown_to_staff(client, community, staff_user):
+    resolution = resolution_draft(community, text="")
+    client.force_login(staff_user)
+    body = client.get(
+        reverse("governance:staff_detail", args=[community.slug, resolution.pk])
+    ).content.decode()
+    assert "no text for the owners" in body
+    assert "import the owners" in body
+
+
+def test_ballots_csv_has_units_areas_choices_and_no_names(client, community, staff_user, owner):
+    others = owners_each_one_unit(community, 1)
+    resolution = resolution_opened(community)
+    votes_cast(resolution, [owner], Choice.FOR)
+    votes_cast(resolution, others, Choice.AGAINST)
+    client.force_login(staff_user)
+    response = client.get(reverse("governance:ballots_csv", args=[community.slug, resolution.pk]))
+    text = response.content.decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert lines[0] == "units,area_m2,choice,cast_at,updated_at,receipt"
+    assert len(lines) == 3
+    assert "100.00,for" in text and "100.00,against" in text
+    assert "Wang Fang" not in text
+
+
+def test_passed_pending_is_told_to_staff_and_fixed_on_the_page(client, community, staff_user):
+    owners = owners_each_one_unit(community, 3)
+    resolution = resolution_opened(community, effect={"type": "entry_policy", "policy": "no_entry"})
+    votes_cast(resolution, owners, Choice.FOR)
+    services.resolution_close(resolution=resolution, acting_user=None)
+    client.force_login(staff_user)
+    body = client.get(reverse("governance:staff_list", args=[community.slug])).content.decode()
+    assert "hand-off rules are needed" in body
+    client.post(
+        reverse("governance:staff_handoff", args=[community.slug, resolution.pk]),
+        {"handoff_point": "Lobby shelf"},
+    )
+    resolution.refresh_from_db()
+    assert resolution.state == ResolutionState.PASSED

@@ -1,0 +1,28 @@
+from django.contrib.auth.views import LogoutView
+from django.urls import path
+
+from .views import owners, public, staff
+
+app_name = "governance"
+
+urlpatterns = [
+    path("", owners.index, name="index"),
+    path("login/", owners.OwnerLoginView.as_view(), name="login"),
+    path("logout/", LogoutView.as_view(next_page="governance:login"), name="logout"),
+    path("<int:pk>/", owners.detail, name="detail"),
+    path("<int:pk>/cast", owners.cast, name="cast"),
+    path("<int:pk>/participation.json", owners.participation, name="participation"),
+    path("<int:pk>/result", public.result, name="result"),
+    path("staff/<slug:slug>/", staff.resolution_list, name="staff_list"),
+    path("staff/<slug:slug>/<int:pk>/", staff.resolution_detail, name="staff_detail"),
+    path("staff/<slug:slug>/<int:pk>/ballots.csv", staff.ballots_csv, name="ballots_csv"),
+    *[
+        path(
+            f"staff/<slug:slug>/<int:pk>/{action}",
+            staff.resolution_action,
+            {"action": action},
+            name=f"staff_{action}",
+        )
+        for action in ("open", "close", "handoff")
+    ],
+]

@@ -1,0 +1,2 @@
+"""Governance pages: `owners` (/vote/), `staff` (/vote/staff/<slug>/), `public`
+(the result page anyone may read)."""

@@ -1,0 +1,127 @@
+"""Owners' pages: the list of resolutions, one resolution with its ballot, live
+participation. Owners see only resolutions of communities where they own units (or are
+on the frozen roll); anything else is 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from ..forms import CastForm
+from ..models import Ballot, Owner, Resolution, ResolutionState, RollEntry
+from ..selectors import owner_for_user, resolutions_for_owner, resolutions_grouped
+from ..services import ballot_cast
+from .common import figures_of, participation_bars, resolution_context
+
+owner_login_required = login_required(login_url=reverse_lazy("governance:login"))
+
+
+class OwnerLoginView(LoginView):
+    template_name = "governance/login.html"
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return str(reverse_lazy("governance:index"))
+
+
+def _owner(request: HttpRequest) -> Owner:
+    owner = owner_for_user(request.user)
+    if owner is None:
+        raise Http404("Not an owner")
+    return owner
+
+
+def _resolution_for(owner: Owner, pk: int) -> Resolution:
+    resolution = resolutions_for_owner(owner).filter(pk=pk).first()
+    if resolution is None:
+        raise Http404("No such resolution")
+    return resolution
+
+
+@owner_login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    owner = owner_for_user(request.user)
+    groups = resolutions_grouped(owner) if owner else {"open": [], "upcoming": [], "past": []}
+    return render(request, "governance/index.html", {"owner": owner, "groups": groups})
+
+
+@owner_login_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    owner = _owner(request)
+    resolution = _resolution_for(owner, pk)
+    entries = list(
+        RollEntry.objects.filter(resolution=resolution, members__owner=owner).order_by("pk")
+    )
+    ballots = {
+        b.voter_id: b for b in Ballot.objects.filter(resolution=resolution, voter__in=entries)
+    }
+    voting = [{"entry": e, "ballot": ballots.get(e.pk)} for e in entries]
+    context = resolution_context(resolution)
+    context.update(
+        owner=owner,
+        voting=voting,
+        can_vote=resolution.accepts_ballots_now and bool(entries),
+        several=len(entries) > 1,
+    )
+    return render(request, "governance/detail.html", context)
+
+
+@owner_login_required
+@require_POST
+def cast(request: HttpRequest, pk: int) -> HttpResponse:
+    owner = _owner(request)
+    resolution = _resolution_for(owner, pk)
+    form = CastForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose for, against or abstain."))
+        return redirect("governance:detail", pk=pk)
+    voter = None
+    if form.cleaned_data.get("voter"):
+        voter = RollEntry.objects.filter(
+            resolution=resolution, pk=form.cleaned_data["voter"], members__owner=owner
+        ).first()
+        if voter is None:
+            raise Http404("Not your ballot")
+    try:
+        ballot = ballot_cast(
+            resolution=resolution,
+            owner=owner,
+            choice=form.cleaned_data["choice"],
+            acting_user=request.user,
+            voter=voter,
+        )
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("Your vote “%(choice)s” is recorded. Receipt code: %(receipt)s")
+            % {"choice": ballot.get_choice_display(), "receipt": ballot.receipt},
+        )
+    return redirect("governance:detail", pk=pk)
+
+
+@owner_login_required
+@require_GET
+def participation(request: HttpRequest, pk: int) -> JsonResponse:
+    """Live participation for the bars on the owner's page (polled by vote.js)."""
+    resolution = _resolution_for(_owner(request), pk)
+    figures = figures_of(resolution)
+    return JsonResponse(
+        {
+            "state": resolution.state,
+            "open": resolution.state == ResolutionState.OPEN,
+            "bars": [bar.as_json() for bar in participation_bars(figures)],
+        },
+        headers={"Cache-Control": "no-store"},
+    )
