@@ -342,3 +342,17 @@ class RulesDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rules} ← {self.resolution}"
+
+
+class Reminder(models.Model):
+    """An owner was reminded to vote on a resolution (once: the task may run again)."""
+
+    resolution = models.ForeignKey(Resolution, on_delete=models.CASCADE, related_name="+")
+    owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["resolution", "owner"], name="remind_once")]
+
+    def __str__(self) -> str:
+        return f"{self.resolution_id} → {self.owner_id}"

@@ -178,3 +178,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Governance
+CELERY_BEAT_SCHEDULE["governance-close-due-votes"] = {
+    "task": "governance.tasks.close_due_resolutions",
+    "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["governance-vote-reminders"] = {
+    "task": "governance.tasks.send_vote_reminders",
+    "schedule": 3600.0,
+}
+GOVERNANCE_NOTIFIER = env_str("GOVERNANCE_NOTIFIER", "governance.notify.ConsoleNotifier")
+GOVERNANCE_REMIND_DAYS_BEFORE = env_int("GOVERNANCE_REMIND_DAYS_BEFORE", 2)
+SMS_BACKEND = env_str("SMS_BACKEND", "governance.notify.ConsoleSMS")
