@@ -32,11 +32,19 @@
           var text = box.querySelector(".bar-text");
           var state = text.querySelector(".bar-state");
           text.firstChild.nodeValue = bar.text + " ";
-          if (state) { text.appendChild(state); }
+          if (state) {
+            state.textContent = state.getAttribute(bar.met ? "data-met" : "data-unmet");
+            text.appendChild(state);
+          }
         });
         if (!data.open) { window.clearInterval(timer); }
       })
       .catch(function () { /* try again at the next tick */ });
   }
   var timer = window.setInterval(update, 10000);
+  // Anything may ask for a refresh now (e.g. after the tab comes back into view).
+  document.addEventListener("vote:refresh", update);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { update(); }
+  });
 })();
