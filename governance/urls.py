@@ -1,7 +1,7 @@
 from django.contrib.auth.views import LogoutView
 from django.urls import path
 
-from .views import owners, public, staff
+from .views import access, owners, public, roll, staff
 
 app_name = "governance"
 
@@ -9,11 +9,15 @@ urlpatterns = [
     path("", owners.index, name="index"),
     path("login/", owners.OwnerLoginView.as_view(), name="login"),
     path("logout/", LogoutView.as_view(next_page="governance:login"), name="logout"),
+    path("login/phone/", access.login_phone, name="login_phone"),
+    path("login/code/", access.login_code, name="login_code"),
+    path("invite/<str:token>/", access.invite, name="invite"),
     path("<int:pk>/", owners.detail, name="detail"),
     path("<int:pk>/cast", owners.cast, name="cast"),
     path("<int:pk>/participation.json", owners.participation, name="participation"),
     path("<int:pk>/result", public.result, name="result"),
     path("staff/<slug:slug>/", staff.resolution_list, name="staff_list"),
+    path("staff/<slug:slug>/roll/", roll.roll_page, name="roll_import"),
     path("staff/<slug:slug>/<int:pk>/", staff.resolution_detail, name="staff_detail"),
     path("staff/<slug:slug>/<int:pk>/ballots.csv", staff.ballots_csv, name="ballots_csv"),
     *[
