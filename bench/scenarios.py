@@ -90,3 +90,35 @@ register(
         target_ratio=0.40,
     )
 )
+
+
+# Governance (owners' votes). The 100 ms tally bar is timed in-process by
+# `manage.py vote_bench`; these load the same count and ballot casting over HTTP.
+def _vote_participation_setup(context: BenchContext) -> RequestSource:
+    from governance.benchmark import participation_requests
+
+    return participation_requests(context)
+
+
+def _vote_cast_setup(context: BenchContext) -> RequestSource:
+    from governance.benchmark import cast_requests
+
+    return cast_requests(context)
+
+
+register(
+    Scenario(
+        name="vote_participation",
+        description="GET /vote/<id>/participation.json: live Art. 278 count, "
+        "buildings x units voters, 3/4 of them voted",
+        setup=_vote_participation_setup,
+    )
+)
+
+register(
+    Scenario(
+        name="vote_cast",
+        description="POST /vote/<id>/cast (JSON): 1,000 owners cast, then change, their votes",
+        setup=_vote_cast_setup,
+    )
+)

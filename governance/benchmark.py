@@ -180,3 +180,118 @@ def tally_timings(
         "passed": figures.passed,
         "resolution_id": resolution.pk,
     }
+
+
+def _owner_sessions(owners: list[Owner]) -> list[str]:
+    """Log-ins and sessions for `owners`, made without password hashing (bench only)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+
+    user_model = get_user_model()
+    missing = [o for o in owners if o.user_id is None]
+    users = []
+    for owner in missing:
+        user = user_model(username=f"bench-owner-{owner.pk}")
+        user.set_unusable_password()
+        users.append(user)
+    user_model.objects.bulk_create(users, batch_size=2000, ignore_conflicts=True)
+    by_name = {
+        u.username: u for u in user_model.objects.filter(username__in=[u.username for u in users])
+    }
+    for owner in missing:
+        owner.user = by_name[f"bench-owner-{owner.pk}"]
+    Owner.objects.bulk_update(missing, ["user"], batch_size=2000)
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    keys = []
+    for owner in owners:
+        session = store()
+        session[SESSION_KEY] = str(owner.user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = owner.user.get_session_auth_hash()
+        session.create()
+        keys.append(session.session_key)
+    return keys
+
+
+BENCH_CSRF = "benchCsrfSecret0123456789abcdefA"  # 32 characters, as Django's cookie secret
+
+
+def _bench_resolution(community: Community, title: str) -> Resolution:
+    now = timezone.now()
+    resolution = services.resolution_create(
+        community=community,
+        title=title,
+        text="Bench.",
+        opens_at=now - dt.timedelta(minutes=1),
+        closes_at=now + dt.timedelta(days=30),
+        acting_user=None,
+    )
+    return services.resolution_open(resolution=resolution, acting_user=None)
+
+
+def participation_requests(context: Any):
+    """Bench: GET the live participation of a 20,000-unit vote with 15,000 ballots (the
+    tally over HTTP), as an owner on the roll."""
+    from django.urls import reverse
+
+    from bench.loadgen import Request
+
+    units = context.buildings * context.units_per_building
+    community = vote_community_ensure(units=units)
+    resolution = _bench_resolution(community, "Bench participation")
+    voters = list(RollEntry.objects.filter(resolution=resolution).order_by("pk"))
+    now = timezone.now()
+    Ballot.objects.bulk_create(
+        (
+            Ballot(resolution=resolution, voter=v, choice=Choice.FOR, cast_at=now, updated_at=now)
+            for v in voters[: units * 3 // 4]
+        ),
+        batch_size=5000,
+    )
+    owner = Owner.objects.filter(roll_memberships__entry=voters[0]).first()
+    (session,) = _owner_sessions([owner])
+    return Request(
+        path=reverse("governance:participation", args=[resolution.pk]),
+        headers=(("Cookie", f"sessionid={session}"),),
+    )
+
+
+def cast_requests(context: Any, *, owners: int = 1000):
+    """Bench: owners cast and change their votes over HTTP (POST, CSRF, JSON answer)."""
+    from django.urls import reverse
+
+    from bench.loadgen import Request
+
+    community = vote_community_ensure(units=context.buildings * context.units_per_building)
+    resolution = _bench_resolution(community, "Bench casting")
+    chosen = list(
+        Owner.objects.filter(
+            roll_memberships__entry__resolution=resolution,
+            roll_memberships__entry__developer=False,
+            phone__startswith="139",
+        ).order_by("pk")[:owners]
+    )
+    sessions = _owner_sessions(chosen)
+    path = reverse("governance:cast", args=[resolution.pk])
+    requests = []
+    for choice in ("for", "against"):  # a second round changes every vote
+        for session in sessions:
+            requests.append(
+                Request(
+                    method="POST",
+                    path=path,
+                    headers=(
+                        ("Cookie", f"sessionid={session}; csrftoken={BENCH_CSRF}"),
+                        ("Content-Type", "application/x-www-form-urlencoded"),
+                    ),
+                    body=f"choice={choice}&format=json&csrfmiddlewaretoken={BENCH_CSRF}".encode(),
+                )
+            )
+    return lambda n: requests[n % len(requests)]

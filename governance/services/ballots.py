@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 
 from portal.audit import audit_record
 
+from ..live import live_tally_forget
+from ..locks import resolution_lock_shared
 from ..models import (
     Ballot,
     BallotLog,
@@ -34,15 +36,17 @@ def ballot_cast(
     """Cast or change the ballot of the voter `owner` belongs to on the frozen roll
     (`voter` picks one when the owner is in several holder groups).
 
-    The resolution's row is locked for the transaction, so closing and casting never
-    interleave, and concurrent casts for one voter are serialised; the unique constraint
-    (resolution, voter) is the last line. The same choice again (a double click) changes
+    Casting holds the resolution's shared lock (`governance.locks`), so closing never
+    interleaves with it, while casts for different voters run side by side; the voter's
+    roll row is locked, so concurrent casts for one voter are serialised; the unique
+    constraint (resolution, voter) is the last line. The same choice again (a double click) changes
     nothing. Refused when voting is not open, or when the vote is cast and changes are
     not allowed."""
     if choice not in Choice.values:
         raise ValidationError({"choice": _("Choose for, against or abstain.")})
     with transaction.atomic():
-        locked = Resolution.objects.select_for_update().get(pk=resolution.pk)
+        resolution_lock_shared(resolution.pk)
+        locked = Resolution.objects.get(pk=resolution.pk)
         now = timezone.now()
         if not locked.accepts_ballots_at(now):
             if locked.opens_at and now < locked.opens_at and locked.state == "open":
@@ -51,7 +55,7 @@ def ballot_cast(
         entries = RollEntry.objects.filter(resolution=locked, members__owner=owner)
         if voter is not None:
             entries = entries.filter(pk=voter.pk)
-        entries = list(entries[:2])
+        entries = list(entries.values_list("pk", flat=True)[:2])
         if not entries:
             raise ValidationError(
                 _("You are not on this resolution's roll of owners."), code="not_on_roll"
@@ -60,7 +64,8 @@ def ballot_cast(
             raise ValidationError(
                 _("You vote for more than one group of units: choose which."), code="ambiguous"
             )
-        entry = entries[0]
+        # Lock the voter's roll row: one cast at a time per voter (co-owners included).
+        entry = RollEntry.objects.select_for_update().get(pk=entries[0])
         ballot = Ballot.objects.filter(resolution=locked, voter=entry).first()
         previous = ""
         created = False
@@ -112,4 +117,8 @@ def ballot_cast(
             before={"choice": previous} if previous else None,
             after={"choice": choice, "voter": entry.voter_key},
         )
+        # Forget the cached live count now and again after commit, so no request caches
+        # figures without this ballot in between.
+        live_tally_forget(locked.pk)
+        transaction.on_commit(lambda: live_tally_forget(locked.pk))
     return ballot

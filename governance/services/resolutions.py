@@ -18,6 +18,7 @@ from communities.models import Community, EntryPolicy, Unit
 from portal.audit import audit_record
 
 from ..effects import effect_apply, effect_problems, effect_type, rules_apply
+from ..locks import resolution_lock_exclusive
 from ..models import (
     Matter,
     Ownership,
@@ -221,6 +222,7 @@ def resolution_close(
     """Open → counted: store the figures, then passed (effect applied), passed_pending
     (no-entry without a hand-off point: staff are told) or failed. Staff may close early;
     the beat task closes at `closes_at`. Closing a decided resolution again does nothing."""
+    resolution_lock_exclusive(resolution.pk)  # waits for casts in flight
     resolution = (
         Resolution.objects.select_for_update().select_related("community").get(pk=resolution.pk)
     )

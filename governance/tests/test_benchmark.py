@@ -28,3 +28,31 @@ def test_vote_bench_counts_a_community_with_every_kind_of_holder():
     assert figures["tally_median_ms"] is not None and figures["cast_p95_ms"] is not None
     # A second run reuses the community.
     call_command("vote_bench", units=400, ballots=10, repeats=1, casts=0, stdout=io.StringIO())
+
+
+def test_bench_requests_work_against_the_portal():
+    from django.test import Client
+
+    from bench.scenarios import BenchContext
+    from governance.benchmark import cast_requests, participation_requests
+
+    context = BenchContext(buildings=4, units_per_building=100)
+    client = Client(enforce_csrf_checks=True)
+
+    def send(request):
+        headers = dict(request.headers)
+        return client.generic(
+            request.method,
+            request.path,
+            data=request.body,
+            content_type=headers.get("Content-Type", ""),
+            HTTP_COOKIE=headers["Cookie"],
+        )
+
+    participation = send(participation_requests(context))
+    assert participation.status_code == 200
+    assert participation.json()["bars"][1]["value"] == 300
+    source = cast_requests(context, owners=5)
+    first, change = send(source(0)), send(source(5))
+    assert first.status_code == 200 and first.json()["choice"] == "for"
+    assert change.status_code == 200 and change.json()["choice"] == "against"

@@ -83,3 +83,25 @@ def test_co_owners_voting_at_once_share_one_ballot(needs_postgres, community):
     assert len(winners) + len(refusals) == THREADS
     assert all(b.choice == ballots[0].choice for b in winners)
     assert BallotLog.objects.filter(resolution=resolution).count() == 1
+
+
+def test_closing_while_owners_cast_counts_every_stored_ballot(needs_postgres, community):
+    owners = owners_each_one_unit(community, THREADS)
+    resolution = resolution_opened(community)
+
+    def act(owner):
+        if owner is None:
+            return services.resolution_close(resolution=resolution, acting_user=None)
+        return services.ballot_cast(
+            resolution=resolution, owner=owner, choice=Choice.FOR, acting_user=None
+        )
+
+    outcomes = _race(act, [(o,) for o in owners] + [(None,)])
+    resolution.refresh_from_db()
+    stored = Ballot.objects.filter(resolution=resolution).count()
+    cast_ok = sum(1 for o in outcomes if isinstance(o, Ballot))
+    refused = [o for o in outcomes if isinstance(o, ValidationError)]
+    # A cast either landed before the close (and is counted) or was refused as closed.
+    assert stored == cast_ok == resolution.result["participating_voters"]
+    assert cast_ok + len(refused) == THREADS
+    assert all("closed" in str(e) for e in refused)

@@ -29,10 +29,10 @@ def test_close_task_counts_a_vote_whose_window_ended(community):
     votes_cast(resolution, owners, Choice.FOR)
     resolution.closes_at = timezone.now() - dt.timedelta(seconds=1)
     resolution.save(update_fields=["closes_at"])
-    assert close_due_resolutions.delay().get() == [resolution.pk]
+    assert close_due_resolutions.apply().get() == [resolution.pk]
     resolution.refresh_from_db()
     assert resolution.state == ResolutionState.PASSED
-    assert close_resolution.delay(resolution.pk).get() == "passed"  # twice: no change
+    assert close_resolution.apply(args=[resolution.pk]).get() == "passed"  # twice: no change
 
 
 def test_reminders_reach_only_owners_who_have_not_voted_and_only_once(community, capsys):

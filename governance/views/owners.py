@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ..forms import CastForm
+from ..live import live_tally
 from ..models import Ballot, Owner, Resolution, ResolutionState, RollEntry
 from ..selectors import owner_for_user, resolutions_for_owner, resolutions_grouped
 from ..services import ballot_cast
-from .common import figures_of, participation_bars, resolution_context
+from .common import participation_bars, resolution_context
 
 owner_login_required = login_required(login_url=reverse_lazy("governance:login"))
 
@@ -81,7 +82,10 @@ def cast(request: HttpRequest, pk: int) -> HttpResponse:
     owner = _owner(request)
     resolution = _resolution_for(owner, pk)
     form = CastForm(request.POST)
+    as_json = request.POST.get("format") == "json"  # scripts and the bench; forms redirect
     if not form.is_valid():
+        if as_json:
+            return JsonResponse({"errors": [_("Choose for, against or abstain.")]}, status=400)
         messages.error(request, _("Choose for, against or abstain."))
         return redirect("governance:detail", pk=pk)
     voter = None
@@ -100,9 +104,13 @@ def cast(request: HttpRequest, pk: int) -> HttpResponse:
             voter=voter,
         )
     except ValidationError as exc:
+        if as_json:
+            return JsonResponse({"errors": exc.messages}, status=400)
         for message in exc.messages:
             messages.error(request, message)
     else:
+        if as_json:
+            return JsonResponse({"choice": ballot.choice, "receipt": ballot.receipt})
         messages.success(
             request,
             _("Your vote “%(choice)s” is recorded. Receipt code: %(receipt)s")
@@ -116,7 +124,7 @@ def cast(request: HttpRequest, pk: int) -> HttpResponse:
 def participation(request: HttpRequest, pk: int) -> JsonResponse:
     """Live participation for the bars on the owner's page (polled by vote.js)."""
     resolution = _resolution_for(_owner(request), pk)
-    figures = figures_of(resolution)
+    figures = live_tally(resolution)
     return JsonResponse(
         {
             "state": resolution.state,
