@@ -1,0 +1,135 @@
+"""Bulk import of buildings and units: preview with row errors, then apply, idempotent."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import Workbook
+from PIL import Image
+
+from communities import imports
+from communities.models import Building, Unit
+
+
+def png_upload(size=(400, 300)) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, "#dfe8d8").save(buffer, "PNG")
+    return SimpleUploadedFile("map.png", buffer.getvalue(), content_type="image/png")
+
+
+GOOD_CSV = (
+    b"building,entrance,house_number,exclusive_area\n7,2,1503,89.50\n7,2,1504,120\n8,1,101,75.25\n"
+)
+
+
+def _csv(text: str, name: str = "units.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode() if isinstance(text, str) else text)
+
+
+def _xlsx(rows) -> SimpleUploadedFile:
+    workbook = Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile("units.xlsx", buffer.getvalue())
+
+
+def _url(community):
+    return reverse("admin:communities_community_import_units", args=[community.pk])
+
+
+def test_preview_lists_row_errors_and_writes_nothing(client, staff_user, community):
+    client.force_login(staff_user)
+    text = (
+        "building,entrance,house_number,exclusive_area\n"
+        "7,2,1503,89.5\n"
+        "7,2,1503,90\n"
+        "8,1,101,-3\n"
+        ",1,102,50\n"
+    )
+    html = client.post(_url(community), {"file": _csv(text)}).content.decode()
+    assert "3 rows have errors" in html
+    assert "also on line 2" in html
+    assert "is not a positive number" in html
+    assert "The building number is missing" in html
+    assert not Building.objects.filter(community=community).exists()
+
+
+def test_a_valid_file_is_previewed_then_imported_and_a_second_import_changes_nothing(
+    client, staff_user, community
+):
+    client.force_login(staff_user)
+    preview = client.post(_url(community), {"file": _csv(GOOD_CSV)})
+    token = preview.context["token"]
+    assert "3 units to create" in preview.content.decode()
+    assert not Unit.objects.exists()
+    response = client.post(_url(community), {"token": token})
+    assert response.status_code == 302
+    assert Unit.objects.filter(building__community=community).count() == 3
+    assert set(Building.objects.filter(community=community).values_list("number", flat=True)) == {
+        "7",
+        "8",
+    }
+    again = client.post(_url(community), {"file": _csv(GOOD_CSV)})
+    assert "3 unchanged" in again.content.decode()
+    client.post(_url(community), {"token": again.context["token"]})
+    assert Unit.objects.filter(building__community=community).count() == 3
+
+
+def test_reimport_updates_a_changed_area(client, staff_user, community):
+    client.force_login(staff_user)
+    client.post(
+        _url(community),
+        {"token": client.post(_url(community), {"file": _csv(GOOD_CSV)}).context["token"]},
+    )
+    changed = GOOD_CSV.decode().replace("89.50", "91.00")
+    preview = client.post(_url(community), {"file": _csv(changed)})
+    assert "1 to update" in preview.content.decode()
+    client.post(_url(community), {"token": preview.context["token"]})
+    assert str(Unit.objects.get(number="1503").exclusive_area) == "91.00"
+
+
+def test_xlsx_with_chinese_headers_is_read(client, staff_user, community):
+    client.force_login(staff_user)
+    upload = _xlsx([["楼栋", "单元", "房号", "面积"], [7, 2, 1503, 89.5], ["7A", "", "301", "66"]])
+    preview = client.post(_url(community), {"file": upload})
+    assert preview.context["token"], preview.content.decode()[:3000]
+    client.post(_url(community), {"token": preview.context["token"]})
+    labels = {u.label for u in Unit.objects.select_related("building")}
+    assert labels == {"7-2-1503", "7A-301"}
+
+
+def test_wrong_types_and_missing_columns_are_refused_clearly(client, staff_user, community):
+    client.force_login(staff_user)
+    html = client.post(_url(community), {"file": _csv("x", name="units.txt")}).content.decode()
+    assert "Upload a .csv or .xlsx file." in html
+    html = client.post(_url(community), {"file": _csv("a,b\n1,2\n")}).content.decode()
+    assert "Missing columns" in html
+    fake = SimpleUploadedFile("units.xlsx", b"not a workbook")
+    html = client.post(_url(community), {"file": fake}).content.decode()
+    assert "not a readable XLSX" in html
+
+
+def test_a_preview_token_is_bound_to_its_user(client, staff_user, superuser, community):
+    client.force_login(staff_user)
+    token = client.post(_url(community), {"file": _csv(GOOD_CSV)}).context["token"]
+    client.force_login(superuser)
+    response = client.post(_url(community), {"token": token})
+    assert response.status_code == 302
+    assert not Unit.objects.exists()
+
+
+def test_gb18030_csv_is_read(community):
+    data = "楼栋,单元,房号,面积\n7,2,1503,89.5\n".encode("gb18030")
+    rows = imports.units_parse(community=community, name="u.csv", data=data)
+    assert [(r.label, r.errors) for r in rows] == [("7-2-1503", [])]
+
+
+@pytest.mark.parametrize("area", ["abc", "0", "NaN", "1e99"])
+def test_bad_areas_are_row_errors(community, area):
+    data = f"building,house_number,exclusive_area\n1,101,{area}\n".encode()
+    rows = imports.units_parse(community=community, name="u.csv", data=data)
+    assert rows[0].errors
