@@ -55,7 +55,7 @@
       var button = event.target.closest(".marker-place");
       if (!button) return;
       var m = markers().filter(function (item) { return item.row.contains(button); })[0];
-      if (m) { activate(m); map.scrollIntoView({ behavior: "smooth", block: "center" }); }
+      if (m) { activate(m); map.scrollIntoView({ block: "nearest", inline: "nearest" }); }
     });
     form.addEventListener("focusin", function (event) {
       if (!/(x|y)_pct$/.test(event.target.name || "")) return;
