@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from communities.models import EntryPolicy
 
 from .effects import FACILITY_KINDS
-from .models import Choice, Matter
+from .models import Choice, Feedback, Matter
 
 
 class CastForm(forms.Form):
@@ -107,4 +107,48 @@ class RollImportForm(forms.Form):
             "Columns: house number (e.g. 7-2-1503), owner name, phone, co-owners "
             "(names separated by ;), developer-held (yes/no)."
         ),
+    )
+
+
+class FeedbackForm(forms.Form):
+    category = forms.ChoiceField(label=_("What is it about?"), choices=Feedback.Category.choices)
+    place = forms.CharField(label=_("Where (gate, building, spot)"), max_length=200, required=False)
+    text = forms.CharField(
+        label=_("What happened"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    photo = forms.ImageField(label=_("Photo (optional)"), required=False)
+    contact = forms.CharField(
+        label=_("Your phone or name, if you want a call back (optional)"),
+        max_length=100,
+        required=False,
+    )
+
+
+class TriageForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), choices=Feedback.Status.choices)
+    reply = forms.CharField(
+        label=_("Reply to the sender"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    assignee = forms.TypedChoiceField(
+        label=_("Assigned to"), required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args: Any, staff: list | None = None, **kwargs: Any) -> None:
+        # A list of users read once for the page, not a queryset per form (no N+1).
+        super().__init__(*args, **kwargs)
+        self._staff = {user.pk: user for user in staff or []}
+        self.fields["assignee"].choices = [("", "—")] + [
+            (pk, user.get_username()) for pk, user in self._staff.items()
+        ]
+
+    def clean_assignee(self):
+        pk = self.cleaned_data.get("assignee")
+        return self._staff.get(pk) if pk else None
+
+
+class NoticeForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
+    expires_at = forms.DateTimeField(
+        label=_("Shown until (optional)"), required=False, widget=DateTimeLocalInput()
     )

@@ -356,3 +356,97 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resolution_id} → {self.owner_id}"
+
+
+def feedback_token_new() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class Feedback(models.Model):
+    """A rider's or an owner's report to the property company, triaged by staff. The
+    sender follows it by a secret link (riders need no account)."""
+
+    class Sender(models.TextChoices):
+        RIDER = "rider", _("rider")
+        OWNER = "owner", _("owner")
+
+    class Category(models.TextChoices):
+        ACCESS = "access", _("getting in at the gate")
+        HANDOFF = "handoff", _("hand-off point")
+        PARKING = "parking", _("parking")
+        SIGNS = "signs", _("house-number signs and directions")
+        SAFETY = "safety", _("safety")
+        OTHER = "other", _("other")
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        IN_PROGRESS = "in_progress", _("being handled")
+        RESOLVED = "resolved", _("resolved")
+        REJECTED = "rejected", _("not taken up")
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="feedback",
+        verbose_name=_("community"),
+    )
+    sender = models.CharField(_("from"), max_length=8, choices=Sender.choices)
+    owner = models.ForeignKey(
+        Owner, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback"
+    )
+    contact = models.CharField(_("contact (optional)"), max_length=100, blank=True)
+    category = models.CharField(_("category"), max_length=16, choices=Category.choices)
+    place = models.CharField(_("where"), max_length=200, blank=True)
+    text = models.TextField(_("what happened"), max_length=4000)
+    photo = models.ImageField(_("photo (optional)"), upload_to="feedback/", blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
+    )
+    reply = models.TextField(_("reply from the property office"), blank=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("assigned to"),
+    )
+    token = models.CharField(max_length=32, unique=True, default=feedback_token_new)
+    created_at = models.DateTimeField(_("sent"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["community", "status", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()}: {self.text[:40]}"
+
+
+class Notice(models.Model):
+    """A property announcement shown on owners' pages (and the rules page, if it wants)."""
+
+    community = models.ForeignKey(
+        "communities.Community",
+        on_delete=models.CASCADE,
+        related_name="notices",
+        verbose_name=_("community"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"))
+    published_at = models.DateTimeField(_("published"), default=timezone.now)
+    expires_at = models.DateTimeField(_("shown until"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-published_at"]
+        indexes = [models.Index(fields=["community", "-published_at"])]
+
+    def __str__(self) -> str:
+        return self.title

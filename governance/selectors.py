@@ -59,3 +59,37 @@ def roll_entries_of(owner: Owner, resolution: Resolution) -> list[RollEntry]:
     return list(
         RollEntry.objects.filter(resolution=resolution, members__owner=owner).order_by("pk")
     )
+
+
+def notices_for(community, *, limit: int = 5):
+    """Current notices of `community`, newest first (one query). For owners' pages and
+    the rules page."""
+    from .models import Notice
+
+    now = timezone.now()
+    return list(
+        Notice.objects.filter(community=community, published_at__lte=now)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("-published_at")[:limit]
+    )
+
+
+def notices_for_owner(owner: Owner, *, limit: int = 10):
+    from .models import Notice
+
+    now = timezone.now()
+    communities = owner.ownerships.values("unit__building__community_id")
+    return list(
+        Notice.objects.filter(community_id__in=communities, published_at__lte=now)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("community")
+        .order_by("-published_at")[:limit]
+    )
+
+
+def owner_communities(owner: Owner):
+    from communities.models import Community
+
+    return Community.objects.filter(
+        pk__in=owner.ownerships.values("unit__building__community_id")
+    ).order_by("name")

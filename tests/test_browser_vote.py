@@ -45,6 +45,7 @@ def test_an_owner_votes_and_the_result_changes_the_rules_page(
         },
     )
     page = phone_page
+    page.set_extra_http_headers({"Accept-Language": "en"})  # the tests read English text
 
     page.goto(f"{live_server.url}/vote/")
     page.get_by_label("User name").fill("owner.li")

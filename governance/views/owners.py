@@ -17,7 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 from ..forms import CastForm
 from ..live import live_tally
 from ..models import Ballot, Owner, Resolution, ResolutionState, RollEntry
-from ..selectors import owner_for_user, resolutions_for_owner, resolutions_grouped
+from ..selectors import (
+    notices_for_owner,
+    owner_communities,
+    owner_for_user,
+    resolutions_for_owner,
+    resolutions_grouped,
+)
 from ..services import ballot_cast
 from .common import participation_bars, resolution_context
 
@@ -50,8 +56,15 @@ def _resolution_for(owner: Owner, pk: int) -> Resolution:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     owner = owner_for_user(request.user)
-    groups = resolutions_grouped(owner) if owner else {"open": [], "upcoming": [], "past": []}
-    return render(request, "governance/index.html", {"owner": owner, "groups": groups})
+    context = {"owner": owner, "groups": {"open": [], "upcoming": [], "past": []}}
+    if owner is not None:
+        context.update(
+            groups=resolutions_grouped(owner),
+            notices=notices_for_owner(owner),
+            communities=list(owner_communities(owner)),
+            feedback=list(owner.feedback.order_by("-created_at")[:10]),
+        )
+    return render(request, "governance/index.html", context)
 
 
 @owner_login_required
