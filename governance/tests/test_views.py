@@ -260,3 +260,12 @@ def test_passed_pending_is_told_to_staff_and_fixed_on_the_page(client, community
     )
     resolution.refresh_from_db()
     assert resolution.state == ResolutionState.PASSED
+
+
+def test_admin_lists_owners_and_read_only_resolutions(client, superuser, community):
+    owners_each_one_unit(community, 2)
+    resolution_opened(community)
+    client.force_login(superuser)
+    for name in ("owner", "resolution", "ballot", "ballotlog", "feedback", "notice"):
+        assert client.get(f"/admin/governance/{name}/").status_code == 200
+    assert client.get("/admin/governance/resolution/add/").status_code == 403
