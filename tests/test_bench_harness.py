@@ -213,6 +213,10 @@ def test_make_bench_runs_floor_and_portal_and_reports_ratios(tmp_path):
             "--units-per-building",
             "4",
             "--no-seed-demo",
+            "--only",  # the scenarios asserted below; other apps register more
+            "healthz",
+            "--only",
+            "rules_page",
             "--db-name",
             _bench_db_name(),
             "--json",
