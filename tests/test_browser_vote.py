@@ -56,7 +56,9 @@ def test_an_owner_votes_and_the_result_changes_the_rules_page(
     expect(owners_bar).to_contain_text("0 of 4 owners")
 
     page.get_by_role("button", name="For", exact=True).click()
-    expect(page.locator(".receipt-code")).to_have_text(Ballot.objects.get().receipt)
+    receipt = page.locator(".receipt-code")
+    expect(receipt).to_be_visible()  # the POST has been answered; now read the database
+    expect(receipt).to_have_text(Ballot.objects.get().receipt)
     expect(owners_bar).to_contain_text("1 of 4 owners")
     assert page.locator("progress").nth(1).get_attribute("value") == "1"
 
