@@ -269,3 +269,18 @@ def test_admin_lists_owners_and_read_only_resolutions(client, superuser, communi
     for name in ("owner", "resolution", "ballot", "ballotlog", "feedback", "notice"):
         assert client.get(f"/admin/governance/{name}/").status_code == 200
     assert client.get("/admin/governance/resolution/add/").status_code == 403
+
+
+def test_result_and_detail_pages_do_not_grow_queries_with_the_roll(
+    client, owner_client, owner, community, django_assert_max_num_queries
+):
+    others = owners_each_one_unit(community, 30)
+    resolution = resolution_opened(community)
+    votes_cast(resolution, [owner, *others], Choice.FOR)
+    with django_assert_max_num_queries(12):
+        owner_client.get(reverse("governance:detail", args=[resolution.pk]))
+    services.resolution_close(resolution=resolution, acting_user=None)
+    client.logout()  # the result page is public
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("governance:result", args=[resolution.pk]))
+    assert response.content.decode().count("<code>") == 31
