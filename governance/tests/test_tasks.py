@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from governance.models import Choice, Reminder, ResolutionState
@@ -51,3 +52,16 @@ def test_no_reminder_while_the_close_is_far_away(community):
     owners_each_one_unit(community, 2)
     resolution_opened(community, closes_at=timezone.now() + dt.timedelta(days=20))
     assert reminders_send(days_before=2) == 0
+
+
+def test_reminders_by_email_reach_owners_with_an_address(community, settings, mailoutbox):
+    settings.GOVERNANCE_NOTIFIER = "governance.notify.EmailNotifier"
+    with_mail, without_mail = owners_each_one_unit(community, 2)
+    user = get_user_model().objects.create_user("wang", email="wang@example.com")
+    with_mail.user = user
+    with_mail.save()
+    resolution_opened(community, closes_at=timezone.now() + dt.timedelta(hours=20))
+    assert reminders_send(days_before=1) == 1
+    assert [m.to for m in mailoutbox] == [["wang@example.com"]]
+    assert "Please vote" in mailoutbox[0].subject
+    assert without_mail.pk
