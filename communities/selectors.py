@@ -78,6 +78,7 @@ class RulesPageData:
     rest_stations: list[RestStation]
     facilities: list[DeliveryFacility]
     buildings: list[Building]
+    notices: list[Any] = field(default_factory=list)
     rider_gates: list[Gate] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -87,6 +88,13 @@ class RulesPageData:
     def has_site_map(self) -> bool:
         return bool(self.community.site_map)
 
+    @property
+    def resolution(self) -> Any:
+        """The owners' resolution that set the current rules, or None (loaded with the
+        rules: governance's `RulesDecision` is the rules' reverse one-to-one)."""
+        decision = getattr(self.rules, "decision", None) if self.rules is not None else None
+        return decision.resolution if decision is not None else None
+
     def finder_buildings(self) -> list[list[Any]]:
         """``[id, number]`` of each building, for the page's finder to match a building
         number when the server cannot be asked. Kept short: a community may have
@@ -94,11 +102,38 @@ class RulesPageData:
         return [[b.pk, b.number] for b in self.buildings]
 
 
-def rules_page_context(community: Community) -> RulesPageData:
-    """The rules page's data: current rules, gates, parking zones, rest stations,
-    facilities and buildings (six queries; seven if `community.company` is not loaded)."""
+def _rules_with_decision() -> Any:
+    # The resolution that set a rules version lives in governance (RulesDecision, the
+    # rules' reverse one-to-one "decision"); joined here so it costs no extra query.
+    return DeliveryRules.objects.select_related("decision__resolution")
+
+
+def rules_current_with_community(
+    community_id: int | None = None, *, slug: str | None = None
+) -> DeliveryRules | None:
+    """The current rules with their community, company and deciding resolution (one
+    query), by community id or slug. Every community has rules from its creation, so
+    this also loads the community for the page."""
+    queryset = _rules_with_decision().select_related("community__company")
+    if slug is not None:
+        queryset = queryset.filter(community__slug=slug)
+    else:
+        queryset = queryset.filter(community_id=community_id)
+    return queryset.order_by("-version").first()
+
+
+_NO_RULES = object()
+
+
+def rules_page_context(community: Community, *, rules: Any = _NO_RULES) -> RulesPageData:
+    """The rules page's data: current rules (with the resolution that set them), gates,
+    parking zones, rest stations, facilities, buildings and current notices (seven
+    queries; six when `rules` is given; one more if `community.company` is not loaded)."""
+    from governance.selectors import notices_for
+
     community.company  # noqa: B018 - loaded here so the count is fixed, not in a template
-    rules = DeliveryRules.objects.filter(community=community).order_by("-version").first()
+    if rules is _NO_RULES:
+        rules = _rules_with_decision().filter(community=community).order_by("-version").first()
     return RulesPageData(
         community=community,
         rules=rules,
@@ -113,6 +148,7 @@ def rules_page_context(community: Community) -> RulesPageData:
             .only("id", "community_id", "number", "name", "x_pct", "y_pct")
             .order_by("number")
         ),
+        notices=notices_for(community),
     )
 
 

@@ -35,6 +35,7 @@ from .selectors import (
     community_cache_stamp,
     community_public_get,
     house_find,
+    rules_current_with_community,
     rules_page_context,
 )
 
@@ -60,10 +61,15 @@ def rules_page(request: HttpRequest, slug: str) -> HttpResponse:
     JavaScript) the page is rendered, not cached, with the building highlighted."""
     query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
     if query:
-        community = community_public_get(slug)
-        if community is None:
-            raise Http404("No such community")
-        data = rules_page_context(community)
+        rules = rules_current_with_community(slug=slug)
+        if rules is not None:
+            community = rules.community
+            data = rules_page_context(community, rules=rules)
+        else:
+            community = community_public_get(slug)
+            if community is None:
+                raise Http404("No such community")
+            data = rules_page_context(community)
         found = house_find(
             community,
             query,
@@ -82,10 +88,15 @@ def rules_page(request: HttpRequest, slug: str) -> HttpResponse:
     if body is None:
         body = cache.get(key)
     if body is None:
-        community = Community.objects.select_related("company").filter(pk=stamp.id).first()
-        if community is None:  # deleted since the stamp was read
-            raise Http404("No such community")
-        context = _rules_context(request, rules_page_context(community))
+        rules = rules_current_with_community(stamp.id)
+        if rules is not None:
+            data = rules_page_context(rules.community, rules=rules)
+        else:  # no rules (never in practice) or deleted since the stamp was read
+            community = Community.objects.select_related("company").filter(pk=stamp.id).first()
+            if community is None:
+                raise Http404("No such community")
+            data = rules_page_context(community)
+        context = _rules_context(request, data)
         context["lang_next"] = request.path
         html = render_to_string("communities/rules.html", context, request=request)
         body = _INDENT.sub("\n", html).encode()
@@ -221,6 +232,8 @@ def _rules_context(
         "community": data.community,
         "company": data.community.company,
         "rules": rules,
+        "resolution": data.resolution,
+        "notices": data.notices,
         "notes": notes,
         "gates": data.gates,
         "rider_gates": data.rider_gates,

@@ -442,3 +442,49 @@ def test_a_company_change_shows_once_the_cached_page_expires(client, placed, set
     cache.clear()
     PAGE_MEMO.clear()
     assert "Evergreen Property" in _page(client, placed)
+
+
+# --- governance on the rules page --------------------------------------------------------
+
+
+def test_notices_and_the_deciding_resolution_show_and_refresh_the_cache(client, placed):
+    from governance.models import Notice
+
+    url = f"/c/{placed.slug}/"
+    assert "Water pipes" not in client.get(url, **EN).content.decode()
+    Notice.objects.create(community=placed, title="Water pipes", body="Gate B closed Monday.")
+    html = client.get(url, **EN).content.decode()
+    assert "Water pipes" in html and "Gate B closed Monday." in html
+    assert f'href="/vote/feedback/{placed.slug}/"' in html
+    Notice.objects.get(title="Water pipes").delete()
+    assert "Water pipes" not in client.get(url, **EN).content.decode()
+
+
+def test_rules_set_by_a_resolution_say_so(client, placed, staff_user):
+    from governance.models import Resolution, RulesDecision
+
+    resolution = Resolution.objects.create(
+        community=placed,
+        number=4,
+        title="Riders hand off at the gate",
+        text="…",
+        state="passed",
+        closed_at=timezone_now(),
+    )
+    rules = services.rules_publish(
+        community=placed,
+        acting_user=staff_user,
+        entry_policy="no_entry",
+        handoff_point="North gate cabinet",
+    )
+    RulesDecision.objects.create(rules=rules, resolution=resolution)
+    html = client.get(f"/c/{placed.slug}/", **EN).content.decode()
+    assert (
+        "Set by owners&#x27; resolution #4 on" in html or "Set by owners' resolution #4 on" in html
+    )
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()
