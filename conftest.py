@@ -147,3 +147,26 @@ def other_staff_user(other_company):
 @pytest.fixture
 def superuser(db, django_user_model):
     return django_user_model.objects.create_superuser("root", "root@example.com", "pw-root-123")
+
+
+@pytest.fixture
+def platform(db):
+    """The demo-like platform with a real Ed25519 key (riders.tests.factories)."""
+    from riders.tests.factories import PlatformFactory
+
+    return PlatformFactory(code="demo", name="Demo Delivery")
+
+
+@pytest.fixture
+def rider(platform):
+    """A rider vouched for by `platform`."""
+    from riders.tests.factories import RiderFactory
+
+    return RiderFactory(platform=platform, platform_rider_id="R123", name="李雷")
+
+
+@pytest.fixture
+def gate(community):
+    from communities.tests.factories import GateFactory
+
+    return GateFactory(community=community, name="North Gate")

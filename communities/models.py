@@ -6,6 +6,7 @@ so a marker stays put when the image is shown at any size.
 
 from __future__ import annotations
 
+import secrets
 from decimal import Decimal
 
 from django.conf import settings
@@ -246,11 +247,25 @@ class Unit(models.Model):
         return "-".join(p for p in parts if p)
 
 
+def gate_entry_code_new() -> str:
+    """A fresh random gate entry code: 16 bytes (128 bits), URL-safe, 22 characters."""
+    return secrets.token_urlsafe(16)
+
+
 class Gate(MapMarker, OpeningHours):
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, related_name="gates", verbose_name=_("community")
     )
     name = models.CharField(_("name"), max_length=100)
+    # The code printed on the gate's poster (/r/<code>/, /guard/<code>/). Random and long
+    # enough that codes cannot be guessed; replaced with riders.services.gates.gate_code_rotate.
+    entry_code = models.CharField(
+        _("entry code"),
+        max_length=64,
+        unique=True,
+        default=gate_entry_code_new,
+        editable=False,
+    )
     open_to_riders = models.BooleanField(_("open to riders"), default=True)
     notes = models.CharField(_("notes"), max_length=300, blank=True)
 
@@ -268,6 +283,24 @@ class Gate(MapMarker, OpeningHours):
     def clean(self) -> None:
         super().clean()
         self.clean_hours()
+
+
+class GateCodeHistory(models.Model):
+    """An entry code a gate used to have, so an old poster can say "this code was replaced"."""
+
+    gate = models.ForeignKey(
+        Gate, on_delete=models.CASCADE, related_name="code_history", verbose_name=_("gate")
+    )
+    code = models.CharField(_("former entry code"), max_length=64, unique=True)
+    replaced_at = models.DateTimeField(_("replaced at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("former gate entry code")
+        verbose_name_plural = _("former gate entry codes")
+        ordering = ["gate", "-replaced_at"]
+
+    def __str__(self) -> str:
+        return f"{self.gate}: {self.code}"
 
 
 class GateController(models.Model):

@@ -191,3 +191,14 @@ CELERY_BEAT_SCHEDULE["governance-vote-reminders"] = {
 GOVERNANCE_NOTIFIER = env_str("GOVERNANCE_NOTIFIER", "governance.notify.ConsoleNotifier")
 GOVERNANCE_REMIND_DAYS_BEFORE = env_int("GOVERNANCE_REMIND_DAYS_BEFORE", 2)
 SMS_BACKEND = env_str("SMS_BACKEND", "governance.notify.ConsoleSMS")
+
+# Riders
+# A retired pass-signing key stays published (and verifies) this long after a rotation.
+RIDERS_PASS_KEY_GRACE_SECONDS = env_int("RIDERS_PASS_KEY_GRACE_SECONDS", 24 * 3600)
+# Platform assertions: at most this long between iat and exp.
+RIDERS_ASSERTION_MAX_LIFETIME_SECONDS = 600
+# Gate controllers sign requests; a timestamp further than this from ours is refused.
+RIDERS_HMAC_WINDOW_SECONDS = 300
+# The rider's device cookie (a random token; only its hash is stored).
+RIDERS_DEVICE_COOKIE = "l100_device"
+RIDERS_DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600

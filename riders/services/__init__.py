@@ -1,0 +1,10 @@
+"""Writes and checks of the riders domain, one module per sub-domain:
+
+- grants.py: every change to an AccessGrant (the one place; gate sync hooks in here)
+- registration.py: platform assertions, rider registration, device cookies
+- platforms.py: what platforms do to their riders (deactivation)
+- keys.py: the portal's pass-signing keys, JWKS, pass tokens
+- verification.py: deciding a scan at a gate
+- gates.py: gate entry codes
+- jwk.py: reading and writing public keys as JWK
+"""

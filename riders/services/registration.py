@@ -1,0 +1,300 @@
+"""One-click registration with a platform's signed assertion, registration by hand, and
+the rider's device cookie.
+
+An assertion is a compact JWS signed by the platform's registered key (EdDSA or ES256;
+the algorithm is pinned to the key, so `alg: none` and HS256-with-a-public-key are refused
+before any verification). Claims: iss (platform code), aud (PORTAL_BASE_URL), sub
+(platform rider id), name, iat, exp (at most 10 minutes after iat), jti (used once);
+optional phone, station, plate. Verified locally: no call to the platform.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from communities.models import EntryPolicy, Gate
+from communities.services import rules_current
+
+from ..models import (
+    AccessGrant,
+    GrantSource,
+    Platform,
+    PlatformKey,
+    Rider,
+    RiderDevice,
+    UsedAssertion,
+)
+from .grants import grant_request
+from .jwk import public_key_from_jwk
+
+ASSERTION_MAX_BYTES = 4096
+ALLOWED_ALGS = ("EdDSA", "ES256")
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "name", "iat", "exp", "jti")
+
+
+class AssertionRefused(Exception):
+    """An assertion that cannot be used. `code`: malformed, unknown_platform,
+    platform_inactive, unknown_key, bad_algorithm, bad_signature, expired, not_yet_valid,
+    too_long_lived, wrong_audience, missing_claims, bad_claims, replayed."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(f"{code}: {detail}" if detail else code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class VerifiedAssertion:
+    platform: Platform
+    claims: dict[str, Any]
+    expires_at: dt.datetime
+
+
+def _clean_text(value: Any, *, max_length: int, required: bool = False) -> str:
+    """Normalise a claim's text: NFKC, no control or format characters (bidi overrides,
+    zero-width joiners), whitespace collapsed; refused when empty but required or too long."""
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise AssertionRefused("bad_claims", "text expected")
+    text = unicodedata.normalize("NFKC", value)
+    text = "".join(ch for ch in text if unicodedata.category(ch)[0] != "C")
+    text = " ".join(text.split())
+    if required and not text:
+        raise AssertionRefused("bad_claims", "empty")
+    if len(text) > max_length:
+        raise AssertionRefused("bad_claims", "too long")
+    return text
+
+
+def platform_jws_verify(
+    token: Any, *, audience: str, now: dt.datetime | None = None
+) -> VerifiedAssertion:
+    """Verify a platform-signed JWS for `audience`. Never raises anything but
+    AssertionRefused, whatever `token` is. Does not consume the jti."""
+    if isinstance(token, bytes):
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            raise AssertionRefused("malformed") from None
+    if not isinstance(token, str) or not token or len(token) > ASSERTION_MAX_BYTES:
+        raise AssertionRefused("malformed", "size")
+    token = token.strip()
+    try:
+        header = jwt.get_unverified_header(token)
+        unverified = jwt.decode(token, options={"verify_signature": False})
+    except Exception:  # noqa: BLE001 - hostile input must only give a typed refusal
+        raise AssertionRefused("malformed") from None
+    if not isinstance(unverified, dict) or not isinstance(header, dict):
+        raise AssertionRefused("malformed")
+    alg = header.get("alg")
+    if alg not in ALLOWED_ALGS:
+        raise AssertionRefused("bad_algorithm", str(alg)[:20])
+    iss = unverified.get("iss")
+    if not isinstance(iss, str) or not iss:
+        raise AssertionRefused("missing_claims", "iss")
+    platform = Platform.objects.filter(code=iss[:40]).first()
+    if platform is None:
+        raise AssertionRefused("unknown_platform")
+    if not platform.active:
+        raise AssertionRefused("platform_inactive")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise AssertionRefused("unknown_key")
+    key = PlatformKey.objects.filter(platform=platform, kid=kid[:100], active=True).first()
+    if key is None:
+        raise AssertionRefused("unknown_key")
+    if key.alg != alg:  # the key decides the algorithm, never the token
+        raise AssertionRefused("bad_algorithm", "does not match the key")
+    try:
+        public = public_key_from_jwk(key.public_jwk)
+        claims = jwt.decode(
+            token,
+            public,
+            algorithms=[key.alg],
+            audience=audience,
+            options={"require": list(REQUIRED_CLAIMS), "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.InvalidSignatureError:
+        raise AssertionRefused("bad_signature") from None
+    except jwt.InvalidAudienceError:
+        raise AssertionRefused("wrong_audience") from None
+    except jwt.MissingRequiredClaimError as exc:
+        raise AssertionRefused("missing_claims", exc.claim) from None
+    except Exception:  # noqa: BLE001
+        raise AssertionRefused("malformed", "payload") from None
+    iat, exp = claims.get("iat"), claims.get("exp")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (iat, exp)):
+        raise AssertionRefused("bad_claims", "iat/exp")
+    at = (now or timezone.now()).timestamp()
+    leeway = 30
+    if exp - iat > settings.RIDERS_ASSERTION_MAX_LIFETIME_SECONDS:
+        raise AssertionRefused("too_long_lived")
+    if at >= exp:
+        raise AssertionRefused("expired")
+    if iat > at + leeway:
+        raise AssertionRefused("not_yet_valid")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not (1 <= len(jti) <= 200):
+        raise AssertionRefused("bad_claims", "jti")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"].strip():
+        raise AssertionRefused("bad_claims", "sub")
+    expires_at = dt.datetime.fromtimestamp(exp, tz=dt.UTC)
+    return VerifiedAssertion(platform=platform, claims=claims, expires_at=expires_at)
+
+
+def assertion_verify(token: Any, *, now: dt.datetime | None = None) -> VerifiedAssertion:
+    """Verify a one-click registration assertion (audience: this portal)."""
+    verified = platform_jws_verify(token, audience=settings.PORTAL_BASE_URL, now=now)
+    claims = verified.claims
+    # Checked here so a bad name is refused before anything is stored.
+    _clean_text(claims.get("name"), max_length=100, required=True)
+    _clean_text(claims.get("sub"), max_length=100, required=True)
+    for optional, size in (("phone", 40), ("station", 100), ("plate", 40)):
+        _clean_text(claims.get(optional), max_length=size)
+    return verified
+
+
+def assertion_consume(verified: VerifiedAssertion) -> None:
+    """Use the assertion's jti once; AssertionRefused('replayed') on the second use.
+    Must run inside the registration's transaction."""
+    try:
+        with transaction.atomic():
+            UsedAssertion.objects.create(
+                platform=verified.platform,
+                jti=verified.claims["jti"],
+                expires_at=verified.expires_at,
+            )
+    except IntegrityError:
+        raise AssertionRefused("replayed") from None
+
+
+@dataclass
+class Registration:
+    rider: Rider
+    grant: AccessGrant | None
+    outcome: str  # active, pending, no_entry, suspended, revoked, platform_inactive
+
+
+def _outcome(grant: AccessGrant | None) -> str:
+    if grant is None:
+        return "no_entry"
+    return str(grant.status)
+
+
+@transaction.atomic
+def rider_register_from_assertion(*, verified: VerifiedAssertion, gate: Gate) -> Registration:
+    """Consume the assertion, create or update the rider, and ask for access to the gate's
+    community unless its rules forbid riders to enter."""
+    assertion_consume(verified)
+    claims = verified.claims
+    values = {
+        "name": _clean_text(claims.get("name"), max_length=100, required=True),
+        "verified_by_platform": True,
+    }
+    for claim, field, size in (
+        ("phone", "phone", 40),
+        ("station", "station", 100),
+        ("plate", "vehicle_plate", 40),
+    ):
+        text = _clean_text(claims.get(claim), max_length=size)
+        if text:
+            values[field] = text
+    rider, _created = Rider.objects.update_or_create(
+        platform=verified.platform,
+        platform_rider_id=_clean_text(claims["sub"], max_length=100, required=True),
+        defaults=values,
+    )
+    if not rider.platform_active:
+        return Registration(rider=rider, grant=None, outcome="platform_inactive")
+    rules = rules_current(gate.community)
+    if rules is not None and rules.entry_policy == EntryPolicy.NO_ENTRY:
+        existing = AccessGrant.objects.filter(rider=rider, community=gate.community).first()
+        return Registration(rider=rider, grant=existing, outcome="no_entry")
+    grant = grant_request(
+        rider=rider, community=gate.community, source=GrantSource.PLATFORM, acting_user=None
+    )
+    return Registration(rider=rider, grant=grant, outcome=_outcome(grant))
+
+
+@transaction.atomic
+def rider_register_manual(
+    *,
+    gate: Gate,
+    name: str,
+    phone: str,
+    platform: Platform,
+    platform_rider_id: str,
+    vehicle_plate: str = "",
+    photo: Any = None,
+) -> Registration:
+    """A rider without a platform link fills in the form: a pending grant that staff
+    approve at the property office (active at once only if the platform had already
+    vouched for this rider and the community approves verified riders automatically)."""
+
+    def clean(value: str, size: int, required: bool = False) -> str:
+        try:
+            return _clean_text(value, max_length=size, required=required)
+        except AssertionRefused as exc:
+            raise ValidationError(
+                _("Check this field: %(detail)s.") % {"detail": exc.detail}
+            ) from exc
+
+    rider = Rider.objects.filter(
+        platform=platform, platform_rider_id=clean(platform_rider_id, 100, True)
+    ).first()
+    if rider is None:
+        rider = Rider(platform=platform, platform_rider_id=clean(platform_rider_id, 100, True))
+    if not rider.verified_by_platform:
+        # Never overwrite what a platform vouched for with what a form says.
+        rider.name = clean(name, 100, True)
+        rider.phone = clean(phone, 40)
+        rider.vehicle_plate = clean(vehicle_plate, 40)
+    if photo is not None:
+        rider.photo = photo
+    rider.full_clean(exclude=["photo"] if photo is None else None)
+    rider.save()
+    rules = rules_current(gate.community)
+    if rules is not None and rules.entry_policy == EntryPolicy.NO_ENTRY:
+        return Registration(rider=rider, grant=None, outcome="no_entry")
+    grant = AccessGrant.objects.filter(rider=rider, community=gate.community).first()
+    if grant is None:
+        grant = grant_request(
+            rider=rider, community=gate.community, source=GrantSource.MANUAL, acting_user=None
+        )
+    return Registration(rider=rider, grant=grant, outcome=_outcome(grant))
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def device_issue(*, rider: Rider) -> str:
+    """A new device token for the rider's cookie; only its hash is stored."""
+    token = secrets.token_urlsafe(32)
+    RiderDevice.objects.create(rider=rider, token_hash=_hash(token), last_seen_at=timezone.now())
+    return token
+
+
+def rider_for_device(token: str | None) -> Rider | None:
+    """The rider whose device cookie holds `token`, or None."""
+    if not token or len(token) > 100:
+        return None
+    device = (
+        RiderDevice.objects.select_related("rider__platform")
+        .filter(token_hash=_hash(token))
+        .first()
+    )
+    return device.rider if device else None

@@ -1,0 +1,108 @@
+"""Riders' factories. Platforms get a real Ed25519 key pair; `sign_assertion` signs with
+it the way a platform's app would."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import factory
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from django.conf import settings
+from django.utils import timezone
+
+from communities.tests.factories import CommunityFactory
+from riders import models
+from riders.services.jwk import jwk_from_public_key
+
+#: Private keys of test platforms, by (platform code, kid).
+PRIVATE_KEYS: dict[tuple[str, str], Any] = {}
+
+
+def platform_key_add(platform: models.Platform, *, kid: str, alg: str = "EdDSA") -> Any:
+    private = (
+        ed25519.Ed25519PrivateKey.generate()
+        if alg == "EdDSA"
+        else ec.generate_private_key(ec.SECP256R1())
+    )
+    models.PlatformKey.objects.create(
+        platform=platform,
+        kid=kid,
+        alg=alg,
+        public_jwk=jwk_from_public_key(private.public_key(), kid=kid, alg=alg),
+    )
+    PRIVATE_KEYS[(platform.code, kid)] = private
+    return private
+
+
+class PlatformFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Platform
+        django_get_or_create = ("code",)
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"platform-{n}")
+    name = factory.Sequence(lambda n: f"Platform {n}")
+
+    @factory.post_generation
+    def key(obj, create, extracted, **kwargs):  # noqa: N805
+        if create and not obj.keys.exists():
+            platform_key_add(obj, kid=f"{obj.code}-k1", alg=extracted or "EdDSA")
+
+
+def sign_assertion(
+    platform: models.Platform,
+    *,
+    kid: str | None = None,
+    alg: str | None = None,
+    lifetime: int = 600,
+    omit: tuple[str, ...] = (),
+    headers: dict[str, Any] | None = None,
+    key: Any = None,
+    **claims: Any,
+) -> str:
+    kid = kid or f"{platform.code}-k1"
+    private = key or PRIVATE_KEYS[(platform.code, kid)]
+    now = int(time.time())
+    body = {
+        "iss": platform.code,
+        "aud": settings.PORTAL_BASE_URL,
+        "sub": "R123",
+        "name": "李雷",
+        "phone": "13812345678",
+        "station": "Xuhui Station",
+        "iat": now,
+        "exp": now + lifetime,
+        "jti": uuid.uuid4().hex,
+    }
+    body.update(claims)
+    for name in omit:
+        body.pop(name, None)
+    if alg is None:
+        alg = "EdDSA" if isinstance(private, ed25519.Ed25519PrivateKey) else "ES256"
+    return jwt.encode(body, private, algorithm=alg, headers={"kid": kid, **(headers or {})})
+
+
+class RiderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.Rider
+
+    platform = factory.SubFactory(PlatformFactory)
+    platform_rider_id = factory.Sequence(lambda n: f"R{1000 + n}")
+    name = factory.Sequence(lambda n: f"Rider {n}")
+    phone = "13812345678"
+    station = "Xuhui Station"
+    verified_by_platform = True
+
+
+class AccessGrantFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = models.AccessGrant
+
+    rider = factory.SubFactory(RiderFactory)
+    community = factory.SubFactory(CommunityFactory)
+    status = models.GrantStatus.ACTIVE
+    source = models.GrantSource.PLATFORM
+    valid_until = factory.LazyFunction(lambda: timezone.now() + models.GRANT_DEFAULT_VALIDITY)
