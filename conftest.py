@@ -170,3 +170,13 @@ def gate(community):
     from communities.tests.factories import GateFactory
 
     return GateFactory(community=community, name="North Gate")
+
+
+@pytest.fixture(autouse=True)
+def _pass_key_cache_clear():
+    """Pass-signing keys are cached per process; each test's database starts without them."""
+    from riders.services.keys import _cache_clear
+
+    _cache_clear()
+    yield
+    _cache_clear()

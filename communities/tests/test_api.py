@@ -112,11 +112,13 @@ def test_api_is_public_and_read_only(client, community):
 
 
 @pytest.mark.django_db
-def test_unknown_slug_is_a_json_404(client):
-    response = client.get(detail_url("no-such-place"))
+def test_unknown_slug_is_a_json_404_in_the_callers_language(client):
+    response = client.get(detail_url("no-such-place"), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "There is no community with this slug."}
+    chinese = client.get(detail_url("no-such-place"), HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert chinese.json() == {"detail": "没有使用该标识的小区。"}
 
 
 @pytest.fixture
