@@ -80,6 +80,8 @@ def big_community_ensure(*, buildings: int = 200, units_per_building: int = 100)
         have_units = Unit.objects.filter(building__community=community).count()
         if have_buildings == buildings and have_units == buildings * units_per_building:
             return community
+        if community.site_map:
+            community.site_map.delete(save=False)
         community.delete()
     return _big_community_create(buildings=buildings, units_per_building=units_per_building)
 

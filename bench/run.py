@@ -76,24 +76,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 # --- the bench database ------------------------------------------------------------------
 
 
+def bench_state_dir(db_name: str) -> Path:
+    """var/bench/<db-name>/: the bench database's media files (site maps), and its SQLite
+    file when there is no DATABASE_URL. The database and this folder go together."""
+    return OUT_DIR / db_name
+
+
 def bench_database_url(db_name: str) -> str:
-    """The bench database's URL, created on the PostgreSQL server of DATABASE_URL if that
-    is set, else a SQLite file under var/bench/."""
+    """The bench database's URL, on the PostgreSQL server of DATABASE_URL if that is set,
+    else a SQLite file under var/bench/<db-name>/. A PostgreSQL database whose state folder
+    is gone (`make clean`) is dropped and made afresh: its rows would point at missing
+    media files."""
+    state = bench_state_dir(db_name)
     base = os.environ.get("DATABASE_URL", "")
     if not base:
-        OUT_DIR.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{OUT_DIR / (db_name + '.sqlite3')}"
+        state.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{state / 'db.sqlite3'}"
     parsed = urlparse(base)
     if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
         raise SystemExit(f"bench: DATABASE_URL must be PostgreSQL or unset, not {parsed.scheme}")
     import psycopg
     from psycopg import sql
 
+    name = sql.Identifier(db_name)
     admin_url = urlunparse(parsed._replace(scheme="postgresql", path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db_name]).fetchone()
+        if exists and not state.is_dir():
+            log(f"{state} is missing: dropping the database {db_name} to start afresh")
+            conn.execute(sql.SQL("DROP DATABASE {}").format(name))
+            exists = None
         if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(name))
+    state.mkdir(parents=True, exist_ok=True)
     return urlunparse(parsed._replace(path="/" + db_name))
 
 
@@ -314,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
         DATABASE_URL=database_url,
         DEBUG="false",
         CACHE_KEY_PREFIX=f"bench:{args.db_name}",
+        MEDIA_ROOT=str(bench_state_dir(args.db_name) / "media"),
         PYTHONPATH=str(ROOT),
         DJANGO_SETTINGS_MODULE=PORTAL_SETTINGS,
     )
@@ -332,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
             app="bench.floor.wsgi:application",
             env={**env, "DJANGO_SETTINGS_MODULE": FLOOR_SETTINGS},
             options=options,
-            log_path=OUT_DIR / "floor.log",
+            log_path=bench_state_dir(args.db_name) / "floor.log",
             ready_path="/",
         ),
         "portal": Server(
@@ -340,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             app="portal.wsgi:application",
             env=env,
             options=options,
-            log_path=OUT_DIR / "portal.log",
+            log_path=bench_state_dir(args.db_name) / "portal.log",
             ready_path="/healthz",
         ),
     }

@@ -6,12 +6,16 @@ request's cost (middleware, templates, database, cache) is the same as in produc
 The database and REDIS_URL come from the environment `bench.run` prepares.
 """
 
+from pathlib import Path
+
 from portal.settings.base import *  # noqa: F403
 from portal.settings.base import BASE_DIR
+from portal.settings.env import env_str
 
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-MEDIA_ROOT = BASE_DIR / "var" / "bench" / "media"
+# bench.run points this at var/bench/<db-name>/media, beside the database it belongs to.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "bench" / "media")))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
