@@ -1,5 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from .views import passes, registration
 
 app_name = "riders"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("r/<str:code>/", registration.gate_register, name="register"),
+    path("pass/", passes.pass_page, name="pass"),
+    path("pass/tokens", passes.pass_tokens, name="pass_tokens"),
+]

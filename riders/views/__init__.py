@@ -1,0 +1,1 @@
+"""Rider pages: registration at a gate (/r/<code>/) and the pass (/pass/)."""

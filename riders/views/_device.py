@@ -1,0 +1,34 @@
+"""The rider's device cookie: long-lived, HttpOnly, a random token whose hash is stored."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from ..models import Rider
+from ..services.registration import device_issue, rider_for_device
+
+
+def device_token(request: HttpRequest) -> str | None:
+    return request.COOKIES.get(settings.RIDERS_DEVICE_COOKIE)
+
+
+def device_rider(request: HttpRequest) -> Rider | None:
+    return rider_for_device(device_token(request))
+
+
+def device_remember(
+    request: HttpRequest, response: HttpResponse, *, rider: Rider, current: Rider | None
+) -> None:
+    """Bind this browser to `rider`, unless its cookie already does (no new device row on
+    every scan)."""
+    if current is not None and current.pk == rider.pk:
+        return
+    response.set_cookie(
+        settings.RIDERS_DEVICE_COOKIE,
+        device_issue(rider=rider),
+        max_age=settings.RIDERS_DEVICE_COOKIE_MAX_AGE,
+        httponly=True,
+        secure=request.is_secure(),
+        samesite="Lax",
+    )

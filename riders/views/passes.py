@@ -1,0 +1,140 @@
+"""The rider's pass: /pass/ (the page) and /pass/tokens (fresh codes for pass.js).
+
+Every grant of the rider is listed (riders serve many communities); each active one shows
+a QR code of a pass token the portal signs (30 s life). The first render already carries
+the codes; pass.js swaps in fresh ones about every 15 s without a reload. One query for
+the rider (device cookie) and one for the grants with their community and current entry
+policy, however many communities the rider serves.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from communities.models import DeliveryRules, EntryPolicy
+
+from ..models import AccessGrant, GrantStatus, Rider
+from ..qr import qr_svg
+from ..services.keys import PASS_LIFETIME_SECONDS, pass_token_issue
+from ._device import device_rider
+
+# pass.js fetches fresh codes this often (the token lives PASS_LIFETIME_SECONDS).
+REFRESH_SECONDS = 15
+
+
+@dataclass
+class PassEntry:
+    grant: AccessGrant
+    state: str  # active, pending, suspended, revoked, expired, not_yet, no_entry
+    state_text: str
+    token: str = ""
+    svg: str = ""
+    expires_at: int = 0
+
+
+def _grants(rider: Rider) -> list[AccessGrant]:
+    current_rules = DeliveryRules.objects.filter(community=OuterRef("community")).order_by(
+        "-version"
+    )
+    return list(
+        AccessGrant.objects.filter(rider=rider)
+        .select_related("community")
+        .annotate(
+            entry_policy=Subquery(current_rules.values("entry_policy")[:1]),
+            handoff_point=Subquery(current_rules.values("handoff_point")[:1]),
+        )
+        .order_by("community__name", "pk")
+    )
+
+
+def _state(grant: AccessGrant, now: dt.datetime) -> tuple[str, str]:
+    if grant.status == GrantStatus.ACTIVE:
+        if grant.entry_policy == EntryPolicy.NO_ENTRY:
+            return "no_entry", _("Riders may not enter: hand deliveries over at %(place)s.") % {
+                "place": grant.handoff_point or _("the gate")
+            }
+        if grant.valid_from and now < grant.valid_from:
+            return "not_yet", _("Valid from %(date)s.") % {
+                "date": timezone.localtime(grant.valid_from).strftime("%Y-%m-%d %H:%M")
+            }
+        if not grant.is_valid_at(now):
+            return "expired", _("Your access has run out. Ask the property office to renew it.")
+        return "active", _("Active: show this code at the gate.")
+    if grant.status == GrantStatus.PENDING:
+        return "pending", _("Waiting for approval at the property office.")
+    reason = f" {grant.reason}" if grant.reason else ""
+    if grant.status == GrantStatus.SUSPENDED:
+        return "suspended", _("Suspended.") + reason
+    return "revoked", _("Withdrawn.") + reason
+
+
+def _qr_title(grant: AccessGrant) -> str:
+    return _("Pass for %(name)s") % {"name": grant.community.name}
+
+
+def _entries(rider: Rider, now: dt.datetime) -> list[PassEntry]:
+    entries = []
+    for grant in _grants(rider):
+        state, text = _state(grant, now)
+        entry = PassEntry(grant=grant, state=state, state_text=text)
+        if state == "active" and rider.platform_active:
+            entry.token = pass_token_issue(grant=grant, now=now)
+            entry.svg = qr_svg(entry.token, title=_qr_title(grant))
+            entry.expires_at = int(now.timestamp()) + PASS_LIFETIME_SECONDS
+        entries.append(entry)
+    return entries
+
+
+@never_cache
+@require_GET
+def pass_page(request: HttpRequest) -> HttpResponse:
+    rider = device_rider(request)
+    if rider is None:
+        return render(request, "riders/no_pass.html")
+    entries = _entries(rider, timezone.now())
+    return render(
+        request,
+        "riders/pass.html",
+        {
+            "rider": rider,
+            "entries": entries,
+            "has_active": any(e.token for e in entries),
+            "refresh_seconds": REFRESH_SECONDS,
+        },
+    )
+
+
+@never_cache
+@require_GET
+def pass_tokens(request: HttpRequest) -> HttpResponse:
+    """Fresh codes for every grant that deserves one now. A grant missing from the answer
+    no longer does (revoked, suspended, …): pass.js greys its code."""
+    rider = device_rider(request)
+    if rider is None:
+        return JsonResponse(
+            {"error": "no_pass", "message": _("This phone holds no pass.")}, status=403
+        )
+    now = timezone.now()
+    passes: list[dict[str, Any]] = [
+        {
+            "grant_id": e.grant.pk,
+            "token": e.token,
+            "svg": e.svg,
+            "expires_at": e.expires_at,
+        }
+        for e in _entries(rider, now)
+        if e.token
+    ]
+    return JsonResponse(
+        {"server_time": int(now.timestamp()), "refresh_seconds": REFRESH_SECONDS, "passes": passes}
+    )
