@@ -1,0 +1,39 @@
+"""Print a platform's one-click registration link for a rider at a gate (10 minutes)."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from communities.models import Gate
+from riders.demo import DEMO_PLATFORM, demo_platform, one_click_link
+
+
+class Command(BaseCommand):
+    help = "Sign a demo platform's one-click registration link for a rider and print it."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--platform", default=DEMO_PLATFORM)
+        parser.add_argument("--rider-id", required=True)
+        parser.add_argument("--name", required=True)
+        parser.add_argument("--gate", required=True, help="the gate's entry code")
+        parser.add_argument("--phone", default="")
+        parser.add_argument("--station", default="")
+        parser.add_argument("--minutes", type=int, default=10)
+
+    def handle(self, *args, **options):
+        if options["platform"] != DEMO_PLATFORM:
+            raise CommandError("Only the demo platform's private key is on this machine.")
+        if not 1 <= options["minutes"] <= 10:
+            raise CommandError("A link is valid 1 to 10 minutes.")
+        gate = Gate.objects.filter(entry_code=options["gate"]).first()
+        if gate is None:
+            raise CommandError(f"No gate has the entry code {options['gate']!r}.")
+        demo_platform()
+        self.stdout.write(
+            one_click_link(
+                gate=gate,
+                rider_id=options["rider_id"],
+                name=options["name"],
+                phone=options["phone"],
+                station=options["station"],
+                lifetime=options["minutes"] * 60,
+            )
+        )
