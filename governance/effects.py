@@ -168,11 +168,9 @@ def rules_apply(
 
 
 def _grants_suspend(*, resolution: Resolution, acting_user: AbstractBaseUser | None) -> int:
-    try:
-        from riders.models import AccessGrant, GrantStatus
-        from riders.services.grants import grant_suspend
-    except ImportError:  # riders' grant service not installed: nothing to suspend
-        return 0
+    from riders.models import AccessGrant, GrantStatus
+    from riders.services.grants import grant_suspend
+
     reason = _("resolution #%(number)s") % {"number": resolution.number}
     grants = AccessGrant.objects.filter(
         community=resolution.community_id, status=GrantStatus.ACTIVE
