@@ -269,3 +269,16 @@ def test_typing_someone_elses_rider_number_does_not_take_their_pass(client, gate
 
 def test_other_methods_are_refused(client, gate):
     assert client.put(reverse("riders:register", args=[gate.entry_code])).status_code == 405
+
+
+def test_bench_registration_links_register_new_riders(client):
+    from bench.scenarios import SCENARIOS, BenchContext
+    from riders.benchmark import registration_requests
+
+    make = registration_requests(presigned=2)
+    for n in range(3):  # two pre-signed, one signed on the fly
+        response = client.get(make(n))
+        assert response.status_code == 302, response.content[:300]
+    assert Rider.objects.filter(platform__code="bench-platform").count() == 3
+    source = SCENARIOS["registration"].setup(BenchContext())
+    assert source(1).path != source(1).path  # a fresh assertion every request
