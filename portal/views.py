@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 
 from django.conf import settings
@@ -35,17 +36,23 @@ def _check_cache() -> dict:
     return {"ok": ok, "backend": backend, "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
+@functools.cache
+def _broker_client():
+    """One pooled client per process (a new connection per health check would cost more
+    than the check)."""
+    import redis
+
+    return redis.Redis.from_url(
+        settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1
+    )
+
+
 def _check_broker() -> dict:
     if not settings.REDIS_URL:
         return {"ok": True, "mode": "eager"}
     started = time.perf_counter()
     try:
-        import redis
-
-        client = redis.Redis.from_url(
-            settings.CELERY_BROKER_URL, socket_connect_timeout=1, socket_timeout=1
-        )
-        client.ping()
+        _broker_client().ping()
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "mode": "redis", "error": exc.__class__.__name__}
     return {"ok": True, "mode": "redis", "ms": round((time.perf_counter() - started) * 1000, 1)}
