@@ -145,3 +145,26 @@ register(
         setup=_registration_setup,
     )
 )
+
+
+# Riders: online verification of a pass by a gate controller (>= 50 % of the floor).
+def _scan_verify_setup(context: BenchContext) -> RequestSource:
+    from riders.benchmark_verify import verify_requests
+
+    from .data import big_community_ensure
+
+    community = big_community_ensure(
+        buildings=context.buildings, units_per_building=context.units_per_building
+    )
+    return verify_requests(community)
+
+
+register(
+    Scenario(
+        name="scan_verify",
+        description="POST /api/v1/gates/verify signed by a controller: a fresh pass per "
+        "request, decided and recorded as an event",
+        setup=_scan_verify_setup,
+        target_ratio=0.50,
+    )
+)

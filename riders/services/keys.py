@@ -198,6 +198,17 @@ def _verifying_key(kid: str) -> Any:
 def pass_token_issue(*, grant: AccessGrant, now: dt.datetime | None = None) -> str:
     """A fresh pass for `grant` (the caller checks that the grant deserves one)."""
     kid, private = _signing_key()
+    return _pass_encode(kid, private, grant, now)
+
+
+def pass_token_signer() -> Any:
+    """A function grant → pass, bound to the current signing key: no database access
+    after this call (for load generators running inside an event loop)."""
+    kid, private = _signing_key()
+    return lambda grant: _pass_encode(kid, private, grant, None)
+
+
+def _pass_encode(kid: str, private: Any, grant: AccessGrant, now: dt.datetime | None) -> str:
     iat = int((now or timezone.now()).timestamp())
     claims = {
         "g": grant.pk,

@@ -1,0 +1,62 @@
+"""Requests for the `scan_verify` bench scenario: online verification by a controller.
+
+Each request carries a fresh pass (its own nonce, so no replay) signed now in the bench
+client's process, and the controller's HMAC over timestamp and body — what a gate that
+cannot verify offline sends per scan."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+
+from bench.loadgen import Request
+from communities.models import GateController
+from riders.api.auth import controller_sign
+from riders.models import AccessGrant, GrantSource, GrantStatus, Platform, Rider
+from riders.services.keys import pass_token_issue, pass_token_signer
+
+
+def verify_requests(community) -> Callable[[int], Request]:
+    controller = (
+        GateController.objects.select_related("gate")
+        .filter(gate__community=community, gate__open_to_riders=True)
+        .order_by("pk")
+        .first()
+    )
+    platform, _ = Platform.objects.get_or_create(code="bench", defaults={"name": "Bench"})
+    rider, _ = Rider.objects.get_or_create(
+        platform=platform,
+        platform_rider_id="bench-verify",
+        defaults={"name": "Bench Rider", "verified_by_platform": True},
+    )
+    grant, _ = AccessGrant.objects.update_or_create(
+        rider=rider,
+        community=community,
+        defaults={
+            "status": GrantStatus.ACTIVE,
+            "source": GrantSource.PLATFORM,
+            "valid_until": None,
+        },
+    )
+    gate_code = controller.gate.entry_code
+    secret = controller.secret
+    pass_token_issue(grant=grant)  # makes sure a signing key exists
+    sign = pass_token_signer()  # the loader's loop must not touch the database
+
+    def make(n: int) -> Request:
+        body = json.dumps({"token": sign(grant), "gate": gate_code, "direction": "in"}).encode()
+        stamp = int(time.time())
+        return Request(
+            method="POST",
+            path="/api/v1/gates/verify",
+            headers=(
+                ("Content-Type", "application/json"),
+                ("X-L100-Controller", str(controller.pk)),
+                ("X-L100-Timestamp", str(stamp)),
+                ("X-L100-Signature", controller_sign(secret=secret, timestamp=stamp, body=body)),
+            ),
+            body=body,
+        )
+
+    return make
