@@ -120,3 +120,24 @@ def test_one_click_link_to_pass_to_gate_and_back_after_revocation(
     assert (answer["decision"], answer["reason"]) == ("deny", "revoked")
     grant.refresh_from_db()
     assert grant.status == GrantStatus.REVOKED
+
+
+def test_gate_welcome_page_and_form_errors_fit_a_phone(
+    live_server, phone_page, screenshot_dir, company
+):
+    community = CommunityFactory(company=company, slug="garden-court", name="Garden Court")
+    gate = GateFactory(community=community, name="North Gate")
+    PlatformFactory(code="demo", name="Demo Delivery")
+    page = phone_page
+    page.context.set_extra_http_headers({"Accept-Language": "en"})
+    page.goto(f"{live_server.url}/r/{gate.entry_code}/")
+    assert page.get_by_role("heading", name="Welcome to Garden Court").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=os.path.join(screenshot_dir, "register-phone.png"), full_page=True)
+    page.get_by_label("Your name").fill("韩梅梅")
+    page.get_by_label("Mobile phone").fill("call me")
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_selector(".field-error")
+    assert "Enter a phone number of digits" in page.inner_text(".field--error")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=os.path.join(screenshot_dir, "register-phone-errors.png"), full_page=True)

@@ -282,3 +282,11 @@ def test_bench_registration_links_register_new_riders(client):
     assert Rider.objects.filter(platform__code="bench-platform").count() == 3
     source = SCENARIOS["registration"].setup(BenchContext())
     assert source(1).path != source(1).path  # a fresh assertion every request
+
+
+def test_form_errors_are_tied_to_their_fields_for_screen_readers(client, gate, platform):
+    url = reverse("riders:register", args=[gate.entry_code])
+    page = client.post(url, form_data(platform, phone="call me")).content.decode()
+    assert 'aria-invalid="true"' in page
+    assert 'aria-describedby="id_phone_helptext id_phone_error"' in page
+    assert 'id="id_phone_helptext"' in page and 'id="id_phone_error"' in page
