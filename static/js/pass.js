@@ -67,6 +67,8 @@
     if (!navigator.onLine) { setOffline(true); return; }
     fetch(url, { credentials: "same-origin", cache: "no-store", headers: { "Accept": "application/json" } })
       .then(function (r) {
+        // 403: this phone no longer holds a pass (device forgotten): no code is valid.
+        if (r.status === 403) { return { passes: [] }; }
         if (!r.ok) { throw new Error("HTTP " + r.status); }
         return r.json();
       })
