@@ -167,3 +167,15 @@ def test_many_communities_cost_the_same_queries(
     assert response.content.decode().count("<svg") == 12
     with django_assert_max_num_queries(3):
         assert len(signed_in.get(reverse("riders:pass_tokens")).json()["passes"]) == 12
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_pass_sized_tokens_always_read_back(seed):
+    import random
+    import string
+
+    rng = random.Random(seed)
+    alphabet = string.ascii_letters + string.digits + "-_."
+    token = "".join(rng.choice(alphabet) for _ in range(rng.randint(250, 330)))
+    found = zxingcpp.read_barcodes(svg_to_image(qr_svg(token), scale=4))
+    assert [r.text for r in found] == [token]
