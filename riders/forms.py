@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -41,6 +43,15 @@ class ManualRegistrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["name"].widget.attrs["autocomplete"] = "name"
         self.fields["photo"].widget.attrs["accept"] = "image/*"
+
+    def clean_platform_rider_id(self) -> str:
+        # The same normalisation as the registration service (NFKC, no control or format
+        # characters, whitespace collapsed), so "Ｍ-501" is found as the rider "M-501".
+        text = unicodedata.normalize("NFKC", self.cleaned_data["platform_rider_id"])
+        text = " ".join("".join(ch for ch in text if unicodedata.category(ch)[0] != "C").split())
+        if not text:
+            raise forms.ValidationError(_("This field is required."), code="required")
+        return text
 
     def clean_phone(self) -> str:
         phone = self.cleaned_data["phone"].strip()

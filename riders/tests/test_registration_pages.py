@@ -267,6 +267,15 @@ def test_typing_someone_elses_rider_number_does_not_take_their_pass(client, gate
     assert not RiderDevice.objects.exists()
 
 
+def test_a_fullwidth_variant_of_someone_elses_number_is_the_same_number(client, gate, platform):
+    victim = RiderFactory(platform=platform, platform_rider_id="M-501", name="Wang Wu")
+    url = reverse("riders:register", args=[gate.entry_code])
+    response = client.post(url, form_data(platform, platform_rider_id="Ｍ-５０１\u200b"))
+    assert response.status_code == 409
+    victim.refresh_from_db()
+    assert victim.name == "Wang Wu" and not RiderDevice.objects.exists()
+
+
 def test_other_methods_are_refused(client, gate):
     assert client.put(reverse("riders:register", args=[gate.entry_code])).status_code == 405
 
