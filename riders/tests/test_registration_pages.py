@@ -299,3 +299,12 @@ def test_form_errors_are_tied_to_their_fields_for_screen_readers(client, gate, p
     assert 'aria-invalid="true"' in page
     assert 'aria-describedby="id_phone_helptext id_phone_error"' in page
     assert 'id="id_phone_helptext"' in page and 'id="id_phone_error"' in page
+
+
+def test_pages_answer_in_the_riders_language(client, gate, platform):
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
+    welcome = client.get(reverse("riders:register", args=[gate.entry_code]))
+    refusal = client.get(reverse("riders:register", args=["no-such-code"]))
+    assert welcome.status_code == 200 and refusal.status_code == 404
+    for response in (welcome, refusal):
+        assert '<html lang="zh-hans">' in response.content.decode()
