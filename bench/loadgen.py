@@ -143,6 +143,7 @@ async def _connection(
     measure_from: float,
     stop_at: float,
     result: LoadResult,
+    ok_statuses: frozenset[int] = frozenset(),
 ) -> None:
     reader: asyncio.StreamReader | None = None
     writer: asyncio.StreamWriter | None = None
@@ -173,7 +174,7 @@ async def _connection(
                 result.latencies_ms.append((time.perf_counter() - started) * 1000)
                 result.statuses[status] += 1
                 result.body_bytes += len(body)
-                if not 200 <= status < 300:
+                if not (200 <= status < 300 or status in ok_statuses):
                     text = " ".join(body[:400].decode("utf-8", "replace").split())
                     result.error(f"HTTP {status}: {text[:160]}")
             if not keep_alive:
@@ -193,6 +194,7 @@ async def _run(
     concurrency: int,
     warmup: float,
     duration: float,
+    ok_statuses: frozenset[int] = frozenset(),
 ) -> LoadResult:
     shared = _Shared(source, f"{host}:{port}")
     start = time.perf_counter()
@@ -201,7 +203,7 @@ async def _run(
     result = LoadResult(name=name, seconds=0.0)
     await asyncio.gather(
         *(
-            _connection(host, port, shared, measure_from, stop_at, result)
+            _connection(host, port, shared, measure_from, stop_at, result, ok_statuses)
             for _ in range(concurrency)
         )
     )
@@ -219,6 +221,7 @@ def load(
     concurrency: int = 16,
     warmup: float = 2.0,
     duration: float = 10.0,
+    ok_statuses: frozenset[int] = frozenset(),
 ) -> LoadResult:
     """Load host:port with `concurrency` connections: `warmup` seconds unmeasured, then
     `duration` seconds measured."""

@@ -195,6 +195,7 @@ def measure(
             concurrency=args.concurrency,
             warmup=args.warmup,
             duration=args.duration,
+            ok_statuses=frozenset(scenario.ok_statuses),
         )
         runs.append(Run(scenario.name, round_, result))
         log(

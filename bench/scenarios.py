@@ -40,6 +40,7 @@ class Scenario:
     setup: Callable[[BenchContext], RequestSource]
     target_ratio: float | None = None
     server: str = "portal"  # "portal" or "floor"
+    ok_statuses: tuple[int, ...] = ()  # answers besides 2xx that mean success (a redirect)
 
 
 SCENARIOS: dict[str, Scenario] = {}
@@ -143,6 +144,7 @@ register(
         description="GET /r/<code>/?assertion=<JWT>: one-click registration of a new rider "
         "(pre-signed assertions, one per request), redirect to /pass/ not followed",
         setup=_registration_setup,
+        ok_statuses=(302,),
     )
 )
 
