@@ -93,7 +93,12 @@ def grant_auto_approvable(*, rider: Rider, community: Community, entry_policy: s
 
 
 def grant_request(
-    *, rider: Rider, community: Community, source: str, acting_user: User
+    *,
+    rider: Rider,
+    community: Community,
+    source: str,
+    acting_user: User,
+    entry_policy: str | None = None,
 ) -> AccessGrant:
     """The rider asks for access to `community`. New grants are pending, or active at once
     when the community approves platform-verified riders automatically (and riders may
@@ -104,8 +109,10 @@ def grant_request(
     existing = AccessGrant.objects.filter(rider=rider, community=community).first()
     if existing is not None:
         return existing
-    rules = rules_current(community)
-    policy = rules.entry_policy if rules else EntryPolicy.REGISTERED
+    if entry_policy is None:  # callers that already read the rules pass their policy
+        rules = rules_current(community)
+        entry_policy = rules.entry_policy if rules else EntryPolicy.REGISTERED
+    policy = entry_policy
     now = timezone.now()
     grant = AccessGrant(rider=rider, community=community, source=source, valid_from=now)
     if grant_auto_approvable(rider=rider, community=community, entry_policy=policy):

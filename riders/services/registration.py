@@ -224,7 +224,11 @@ def rider_register_from_assertion(*, verified: VerifiedAssertion, gate: Gate) ->
         existing = AccessGrant.objects.filter(rider=rider, community=gate.community).first()
         return Registration(rider=rider, grant=existing, outcome="no_entry")
     grant = grant_request(
-        rider=rider, community=gate.community, source=GrantSource.PLATFORM, acting_user=None
+        rider=rider,
+        community=gate.community,
+        source=GrantSource.PLATFORM,
+        acting_user=None,
+        entry_policy=rules.entry_policy if rules is not None else None,
     )
     return Registration(rider=rider, grant=grant, outcome=_outcome(grant))
 
