@@ -248,8 +248,12 @@ class Unit(models.Model):
 
 
 def gate_entry_code_new() -> str:
-    """A fresh random gate entry code: 16 bytes (128 bits), URL-safe, 22 characters."""
-    return secrets.token_urlsafe(16)
+    """A fresh random gate entry code: 16 bytes (128 bits), URL-safe, 22 characters.
+    Never starting with "-", so a code can be given to a command-line option as is."""
+    while True:
+        code = secrets.token_urlsafe(16)
+        if not code.startswith("-"):
+            return code
 
 
 class Gate(MapMarker, OpeningHours):

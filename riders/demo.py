@@ -115,7 +115,7 @@ def seed(stdout: Any = None) -> list[str]:
             f"  One-click rider link for {gate.community.name} / {gate.name} (10 minutes):",
             f"  {link}",
             "  Another: manage.py platform_assertion --platform demo --rider-id R124 "
-            f'--name "韩梅梅" --gate {gate.entry_code}',
+            f'--name "韩梅梅" --gate={gate.entry_code}',
             f"  Rider's pass: {settings.PORTAL_BASE_URL}/pass/",
         ]
     return lines

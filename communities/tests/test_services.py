@@ -95,3 +95,11 @@ def test_anonymous_and_inactive_users_hold_nothing(community, staff_user):
     staff_user.is_active = False
     staff_user.save()
     assert not communities_for_user(staff_user).exists()
+
+
+def test_gate_entry_codes_are_long_random_and_never_look_like_an_option():
+    from communities.models import gate_entry_code_new
+
+    codes = {gate_entry_code_new() for _ in range(2000)}
+    assert len(codes) == 2000
+    assert all(len(c) >= 22 and not c.startswith("-") for c in codes)
