@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from .views import passes, registration
 
@@ -9,3 +9,4 @@ urlpatterns = [
     path("pass/", passes.pass_page, name="pass"),
     path("pass/tokens", passes.pass_tokens, name="pass_tokens"),
 ]
+urlpatterns += [path("", include("riders.staff_urls"))]
