@@ -1,0 +1,87 @@
+import json
+
+import pytest
+from django.urls import reverse
+
+from communities.tests.factories import GateFactory
+from portal.models import AuditEntry
+from riders.models import AccessEvent
+from riders.services.grants import grant_revoke
+from riders.services.keys import pass_token_issue
+from riders.tests.factories import AccessGrantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _verify(client, gate, token, direction="in"):
+    return client.post(
+        reverse("riders-verify"),
+        data=json.dumps({"token": token, "gate": gate.entry_code, "direction": direction}),
+        content_type="application/json",
+    )
+
+
+def test_console_for_guard_and_404_for_other_company(client, staff_user, other_staff_user, gate):
+    url = reverse("riders:guard_console", args=[gate.entry_code])
+    assert client.get(url).status_code == 302  # log in first
+    client.force_login(other_staff_user)
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("riders:guard_events", args=[gate.entry_code])).status_code == 404
+    client.force_login(staff_user)
+    response = client.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert gate.name in page and 'aria-pressed="true"' in page
+    assert "vendor/jsqr/jsQR.js" in page and 'for="token"' in page
+    assert client.get(reverse("riders:guard_console", args=["nope"])).status_code == 404
+
+
+def test_scan_from_console_records_events_listed_newest_first(
+    client, staff_user, gate, community, django_assert_max_num_queries
+):
+    grant = AccessGrantFactory(community=community, rider__name="李雷")
+    client.force_login(staff_user)
+    answer = _verify(client, gate, pass_token_issue(grant=grant)).json()
+    assert answer["decision"] == "open" and answer["rider"]["name"] == "李雷"
+    assert answer["rider"]["phone_masked"] != grant.rider.phone
+    grant_revoke(grant=grant, reason="Lost", acting_user=staff_user)
+    answer = _verify(client, gate, pass_token_issue(grant=grant), direction="out").json()
+    assert answer["decision"] == "deny" and answer["reason"] == "revoked"
+    for _ in range(25):
+        AccessEvent.objects.create(
+            gate=gate,
+            rider=grant.rider,
+            grant=grant,
+            direction="in",
+            decision="open",
+            reason="ok",
+            source="guard",
+        )
+    url = reverse("riders:guard_events", args=[gate.entry_code])
+    with django_assert_max_num_queries(6):
+        events = client.get(url).json()["events"]
+    assert len(events) == 20
+    assert all(e["rider"] == "李雷" for e in events)
+
+
+def test_rotate_code_changes_console_address_and_is_audited(
+    client, staff_user, other_staff_user, gate
+):
+    old = gate.entry_code
+    client.force_login(other_staff_user)
+    assert client.post(reverse("riders:gate_rotate", args=[gate.pk])).status_code == 404
+    client.force_login(staff_user)
+    assert client.get(reverse("riders:gate_rotate", args=[gate.pk])).status_code == 405
+    response = client.post(reverse("riders:gate_rotate", args=[gate.pk]))
+    gate.refresh_from_db()
+    assert gate.entry_code != old
+    assert response["Location"] == reverse("riders:guard_console", args=[gate.entry_code])
+    assert client.get(reverse("riders:guard_console", args=[old])).status_code == 404
+    assert AuditEntry.objects.filter(action="gate_code_rotate").exists()
+
+
+def test_other_gate_of_same_company_is_its_own_console(client, staff_user, community, gate):
+    second = GateFactory(community=community, name="South Gate")
+    client.force_login(staff_user)
+    page = client.get(reverse("riders:guard_console", args=[second.entry_code])).content.decode()
+    assert "South Gate" in page and "North Gate" not in page
