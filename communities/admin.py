@@ -619,9 +619,16 @@ class GateAdmin(CommunityScopedAdmin):
     search_fields = ("name", "community__name")
     list_select_related = ("community",)
     inlines = (GateControllerInline,)
+    actions = ("download_posters",)
 
     def get_list_filter(self, request):
         return (CommunityListFilter, "open_to_riders")
+
+    @admin.action(description=_("Download entry-code posters (A4 PNG, zip)"))
+    def download_posters(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        # The zip view (riders.staff_views) checks the manage_riders permission per gate.
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return HttpResponseRedirect(f"{reverse('riders:gate_posters_zip')}?ids={ids}&size=a4")
 
 
 @admin.register(ParkingZone)

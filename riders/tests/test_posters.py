@@ -64,3 +64,16 @@ def test_zip_holds_one_poster_per_selected_gate(
     foreign = GateFactory(community=CommunityFactory())
     client.force_login(staff_user)
     assert client.get(url, {"ids": f"{gate.pk},{foreign.pk}"}).status_code == 404
+
+
+def test_gate_admin_action_redirects_to_the_zip(client, staff_user, gate):
+    second = GateFactory(community=gate.community, name="South Gate")
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("admin:communities_gate_changelist"),
+        {"action": "download_posters", "_selected_action": [gate.pk, second.pk]},
+    )
+    assert response.status_code == 302
+    zipped = client.get(response["Location"])
+    assert zipped.status_code == 200
+    assert len(zipfile.ZipFile(io.BytesIO(zipped.content)).namelist()) == 2
