@@ -67,3 +67,36 @@ def test_guard_pastes_passes_open_then_denied(
     response = other_page.goto(f"{live_server.url}/guard/{gate.entry_code}/")
     assert response.status == 404
     other.close()
+
+
+def test_guard_without_manage_permission_can_scan_and_rider_pages_fit_a_phone(
+    live_server, phone_page, screenshot_dir, staff_user, community, django_user_model
+):
+    from guardian.shortcuts import assign_perm
+
+    guard = django_user_model.objects.create_user("guard.only", password="x")
+    assign_perm("communities.guard_community", guard, community)
+    gate = GateFactory(community=community, name="East Gate")
+    grant = AccessGrantFactory(
+        community=community, rider__name="韩梅梅", rider__vehicle_plate="沪A1"
+    )
+    page = phone_page
+    _login(page, live_server, guard)
+    page.goto(f"{live_server.url}/guard/{gate.entry_code}/")
+    assert page.locator("text=Give this gate a new code").count() == 0
+    _paste(page, pass_token_issue(grant=grant))
+    assert page.inner_text("#result-word") == "OPEN"
+
+    response = page.goto(f"{live_server.url}/staff/riders/?q=韩")
+    assert response.status == 200 and page.locator("table").count() == 0  # no manage perm
+
+    _login(page, live_server, staff_user)
+    page.goto(f"{live_server.url}/staff/riders/?q=沪A1")
+    page.click("text=韩梅梅")
+    page.wait_for_selector("h1:has-text('韩梅梅')")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.fill(f"#id_g{grant.pk}-reason", "Blocked the fire lane")
+    page.click("button:has-text('Suspend')")
+    page.wait_for_selector(".status--suspended")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=f"{screenshot_dir}/staff-rider-phone.png", full_page=True)

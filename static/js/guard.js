@@ -10,6 +10,7 @@
   var lastAt = 0;
 
   function csrf() {
+    if (root.dataset.csrf) return root.dataset.csrf;
     var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
     return m ? decodeURIComponent(m[1]) : "";
   }
