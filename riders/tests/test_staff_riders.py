@@ -119,3 +119,29 @@ def test_unknown_action_and_anonymous(client, staff_user, community):
     assert client.post(_action(grant.rider, grant, "delete")).status_code == 404
     assert AccessGrant.objects.filter(pk=grant.pk).exists()
     assert RiderFactory._meta.model.objects.count() == 1
+
+
+def test_rider_page_queries_do_not_grow_with_grants_and_events(
+    client, staff_user, company, django_assert_max_num_queries
+):
+    from communities.tests.factories import GateFactory
+    from riders.models import AccessEvent
+
+    rider = RiderFactory()
+    for _ in range(6):
+        grant = AccessGrantFactory(rider=rider, community=CommunityFactory(company=company))
+        gate = GateFactory(community=grant.community)
+        for _ in range(4):
+            AccessEvent.objects.create(
+                gate=gate,
+                rider=rider,
+                grant=grant,
+                direction="in",
+                decision="open",
+                reason="ok",
+                source="guard",
+            )
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(10):
+        response = client.get(reverse("riders:staff_rider", args=[rider.pk]))
+    assert len(response.context["grants"]) == 6 and len(response.context["events"]) == 20
