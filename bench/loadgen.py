@@ -227,7 +227,16 @@ def load(
     `duration` seconds measured."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
-    coro = _run(name, host, port, source, concurrency=concurrency, warmup=warmup, duration=duration)
+    coro = _run(
+        name,
+        host,
+        port,
+        source,
+        concurrency=concurrency,
+        warmup=warmup,
+        duration=duration,
+        ok_statuses=ok_statuses,
+    )
     try:
         asyncio.get_running_loop()
     except RuntimeError:

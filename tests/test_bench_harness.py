@@ -37,6 +37,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
             self.wfile.write(b"0\r\n\r\n")
             return
+        if self.path == "/redirect":
+            self.send_response(302)
+            self.send_header("Location", "/ok")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = b'{"ok": true}' if self.path in ("/ok", "/close") else b"missing"
         self.send_response(200 if self.path in ("/ok", "/close") else 404)
         self.send_header("Content-Length", str(len(body)))
@@ -255,3 +261,23 @@ def test_make_bench_runs_floor_and_portal_and_reports_ratios(tmp_path):
     for port in report["meta"]["ports"].values():
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_a_scenario_can_accept_a_redirect_as_success(tiny_server):
+    """The registration scenario's answer is a 302 to /pass/: success, not an error."""
+    host, port = "127.0.0.1", tiny_server
+    plain = loadgen.load(
+        "r", host, port, loadgen.Request(path="/redirect"), concurrency=1, warmup=0, duration=0.3
+    )
+    assert plain.errors > 0
+    accepted = loadgen.load(
+        "r",
+        host,
+        port,
+        loadgen.Request(path="/redirect"),
+        concurrency=1,
+        warmup=0,
+        duration=0.3,
+        ok_statuses=frozenset({302}),
+    )
+    assert accepted.errors == 0 and accepted.statuses[302] > 0
