@@ -117,5 +117,8 @@ def seed(stdout: Any = None) -> list[str]:
             "  Another: manage.py platform_assertion --platform demo --rider-id R124 "
             f'--name "韩梅梅" --gate={gate.entry_code}',
             f"  Rider's pass: {settings.PORTAL_BASE_URL}/pass/",
+            f"  Guard console (log in as green.guard): "
+            f"{settings.PORTAL_BASE_URL}/guard/{gate.entry_code}/",
+            f"  Staff: {settings.PORTAL_BASE_URL}/staff/riders/",
         ]
     return lines
