@@ -243,6 +243,7 @@ def rider_register_manual(
     platform_rider_id: str,
     vehicle_plate: str = "",
     photo: Any = None,
+    device_rider: Rider | None = None,
 ) -> Registration:
     """A rider without a platform link fills in the form: a pending grant that staff
     approve at the property office (active at once only if the platform had already
@@ -259,6 +260,10 @@ def rider_register_manual(
     rider = Rider.objects.filter(
         platform=platform, platform_rider_id=clean(platform_rider_id, 100, True)
     ).first()
+    if rider is not None and (device_rider is None or device_rider.pk != rider.pk):
+        # The form proves nobody's identity: typing someone's rider number must neither
+        # hand their pass to this phone nor change their details.
+        raise ValidationError(_("A rider with this number is registered already."), code="taken")
     if rider is None:
         rider = Rider(platform=platform, platform_rider_id=clean(platform_rider_id, 100, True))
     if not rider.verified_by_platform:

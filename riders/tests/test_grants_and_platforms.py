@@ -81,6 +81,31 @@ def test_manual_registration_waits_for_approval(platform, gate):
     assert not registration.rider.verified_by_platform
 
 
+def test_manual_registration_cannot_take_over_someone_elses_rider_number(platform, gate, rider):
+    from riders.services.registration import rider_register_manual
+
+    with pytest.raises(ValidationError) as excinfo:
+        rider_register_manual(
+            gate=gate,
+            name="Impostor",
+            phone="13900000000",
+            platform=platform,
+            platform_rider_id=rider.platform_rider_id,
+        )
+    assert excinfo.value.code == "taken"
+    rider.refresh_from_db()
+    assert rider.name == "李雷"
+    again = rider_register_manual(
+        gate=gate,
+        name="李雷",
+        phone="",
+        platform=platform,
+        platform_rider_id=rider.platform_rider_id,
+        device_rider=rider,
+    )
+    assert again.rider == rider
+
+
 def test_rotating_a_gate_code_remembers_the_old_one(gate, staff_user):
     old = gate.entry_code
     gate_code_rotate(gate=gate, acting_user=staff_user)

@@ -251,6 +251,7 @@ def _register_manual(request: HttpRequest, gate: Gate) -> HttpResponse:
             platform_rider_id=data["platform_rider_id"],
             vehicle_plate=data.get("vehicle_plate") or "",
             photo=data.get("photo"),
+            device_rider=current,
         )
     except ValidationError as exc:
         for message in exc.messages:
