@@ -51,3 +51,33 @@ def notifier():
 
 def sms_backend():
     return import_string(getattr(settings, "SMS_BACKEND", "governance.notify.ConsoleSMS"))()
+
+
+def staff_tell_handoff_needed(resolution) -> int:
+    """E-mail the property company's staff that a passed no-entry resolution waits for a
+    hand-off point (besides the warning on their pages). Returns how many were told."""
+    from django.contrib.auth import get_user_model
+
+    community = resolution.community
+    group_id = community.company.staff_group_id
+    if group_id is None:
+        return 0
+    emails = sorted(
+        set(
+            get_user_model()
+            .objects.filter(groups__id=group_id, is_active=True)
+            .exclude(email="")
+            .values_list("email", flat=True)
+        )
+    )
+    if not emails:
+        logger.warning("resolution %s needs a hand-off point; no staff e-mail", resolution.pk)
+        return 0
+    subject = f"[Last100] {community.name}: resolution #{resolution.number} needs a hand-off point"
+    body = (
+        f"Owners passed resolution #{resolution.number} ({resolution.title}): riders may no "
+        f"longer enter {community.name}. Publish the hand-off point where riders hand food "
+        f"over, so the new rules take effect: /vote/staff/{community.slug}/{resolution.pk}/"
+    )
+    send_mail(subject, body, None, emails, fail_silently=True)
+    return len(emails)

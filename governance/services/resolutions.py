@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from functools import partial
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -28,6 +29,7 @@ from ..models import (
     RollEntry,
     RollMember,
 )
+from ..notify import staff_tell_handoff_needed
 from ..tally import tally
 
 User = AbstractBaseUser | AnonymousUser | None
@@ -247,6 +249,7 @@ def resolution_close(
                 "Passed: riders may not enter. Publish the hand-off point where riders hand "
                 "food over, so the new rules can take effect."
             )
+            transaction.on_commit(partial(staff_tell_handoff_needed, resolution))
     else:
         resolution.state = ResolutionState.FAILED
     resolution.save(update_fields=["state", "closed_at", "result", "staff_message"])

@@ -206,14 +206,21 @@ def test_a_passed_no_entry_resolution_publishes_rules_set_by_it(community, staff
     assert resolution.state == ResolutionState.PASSED
 
 
-def test_no_entry_without_a_hand_off_point_waits_for_staff(community, staff_user):
+def test_no_entry_without_a_hand_off_point_waits_for_staff(
+    community, staff_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    staff_user.email = "manager@green-leaf.example"
+    staff_user.save()
     owners = owners_each_one_unit(community, 3)
     before = rules_current(community)
     resolution = resolution_opened(community, effect={"type": "entry_policy", "policy": "no_entry"})
     votes_cast(resolution, owners, Choice.FOR)
-    resolution = services.resolution_close(resolution=resolution, acting_user=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        resolution = services.resolution_close(resolution=resolution, acting_user=None)
     assert resolution.state == ResolutionState.PASSED_PENDING
     assert "hand-off point" in resolution.staff_message
+    assert [m.to for m in mailoutbox] == [["manager@green-leaf.example"]]
+    assert "needs a hand-off point" in mailoutbox[0].subject
     assert rules_current(community) == before  # nothing published yet
     with pytest.raises(ValidationError):
         services.resolution_handoff_set(
