@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -35,6 +36,12 @@ HEADERS = {
     "y_pct": ("y_pct",),
 }
 REQUIRED = ("building", "house_number", "exclusive_area")
+# Chinese files often write 7栋 / 2单元 / 1503室 in the cells; the number is what is stored.
+SUFFIXES = {
+    "building": ("号楼", "栋", "幢", "座", "楼", "#"),
+    "entrance": ("单元",),
+    "house_number": ("室", "号", "户"),
+}
 
 
 class ImportFileError(ValueError):
@@ -132,7 +139,14 @@ def units_parse(*, community: Community, name: str, data: bytes) -> list[ImportR
 
     def get(row: list[str], key: str) -> str:
         index = columns.get(key)
-        return row[index].strip() if index is not None and index < len(row) else ""
+        if index is None or index >= len(row):
+            return ""
+        # NFKC: full-width digits and letters from a Chinese keyboard become plain ones.
+        value = unicodedata.normalize("NFKC", row[index]).strip()
+        for suffix in SUFFIXES.get(key, ()):
+            if value.endswith(suffix) and len(value) > len(suffix):
+                return value[: -len(suffix)].strip()
+        return value
 
     existing = {
         (u.building.number, u.entrance, u.number): u.exclusive_area
@@ -160,19 +174,22 @@ def units_parse(*, community: Community, name: str, data: bytes) -> list[ImportR
         elif len(row.house_number) > 20 or len(row.entrance) > 20:
             row.errors.append(_("The entrance or house number is longer than 20 characters."))
         area = _decimal(row.exclusive_area)
-        if area is None or area <= 0 or area >= Decimal("100000000"):
+        if area is None or area < Decimal("0.01") or area >= Decimal("100000000"):
             row.errors.append(
                 _("The area %(value)r is not a positive number of square metres.")
                 % {"value": row.exclusive_area}
             )
-        for axis in ("x_pct", "y_pct"):
-            value = getattr(row, axis)
-            if value:
-                number = _decimal(value)
-                if number is None or not (0 <= number <= 100):
-                    row.errors.append(_("The marker must lie on the site map (0 to 100 %)."))
+        for value in (row.x_pct, row.y_pct):
+            number = _decimal(value) if value else Decimal(0)
+            if number is None or not (0 <= number <= 100):
+                row.errors.append(_("The marker must lie on the site map (0 to 100 %)."))
+                break
         if bool(row.x_pct) != bool(row.y_pct):
             row.errors.append(_("Give both marker coordinates, or neither."))
+        elif row.x_pct and not community.site_map:
+            row.errors.append(
+                _("Upload the community's site map first: a marker is a position on that map.")
+            )
         key = (row.building, row.entrance, row.house_number)
         if row.building and row.house_number:
             if key in seen:
@@ -195,7 +212,10 @@ def units_parse(*, community: Community, name: str, data: bytes) -> list[ImportR
 
 def _decimal(value: str) -> Decimal | None:
     try:
-        number = Decimal(value.replace(",", "").replace("㎡", "").replace("m²", "").strip())
+        text = unicodedata.normalize("NFKC", value).replace(",", "").strip()
+        for unit in ("m2", "M2", "平方米", "平米"):
+            text = text.removesuffix(unit).strip()
+        number = Decimal(text)
     except (InvalidOperation, AttributeError):
         return None
     return number if number.is_finite() else None
@@ -215,7 +235,7 @@ def units_import(
 ) -> ImportResult:
     """Apply checked rows in one transaction. Refuses if any row has errors."""
     if any(row.errors for row in rows):
-        raise ValueError("Rows with errors cannot be imported; fix the file first.")
+        raise ImportFileError(_("Rows with errors cannot be imported; fix the file first."))
     result = ImportResult()
     buildings = {b.number: b for b in Building.objects.filter(community=community)}
     for row in rows:

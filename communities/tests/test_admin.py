@@ -1,13 +1,27 @@
 """The admin for property staff: scoped by object permissions, rules published through
-the service, markers and validation with clear messages."""
+the service, the site map's marker picker, audit rows, bounded query counts. (Validation
+messages: test_validation.py; the bulk import: test_import.py.)"""
 
+import json
 import re
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from communities.models import Community, DeliveryRules, Gate
+from communities.models import (
+    Community,
+    DeliveryFacility,
+    Gate,
+    ParkingZone,
+    RestStation,
+    StaffMembership,
+    Unit,
+)
 from communities.tests.factories import BuildingFactory, CommunityFactory, GateFactory
+from communities.tests.test_import import png_upload
+from communities.tests.test_validation import community_payload
+from portal.models import AuditEntry
 
 CHANGELIST = "/admin/communities/community/"
 
@@ -29,18 +43,61 @@ def test_staff_see_only_their_companys_communities(client, staff_user, community
     assert "Sky Bay Secret" not in html and "Blue Sky Property" not in html
 
 
-def test_staff_of_another_company_get_nothing_not_even_names(client, other_staff_user, community):
+SCOPED_CHANGELISTS = (
+    CHANGELIST,
+    "/admin/communities/gate/",
+    "/admin/communities/building/",
+    "/admin/communities/parkingzone/",
+    "/admin/communities/reststation/",
+    "/admin/communities/deliveryfacility/",
+    "/admin/communities/deliveryrules/",
+    "/admin/",
+)
+
+
+@pytest.fixture
+def furnished(community):
+    """The community with one of every place, each named so a leak would show."""
+    GateFactory(community=community, name="Secret Gate")
+    BuildingFactory(community=community, number="77", name="Secret Tower")
+    ParkingZone.objects.create(community=community, name="Secret Parking", capacity=4)
+    RestStation.objects.create(community=community, name="Secret Rest")
+    DeliveryFacility.objects.create(
+        community=community, kind="food_cabinet", name="Secret Cabinet", capacity=20
+    )
+    return community
+
+
+def test_staff_of_another_company_get_nothing_not_even_names(client, other_staff_user, furnished):
     client.force_login(other_staff_user)
-    for url in (
-        CHANGELIST,
-        "/admin/communities/gate/",
-        "/admin/communities/building/",
-        "/admin/communities/deliveryrules/",
-        "/admin/",
-    ):
+    for url in SCOPED_CHANGELISTS:
         response = client.get(url)
         assert response.status_code == 200, url
-        assert "Garden Court" not in response.content.decode(), url
+        html = response.content.decode()
+        assert "Garden Court" not in html, url
+        assert "Secret" not in html and "Green Leaf" not in html, url
+    # Searching for the names finds nothing either.
+    html = client.get("/admin/communities/gate/", {"q": "Secret"}).content.decode()
+    assert "Secret Gate" not in html and "0 gates" in html
+
+
+def test_staff_see_every_place_of_their_communities(client, staff_user, furnished):
+    client.force_login(staff_user)
+    expected = {
+        "/admin/communities/gate/": "Secret Gate",
+        "/admin/communities/building/": "Secret Tower",
+        "/admin/communities/parkingzone/": "Secret Parking",
+        "/admin/communities/reststation/": "Secret Rest",
+        "/admin/communities/deliveryfacility/": "Secret Cabinet",
+    }
+    for url, name in expected.items():
+        assert name in client.get(url).content.decode(), url
+
+
+def test_a_superuser_sees_every_company(client, superuser, community, other_community):
+    client.force_login(superuser)
+    html = client.get(CHANGELIST).content.decode()
+    assert "Garden Court" in html and "Sky Bay Secret" in html
 
 
 def test_another_companys_pages_look_missing(client, other_staff_user, community):
@@ -94,121 +151,6 @@ def test_staff_create_a_community_for_their_own_company_only(
     assert refused.status_code == 200 and not Community.objects.filter(slug="sneaky").exists()
 
 
-def test_publishing_no_entry_without_a_hand_off_point_is_refused_with_a_message(
-    client, staff_user, community
-):
-    client.force_login(staff_user)
-    url = reverse("admin:communities_community_publish_rules", args=[community.pk])
-    response = client.post(url, {"entry_policy": "no_entry", "handoff_point": ""})
-    assert response.status_code == 200
-    assert "say where they hand the food over" in response.content.decode()
-    assert DeliveryRules.objects.filter(community=community).count() == 1
-
-
-def test_publishing_rules_makes_a_new_version(client, staff_user, community):
-    client.force_login(staff_user)
-    url = reverse("admin:communities_community_publish_rules", args=[community.pk])
-    response = client.post(
-        url,
-        {
-            "entry_policy": "no_entry",
-            "handoff_point": "Cabinet by the north gate",
-            "speed_limit_kmh": "10",
-            "x_pct": "12.5",
-            "y_pct": "40",
-        },
-    )
-    assert response.status_code == 302
-    current = community.rules_versions.order_by("-version").first()
-    assert (current.version, current.entry_policy, current.speed_limit_kmh) == (2, "no_entry", 10)
-
-
-def _inline_payload(community, **gate):
-    data = {
-        "company": community.company_id,
-        "slug": community.slug,
-        "name": community.name,
-        "auto_approve_verified_riders": "on",
-    }
-    for prefix in (
-        "gates",
-        "parking_zones",
-        "rest_stations",
-        "facilities",
-        "buildings",
-        "rules_versions",
-    ):
-        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
-    data["rules_versions-INITIAL_FORMS"] = str(community.rules_versions.count())
-    data["rules_versions-TOTAL_FORMS"] = str(community.rules_versions.count())
-    for i, rules in enumerate(community.rules_versions.order_by("-version")):
-        data[f"rules_versions-{i}-id"] = str(rules.pk)
-        data[f"rules_versions-{i}-community"] = str(community.pk)
-    data.update({"gates-TOTAL_FORMS": "1"})
-    data.update({f"gates-0-{k}": v for k, v in gate.items()})
-    return data
-
-
-@pytest.mark.parametrize(
-    ("gate", "message"),
-    [
-        ({"name": "North", "opens_at": "08:00"}, "Give both the opening and the closing time"),
-        ({"name": "North", "opens_at": "08:00", "closes_at": "08:00"}, "are the same"),
-        ({"name": "North", "x_pct": "120", "y_pct": "5"}, "Ensure this value is less than"),
-        ({"name": "North", "x_pct": "20"}, "Set both coordinates of the marker"),
-    ],
-)
-def test_inline_validation_messages(client, staff_user, community, gate, message):
-    client.force_login(staff_user)
-    url = reverse("admin:communities_community_change", args=[community.pk])
-    response = client.post(url, _inline_payload(community, **gate))
-    assert response.status_code == 200
-    assert message in response.content.decode()
-    assert not Gate.objects.filter(community=community).exists()
-
-
-def test_a_gate_saved_from_the_community_page_shows_on_the_rules_page(
-    client, staff_user, community
-):
-    client.force_login(staff_user)
-    url = reverse("admin:communities_community_change", args=[community.pk])
-    response = client.post(
-        url,
-        _inline_payload(
-            community, name="North Gate", open_to_riders="on", x_pct="10.5", y_pct="20"
-        ),
-    )
-    assert response.status_code == 302, re.findall(
-        r'class="errorlist[^>]*>(.*?)</ul>', response.content.decode()
-    )
-    assert "North Gate" in client.get(f"/c/{community.slug}/").content.decode()
-
-
-def test_house_numbers_are_unique_per_building_with_a_clear_message(client, staff_user, community):
-    building = BuildingFactory(community=community, number="7")
-    client.force_login(staff_user)
-    url = reverse("admin:communities_building_change", args=[building.pk])
-    data = {
-        "community": community.pk,
-        "number": "7",
-        "name": "",
-        "x_pct": "50",
-        "y_pct": "50",
-        "units-TOTAL_FORMS": "2",
-        "units-INITIAL_FORMS": "0",
-        "units-0-entrance": "2",
-        "units-0-number": "1503",
-        "units-0-exclusive_area": "89.5",
-        "units-1-entrance": "2",
-        "units-1-number": "1503",
-        "units-1-exclusive_area": "92",
-    }
-    response = client.post(url, data)
-    assert response.status_code == 200
-    assert "Please correct the duplicate data" in response.content.decode()
-    assert not building.units.exists()
-
-
 def test_changelist_query_count_does_not_grow_with_communities(
     client, staff_user, company, django_assert_max_num_queries
 ):
@@ -255,3 +197,150 @@ def test_audit_entries_are_for_superusers_only(client, staff_user, superuser):
     assert client.get("/admin/portal/auditentry/").status_code == 403
     client.force_login(superuser)
     assert client.get("/admin/portal/auditentry/").status_code == 200
+
+
+def test_publishing_rules_makes_a_new_version(client, staff_user, community):
+    community.site_map = png_upload()
+    community.save()
+    client.force_login(staff_user)
+    url = reverse("admin:communities_community_publish_rules", args=[community.pk])
+    response = client.post(
+        url,
+        {
+            "entry_policy": "no_entry",
+            "handoff_point": "Cabinet by the north gate",
+            "speed_limit_kmh": "10",
+            "x_pct": "12.5",
+            "y_pct": "40",
+        },
+    )
+    assert response.status_code == 302
+    current = community.rules_versions.order_by("-version").first()
+    assert (current.version, current.entry_policy, current.speed_limit_kmh) == (2, "no_entry", 10)
+    assert current.created_by == staff_user
+    assert AuditEntry.objects.filter(action="rules_publish", object_id=str(current.pk)).exists()
+    # Nothing in the admin edits a published version.
+    assert client.get(reverse("admin:communities_deliveryrules_add")).status_code == 403
+    view = client.get(reverse("admin:communities_deliveryrules_change", args=[current.pk]))
+    assert view.status_code == 200 and 'name="entry_policy"' not in view.content.decode()
+
+
+def test_a_gate_saved_from_the_community_page_shows_on_the_rules_page_and_is_audited(
+    client, staff_user, community
+):
+    community.site_map = png_upload()
+    community.save()
+    client.force_login(staff_user)
+    url = reverse("admin:communities_community_change", args=[community.pk])
+    data = community_payload(community, "gates", name="North Gate", open_to_riders="on")
+    data.update({"gates-0-x_pct": "10.5", "gates-0-y_pct": "20"})
+    response = client.post(url, data)
+    assert response.status_code == 302, re.findall(
+        r'class="errorlist[^>]*>(.*?)</ul>', response.content.decode()
+    )
+    gate = Gate.objects.get(community=community)
+    assert (gate.x_pct, gate.y_pct) == (Decimal("10.50"), Decimal("20.00"))
+    assert "North Gate" in client.get(f"/c/{community.slug}/").content.decode()
+    entry = AuditEntry.objects.get(action="gate_add", object_id=str(gate.pk))
+    assert (entry.actor, entry.community_id) == (staff_user, community.pk)
+
+
+def test_the_map_shows_the_communitys_other_places_faintly(client, staff_user, community):
+    community.site_map = png_upload()
+    community.save()
+    gate = GateFactory(community=community, name="North Gate", x_pct=10, y_pct=20)
+    BuildingFactory(community=community, number="7", x_pct=Decimal("30"), y_pct=Decimal("40"))
+    GateFactory(community=community, name="Unplaced", x_pct=None, y_pct=None)
+    client.force_login(staff_user)
+    response = client.get(reverse("admin:communities_gate_change", args=[gate.pk]))
+    html = response.content.decode()
+    assert "data-marker-map" in html and 'name="x_pct"' in html
+    markers = json.loads(response.context["map_markers_json"])
+    assert {(m["kind"], m["label"], m["x"], m["y"]) for m in markers} == {
+        ("building", "Building 7", 30.0, 40.0)
+    }  # the gate being edited is drawn from its own fields; unplaced gates not at all
+    assert "data-markers=" in html and "Building 7" in html
+
+
+def test_an_add_page_opened_for_a_community_shows_its_map(
+    client, staff_user, other_staff_user, community
+):
+    community.site_map = png_upload()
+    community.save()
+    url = reverse("admin:communities_parkingzone_add") + f"?community={community.pk}"
+    client.force_login(staff_user)
+    assert "data-marker-map" in client.get(url).content.decode()
+    client.force_login(other_staff_user)
+    html = client.get(url).content.decode()
+    assert "data-marker-map" not in html and community.site_map.url not in html
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/communities/gate/",
+        "/admin/communities/building/",
+        "/admin/communities/parkingzone/",
+        "/admin/communities/deliveryrules/",
+    ],
+)
+def test_place_changelists_query_count_does_not_grow(
+    client, staff_user, company, url, django_assert_max_num_queries
+):
+    def add_community():
+        c = CommunityFactory(company=company)
+        GateFactory(community=c)
+        building = BuildingFactory(community=c)
+        Unit.objects.create(building=building, number="101", exclusive_area=50)
+        ParkingZone.objects.create(community=c, name="P")
+
+    client.force_login(staff_user)
+    add_community()
+    with django_assert_max_num_queries(15) as few:
+        assert client.get(url).status_code == 200
+    for _ in range(10):
+        add_community()
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
+def test_building_page_queries_stay_bounded_with_many_units(
+    client, staff_user, community, django_assert_max_num_queries
+):
+    building = BuildingFactory(community=community, number="7")
+    Unit.objects.create(building=building, number="100", exclusive_area=50)
+    url = reverse("admin:communities_building_change", args=[building.pk])
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(30) as few:
+        client.get(url)
+    Unit.objects.bulk_create(
+        Unit(building=building, entrance="1", number=str(n), exclusive_area=60) for n in range(80)
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
+
+
+def test_companies_and_memberships_are_for_superusers_only(client, staff_user, superuser, company):
+    client.force_login(staff_user)
+    for url in ("/admin/communities/propertycompany/", "/admin/communities/staffmembership/"):
+        assert client.get(url).status_code == 403, url
+    assert "Property companies" not in client.get("/admin/").content.decode()
+    client.force_login(superuser)
+    assert (
+        "Green Leaf Property" in client.get("/admin/communities/propertycompany/").content.decode()
+    )
+
+
+def test_ending_a_staff_membership_ends_the_community_permissions(
+    client, staff_user, superuser, community
+):
+    assert staff_user.has_perm("communities.change_community", community)
+    membership = StaffMembership.objects.get(user=staff_user)
+    client.force_login(superuser)
+    url = reverse("admin:communities_staffmembership_delete", args=[membership.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    staff_user = type(staff_user).objects.get(pk=staff_user.pk)  # fresh permission cache
+    assert not staff_user.has_perm("communities.change_community", community)
+    assert AuditEntry.objects.filter(action="company_staff_remove").exists()
+    client.force_login(staff_user)
+    assert "Garden Court" not in client.get(CHANGELIST).content.decode()

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 from PIL import Image
 
@@ -133,3 +134,116 @@ def test_bad_areas_are_row_errors(community, area):
     data = f"building,house_number,exclusive_area\n1,101,{area}\n".encode()
     rows = imports.units_parse(community=community, name="u.csv", data=data)
     assert rows[0].errors
+
+
+def test_chinese_cells_with_suffixes_and_full_width_digits_are_read(community):
+    data = "楼栋,单元,房号,面积\n7栋,2单元,1503室,89.5㎡\n８号楼,,１０１,６０\n".encode()
+    rows = imports.units_parse(community=community, name="u.csv", data=data)
+    assert [(r.building, r.entrance, r.house_number, r.errors) for r in rows] == [
+        ("7", "2", "1503", []),
+        ("8", "", "101", []),
+    ]
+
+
+def test_a_file_over_5_mb_is_refused(client, staff_user, community):
+    client.force_login(staff_user)
+    big = b"building,house_number,exclusive_area\n" + b"1,101,50\n" * 700_000
+    assert len(big) > imports.MAX_BYTES
+    html = client.post(_url(community), {"file": _csv(big)}).content.decode()
+    assert "larger than 5 MB" in html
+    assert not Unit.objects.exists()
+
+
+@translation.override("en")
+def test_too_many_rows_are_refused(community, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_ROWS", 3)
+    data = b"building,house_number,exclusive_area\n" + b"".join(
+        f"1,{n},50\n".encode() for n in range(4)
+    )
+    with pytest.raises(imports.ImportFileError, match="more than 3 rows"):
+        imports.units_parse(community=community, name="u.csv", data=data)
+
+
+@translation.override("en")
+def test_xlsx_formulas_are_read_as_values_never_as_text(community):
+    upload = _xlsx(
+        [
+            ["building", "house_number", "exclusive_area"],
+            [7, '=HYPERLINK("http://evil","101")', 50],
+            [7, 102, "=40+10"],
+        ]
+    )
+    rows = imports.units_parse(community=community, name="u.xlsx", data=upload.read())
+    # A workbook saved without computed values gives no value, so those rows fail.
+    assert "The house number is missing." in rows[0].errors
+    assert any("not a positive number" in e for e in rows[1].errors)
+    assert not any("=" in (r.house_number + r.exclusive_area) for r in rows)
+
+
+@translation.override("en")
+def test_markers_in_the_file_need_the_site_map(client, staff_user, community):
+    text = "building,house_number,exclusive_area,x_pct,y_pct\n7,101,50,10,20\n"
+    rows = imports.units_parse(community=community, name="u.csv", data=text.encode())
+    assert any("site map first" in e for e in rows[0].errors)
+    community.site_map = png_upload()
+    community.save()
+    client.force_login(staff_user)
+    preview = client.post(_url(community), {"file": _csv(text)})
+    client.post(_url(community), {"token": preview.context["token"]})
+    building = Building.objects.get(community=community, number="7")
+    assert (building.x_pct, building.y_pct) == (10, 20)
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ("7,101,50,120,5", "must lie on the site map"),
+        ("7,101,50,5,", "Give both marker coordinates"),
+        ("7" * 21 + ",101,50,,", "longer than 20 characters"),
+    ],
+)
+@translation.override("en")
+def test_row_errors_for_markers_and_lengths(community, cells, message):
+    community.site_map = png_upload()
+    community.save()
+    text = f"building,house_number,exclusive_area,x_pct,y_pct\n{cells}\n"
+    rows = imports.units_parse(community=community, name="u.csv", data=text.encode())
+    assert any(message in e for e in rows[0].errors), rows[0].errors
+
+
+def test_a_preview_is_applied_once_and_then_expires(client, staff_user, community):
+    client.force_login(staff_user)
+    token = client.post(_url(community), {"file": _csv(GOOD_CSV)}).context["token"]
+    assert client.post(_url(community), {"token": token}).status_code == 302
+    again = client.post(_url(community), {"token": token}, follow=True)
+    assert "This preview has expired" in again.content.decode()
+    assert Unit.objects.filter(building__community=community).count() == 3
+
+
+def test_the_service_refuses_rows_with_errors_and_audits_what_it_applies(community, staff_user):
+    from portal.models import AuditEntry
+
+    bad = imports.units_parse(
+        community=community, name="u.csv", data=b"building,house_number,exclusive_area\n1,1,x\n"
+    )
+    with pytest.raises(imports.ImportFileError):
+        imports.units_import(community=community, rows=bad, acting_user=staff_user)
+    rows = imports.units_parse(community=community, name="u.csv", data=GOOD_CSV)
+    result = imports.units_import(community=community, rows=rows, acting_user=staff_user)
+    assert (result.buildings_created, result.units_created) == (2, 3)
+    entry = AuditEntry.objects.get(action="units_import")
+    assert entry.actor == staff_user and entry.after["units_created"] == 3
+
+
+def test_import_queries_do_not_grow_with_rows(community, django_assert_max_num_queries):
+    def file(n):
+        lines = "".join(f"{b},{u},{50 + u}\n" for b in range(1, 4) for u in range(n))
+        return ("building,house_number,exclusive_area\n" + lines).encode()
+
+    rows = imports.units_parse(community=community, name="u.csv", data=file(5))
+    with django_assert_max_num_queries(20) as few:
+        imports.units_import(community=community, rows=rows, acting_user=None)
+    rows = imports.units_parse(community=community, name="u.csv", data=file(300))
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        imports.units_import(community=community, rows=rows, acting_user=None)
+    assert Unit.objects.filter(building__community=community).count() == 900

@@ -24,21 +24,32 @@
     var form = panel.closest("form") || document.querySelector("#content-main form");
     if (!form) return;
     var active = null;
+    var others = [];
+    try { others = JSON.parse(panel.dataset.markers || "[]"); } catch (e) { others = []; }
 
     function markers() { return rowsWithMarkers(form); }
 
+    function dotAt(x, y, className, title) {
+      var dot = document.createElement("span");
+      dot.className = className;
+      dot.style.left = x + "%";
+      dot.style.top = y + "%";
+      dot.title = title || "";
+      dot.setAttribute("aria-hidden", "true");
+      map.appendChild(dot);
+    }
+
     function draw() {
       map.querySelectorAll(".marker-dot").forEach(function (dot) { dot.remove(); });
+      // The community's other places, faintly, so a new marker is placed among them.
+      others.forEach(function (o) {
+        dotAt(o.x, o.y, "marker-dot is-other is-" + o.kind, o.label);
+      });
       markers().forEach(function (m) {
         var x = parseFloat(m.x.value), y = parseFloat(m.y.value);
         if (isNaN(x) || isNaN(y)) return;
-        var dot = document.createElement("span");
-        dot.className = "marker-dot" + (active && active.x === m.x ? " is-active" : "");
-        dot.style.left = x + "%";
-        dot.style.top = y + "%";
-        dot.title = m.label ? m.label.value : "";
-        dot.setAttribute("aria-hidden", "true");
-        map.appendChild(dot);
+        dotAt(x, y, "marker-dot" + (active && active.x === m.x ? " is-active" : ""),
+          m.label ? m.label.value : "");
       });
     }
 

@@ -1,0 +1,18 @@
+"""Django admin for property staff, scoped by django-guardian object permissions.
+
+Staff of a property company see and change only their company's communities and what is
+inside them; another company's communities are absent from every list, filter and choice
+(and their change pages answer as if missing). Superusers see everything. Writes that
+have a service (community creation, delivery rules, bulk import, staff) go through it.
+
+- `scoping`: permission helpers, scoped base classes and list filters (used by riders too)
+- `markers`: the site map and the community's markers for the marker picker
+- `community`: the community's page, publishing rules, importing buildings and units
+- `places`: buildings, gates, parking zones, rest stations, facilities, rules history
+- `companies`: property companies and staff memberships (superusers only)
+"""
+
+from . import community, companies, places  # noqa: F401  (registers the admins)
+from .scoping import CommunityListFilter, CommunityScopedAdmin, _has_perm, _is_company_staff
+
+__all__ = ["CommunityListFilter", "CommunityScopedAdmin", "_has_perm", "_is_company_staff"]

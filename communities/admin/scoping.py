@@ -1,0 +1,251 @@
+"""Who sees what in the admin: every class here answers from the community's guardian
+object permissions, so staff of one property company never see another's rows, names or
+choices. Staff hold no global model permissions; superusers see everything."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from portal.audit import audit_record
+
+from ..models import Building, Community, Gate, PropertyCompany, StaffMembership
+from ..permissions import CHANGE, VIEW, communities_for_user, user_has_community_perm
+from .markers import map_context
+
+
+def _is_company_staff(request: HttpRequest) -> bool:
+    """Superuser, or staff of a property company. Memoised on the request: the admin asks
+    once per model and inline on every page."""
+    cached = getattr(request, "_last100_company_staff", None)
+    if cached is None:
+        user = request.user
+        cached = bool(user.is_active and user.is_staff) and (
+            user.is_superuser or StaffMembership.objects.filter(user=user).exists()
+        )
+        request._last100_company_staff = cached
+    return cached
+
+
+def _has_perm(request: HttpRequest, community: Community, perm: str) -> bool:
+    """`user_has_community_perm`, memoised per request and community (guardian would
+    query again for every inline and every row)."""
+    memo = request.__dict__.setdefault("_last100_perms", {})
+    key = (community.pk, perm)
+    if key not in memo:
+        memo[key] = user_has_community_perm(request.user, community, perm=perm)
+    return memo[key]
+
+
+def audit_admin_write(
+    request: HttpRequest, *, obj: Model, action: str, community_id: int | None, changed: dict
+) -> None:
+    """An audit row for a plain admin save or delete (writes with a service audit there)."""
+    audit_record(
+        action=f"{obj._meta.model_name}_{action}",
+        obj=obj,
+        acting_user=request.user,
+        community_id=community_id,
+        after=changed or None,
+    )
+
+
+def _changed(form: Any) -> dict[str, str]:
+    return {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
+
+
+class CompanyFilter(admin.SimpleListFilter):
+    """Lists only the companies whose communities the user may see."""
+
+    title = _("property company")
+    parameter_name = "company"
+
+    def lookups(self, request, model_admin):
+        visible = communities_for_user(request.user, perm=VIEW)
+        companies = PropertyCompany.objects.filter(communities__in=visible).distinct()
+        return [(c.pk, c.name) for c in companies]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(company_id=self.value())
+        return queryset
+
+
+class CommunityListFilter(admin.SimpleListFilter):
+    """The community filter, limited to what the user may see."""
+
+    title = _("community")
+    parameter_name = "community"
+
+    def lookups(self, request, model_admin):
+        return [(c.pk, c.name) for c in communities_for_user(request.user, perm=VIEW)]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(community_id=self.value())
+        return queryset
+
+
+class AuditedFormsetsMixin:
+    """Inline rows saved from a page write one audit row each (added, changed, deleted)."""
+
+    def _community_id_of(self, obj: Any) -> int | None:
+        raise NotImplementedError
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            audit_admin_write(
+                request,
+                obj=obj,
+                action="add",
+                community_id=self._community_id_of(form.instance),
+                changed={},
+            )
+        for obj, fields in formset.changed_objects:
+            audit_admin_write(
+                request,
+                obj=obj,
+                action="change",
+                community_id=self._community_id_of(form.instance),
+                changed={"fields": ", ".join(fields)},
+            )
+        for obj in formset.deleted_objects:
+            audit_admin_write(
+                request,
+                obj=obj,
+                action="delete",
+                community_id=self._community_id_of(form.instance),
+                changed={"was": str(obj)},
+            )
+
+
+class CommunityScopedAdmin(AuditedFormsetsMixin, admin.ModelAdmin):
+    """For models with a `community` (or reachable through `community_path`)."""
+
+    community_path = "community"
+    change_form_template = "admin/communities/marker_change_form.html"
+
+    def _community_of(self, obj: Any) -> Community:
+        value = obj
+        for part in self.community_path.split("__"):
+            value = getattr(value, part)
+        return value
+
+    def _community_id_of(self, obj: Any) -> int | None:
+        return self._community_of(obj).pk
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _is_company_staff(request)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        allowed = communities_for_user(request.user, perm=VIEW).values("pk")
+        return queryset.filter(**{f"{self.community_path}__in": allowed})
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return _is_company_staff(request)
+        return _has_perm(request, self._community_of(obj), VIEW)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if obj is None:
+            return _is_company_staff(request)
+        return _has_perm(request, self._community_of(obj), CHANGE)
+
+    has_delete_permission = has_change_permission
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_company_staff(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.remote_field.model is Community:
+            kwargs["queryset"] = communities_for_user(request.user, perm=CHANGE)
+        elif db_field.remote_field.model in (Building, Gate):
+            kwargs["queryset"] = db_field.remote_field.model.objects.filter(
+                community__in=communities_for_user(request.user, perm=CHANGE)
+            ).select_related("community")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _community_for_add(self, request: HttpRequest) -> Community | None:
+        """On an add page opened as `?community=<id>` (the admin's own way to prefill a
+        field), the site map of that community, if the user may change it."""
+        raw = request.GET.get("community", "")
+        if self.community_path != "community" or not raw.isdigit():
+            return None
+        return communities_for_user(request.user, perm=CHANGE).filter(pk=int(raw)).first()
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context.update(map_context(self._community_of(obj), exclude=obj))
+        else:
+            context.update(map_context(self._community_for_add(request)))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_admin_write(
+            request,
+            obj=obj,
+            action="change" if change else "add",
+            community_id=self._community_id_of(obj),
+            changed=_changed(form),
+        )
+
+    def delete_model(self, request, obj):
+        community_id = self._community_id_of(obj)
+        audit_admin_write(
+            request, obj=obj, action="delete", community_id=community_id, changed={"was": str(obj)}
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset.select_related(self.community_path):
+            audit_admin_write(
+                request,
+                obj=obj,
+                action="delete",
+                community_id=self._community_id_of(obj),
+                changed={"was": str(obj)},
+            )
+        super().delete_queryset(request, queryset)
+
+
+class ScopedInlineMixin:
+    """Inline permissions follow the parent's community (staff hold no global model
+    permissions, only object permissions on their communities)."""
+
+    def _parent_community(self, obj):
+        if obj is None:
+            return None
+        return obj if isinstance(obj, Community) else obj.community
+
+    def has_view_permission(self, request, obj=None):
+        community = self._parent_community(obj)
+        if community is None:
+            return _is_company_staff(request)
+        return _has_perm(request, community, VIEW)
+
+    def has_change_permission(self, request, obj=None):
+        community = self._parent_community(obj)
+        if community is None:
+            return _is_company_staff(request)
+        return _has_perm(request, community, CHANGE)
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+
+class SuperuserOnlyAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request):
+        return request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
