@@ -344,3 +344,87 @@ def test_ending_a_staff_membership_ends_the_community_permissions(
     assert AuditEntry.objects.filter(action="company_staff_remove").exists()
     client.force_login(staff_user)
     assert "Garden Court" not in client.get(CHANGELIST).content.decode()
+
+
+# --- the marker picker in a real browser ---------------------------------------------
+
+
+def _browser_login(page, live_server, user) -> None:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+    )
+
+
+def _click_map_at(page, x_frac: float, y_frac: float) -> None:
+    box = page.locator("[data-marker-map] img").bounding_box()
+    page.locator("[data-marker-map] img").click(
+        position={"x": box["width"] * x_frac, "y": box["height"] * y_frac}
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_clicking_the_site_map_places_the_marker_on_a_phone(
+    live_server, phone_page, screenshot_dir, staff_user, community
+):
+    community.site_map = png_upload((800, 600))
+    community.save()
+    gate = GateFactory(community=community, name="North Gate", x_pct=10, y_pct=20)
+    BuildingFactory(community=community, number="7", x_pct=Decimal("30"), y_pct=Decimal("40"))
+    page = phone_page
+    _browser_login(page, live_server, staff_user)
+    page.goto(f"{live_server.url}/admin/communities/gate/{gate.pk}/change/")
+    # The gate's own marker is active; the building is drawn faintly beside it.
+    page.wait_for_selector(".marker-dot.is-active")
+    assert page.locator(".marker-dot.is-other").count() == 1
+    assert page.locator("[data-marker-map] img").bounding_box()["width"] <= 360
+    _click_map_at(page, 0.5, 0.25)
+    x = float(page.input_value("#id_x_pct"))
+    y = float(page.input_value("#id_y_pct"))
+    assert abs(x - 50) < 1 and abs(y - 25) < 1
+    assert re.fullmatch(r"\d+\.\d\d", page.input_value("#id_x_pct"))  # two decimals
+    page.screenshot(path=f"{screenshot_dir}/admin-marker-phone.png", full_page=False)
+    # Typing moves the dot too (keyboard users never need the map).
+    page.fill("#id_y_pct", "80")
+    top = page.locator(".marker-dot.is-active").evaluate("d => d.style.top")
+    assert top == "80%"
+    page.click("input[name=_save]")
+    page.wait_for_url("**/admin/communities/gate/")
+    gate.refresh_from_db()
+    assert abs(float(gate.x_pct) - 50) < 1 and gate.y_pct == Decimal("80.00")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_place_on_map_buttons_choose_the_row_on_the_community_page(
+    live_server, browser, screenshot_dir, staff_user, community
+):
+    community.site_map = png_upload((800, 600))
+    community.save()
+    GateFactory(community=community, name="North Gate", x_pct=10, y_pct=20)
+    GateFactory(community=community, name="South Gate", x_pct=None, y_pct=None)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        _browser_login(page, live_server, staff_user)
+        page.goto(f"{live_server.url}/admin/communities/community/{community.pk}/change/")
+        page.wait_for_selector("[data-marker-map] img")
+        _click_map_at(page, 0.5, 0.5)  # two rows: nothing chosen yet, nothing changes
+        assert "button first" in page.text_content("[data-marker-status]")
+        assert page.input_value("#id_gates-1-x_pct") == ""
+        south = page.locator("#gates-1 .marker-place")
+        south.focus()
+        page.keyboard.press("Enter")  # a real button: the keyboard works
+        assert south.get_attribute("aria-pressed") == "true"
+        _click_map_at(page, 0.75, 0.5)
+        assert abs(float(page.input_value("#id_gates-1-x_pct")) - 75) < 1
+        assert page.input_value("#id_gates-0-x_pct") == "10.00"  # the other row untouched
+        page.screenshot(path=f"{screenshot_dir}/admin-community-map.png", full_page=True)
+    finally:
+        context.close()
