@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from communities.admin.community import BUILDINGS_INLINE_MAX
 from communities.models import (
     Community,
     DeliveryFacility,
@@ -170,13 +171,45 @@ def test_change_page_queries_stay_bounded_with_many_buildings(
     url = reverse("admin:communities_community_change", args=[community.pk])
     client.force_login(staff_user)
     BuildingFactory(community=community, number="0")
+    GateFactory(community=community)
     with django_assert_max_num_queries(40) as few:
         client.get(url)
-    for n in range(60):
+    for n in range(BUILDINGS_INLINE_MAX - 1):
         BuildingFactory(community=community, number=str(n + 1))
+        GateFactory(community=community)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(url)
     assert response.status_code == 200
+    assert 'name="buildings-TOTAL_FORMS"' in response.content.decode()
+
+
+def test_a_community_with_hundreds_of_buildings_links_to_their_list(
+    client, staff_user, community, django_assert_max_num_queries
+):
+    from communities.models import Building
+
+    community.site_map = png_upload()
+    community.save()
+    Building.objects.bulk_create(
+        Building(community=community, number=str(n), x_pct=1 + n % 90, y_pct=50) for n in range(200)
+    )
+    client.force_login(staff_user)
+    url = reverse("admin:communities_community_change", args=[community.pk])
+    with django_assert_max_num_queries(30):
+        response = client.get(url)
+    html = response.content.decode()
+    assert "buildings-TOTAL_FORMS" not in html
+    assert "200 buildings: too many to edit here" in html
+    assert f"/admin/communities/building/?community={community.pk}" in html
+    markers = json.loads(response.context["map_markers_json"])
+    assert sum(m["kind"] == "building" for m in markers) == 200  # still seen on the map
+    assert len(response.content) < 150_000
+    # The page still saves without a buildings formset.
+    data = community_payload(community, "gates", name="East Gate")
+    assert client.post(url, data).status_code == 302
+    assert Building.objects.filter(community=community).count() == 200
+    listing = client.get(f"/admin/communities/building/?community={community.pk}")
+    assert "200 buildings" in listing.content.decode()
 
 
 def test_the_site_map_panel_appears_once_a_map_is_uploaded(client, staff_user, community):
