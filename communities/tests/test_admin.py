@@ -461,3 +461,45 @@ def test_place_on_map_buttons_choose_the_row_on_the_community_page(
         page.screenshot(path=f"{screenshot_dir}/admin-community-map.png", full_page=True)
     finally:
         context.close()
+
+
+def test_a_forged_community_id_in_a_post_is_refused(client, other_staff_user, community):
+    client.force_login(other_staff_user)
+    data = {
+        "community": community.pk,
+        "name": "Planted Gate",
+        "controllers-TOTAL_FORMS": "0",
+        "controllers-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:communities_gate_add"), data)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not Gate.objects.filter(name="Planted Gate").exists()
+    forged = client.post(
+        reverse("admin:communities_community_publish_rules", args=[community.pk]),
+        {"entry_policy": "open"},
+    )
+    assert forged.status_code == 404 and community.rules_versions.count() == 1
+
+
+def test_gate_page_queries_stay_bounded_with_many_controllers(
+    client, staff_user, community, django_assert_max_num_queries
+):
+    from communities.models import GateController
+
+    gate = GateFactory(community=community)
+
+    def add(n):
+        GateController.objects.bulk_create(
+            GateController(gate=gate, name=f"c{gate.pk}-{i}", endpoint="http://10.0.0.9/")
+            for i in range(n)
+        )
+
+    add(1)
+    url = reverse("admin:communities_gate_change", args=[gate.pk])
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(30) as few:
+        client.get(url)
+    add(30)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert client.get(url).status_code == 200
