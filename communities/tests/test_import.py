@@ -13,6 +13,12 @@ from communities import imports
 from communities.models import Building, Unit
 
 
+@pytest.fixture(autouse=True)
+def english(client):
+    """Messages asserted in English (the site's default language is Simplified Chinese)."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 def png_upload(size=(400, 300)) -> SimpleUploadedFile:
     buffer = io.BytesIO()
     Image.new("RGB", size, "#dfe8d8").save(buffer, "PNG")
