@@ -154,6 +154,16 @@ class MapMarker(models.Model):
         self.clean_marker()
 
 
+def time_in_window(start, end, moment) -> bool:
+    """Whether the time of day `moment` lies in [start, end). No window (either end None)
+    means all day; `end` before `start` means the window runs past midnight."""
+    if start is None or end is None:
+        return True
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
 class OpeningHours(models.Model):
     """Daily hours; both empty means open around the clock. Closing before opening is
     allowed and means the hours run past midnight (22:00–06:00)."""
@@ -170,11 +180,7 @@ class OpeningHours(models.Model):
 
     def is_open_at(self, moment) -> bool:
         """Whether the hours include the time of day `moment` (a `datetime.time`)."""
-        if self.is_all_day:
-            return True
-        if self.opens_at <= self.closes_at:
-            return self.opens_at <= moment < self.closes_at
-        return moment >= self.opens_at or moment < self.closes_at
+        return time_in_window(self.opens_at, self.closes_at, moment)
 
     def clean_hours(self) -> None:
         if (self.opens_at is None) != (self.closes_at is None):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from guardian.shortcuts import assign_perm
 
-from portal.audit import audit_record
+from portal.audit import acting_user_or_none, audit_record
 
 from .models import Community, DeliveryRules, EntryPolicy, PropertyCompany, StaffMembership
 from .permissions import STAFF_PERMS
@@ -137,7 +137,7 @@ def rules_publish(
     values.update(fields)
     top = community.rules_versions.aggregate(top=Max("version"))["top"] or 0
     rules = DeliveryRules(
-        community=community, version=top + 1, created_by=_user(acting_user), **values
+        community=community, version=top + 1, created_by=acting_user_or_none(acting_user), **values
     )
     rules.full_clean()
     rules.save()
@@ -150,12 +150,6 @@ def rules_publish(
         after={f: _jsonable(getattr(rules, f)) for f in RULES_FIELDS},
     )
     return rules
-
-
-def _user(acting_user: AbstractBaseUser | None) -> AbstractBaseUser | None:
-    if acting_user is not None and getattr(acting_user, "is_authenticated", False):
-        return acting_user
-    return None
 
 
 def _jsonable(value: Any) -> Any:

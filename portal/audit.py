@@ -10,6 +10,15 @@ from django.db import models
 from .models import AuditEntry
 
 
+def acting_user_or_none(
+    acting_user: AbstractBaseUser | AnonymousUser | None,
+) -> AbstractBaseUser | None:
+    """The user to store as the one who acted: None for anonymous or system changes."""
+    if acting_user is not None and getattr(acting_user, "is_authenticated", False):
+        return acting_user
+    return None
+
+
 def audit_record(
     *,
     action: str,
@@ -19,9 +28,8 @@ def audit_record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
 ) -> AuditEntry:
-    actor = acting_user if acting_user is not None and acting_user.is_authenticated else None
     return AuditEntry.objects.create(
-        actor=actor,
+        actor=acting_user_or_none(acting_user),
         action=action,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -7,22 +7,17 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from communities.admin import CommunityListFilter, _has_perm, _is_company_staff
+from communities.admin import (
+    CommunityListFilter,
+    SuperuserOnlyAdmin,
+    _has_perm,
+    _is_company_staff,
+)
 from communities.permissions import MANAGE_RIDERS, VIEW, communities_for_user
 
 from .models import AccessEvent, AccessGrant, PassSigningKey, Platform, PlatformKey, Rider
 from .services import grants
 from .services.keys import pass_key_rotate
-
-
-class SuperuserOnly(admin.ModelAdmin):
-    def has_module_permission(self, request):
-        return request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-    has_change_permission = has_add_permission = has_delete_permission = has_view_permission
 
 
 class PlatformKeyInline(admin.TabularInline):
@@ -37,14 +32,14 @@ class PlatformKeyInline(admin.TabularInline):
 
 
 @admin.register(Platform)
-class PlatformAdmin(SuperuserOnly):
+class PlatformAdmin(SuperuserOnlyAdmin):
     list_display = ("name", "code", "active")
     search_fields = ("name", "code")
     inlines = (PlatformKeyInline,)
 
 
 @admin.register(PassSigningKey)
-class PassSigningKeyAdmin(SuperuserOnly):
+class PassSigningKeyAdmin(SuperuserOnlyAdmin):
     list_display = ("kid", "active", "created_at", "retired_at")
     fields = ("kid", "public_jwk", "active", "created_at", "retired_at")
     readonly_fields = fields

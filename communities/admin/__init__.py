@@ -13,6 +13,18 @@ have a service (community creation, delivery rules, bulk import, staff) go throu
 """
 
 from . import community, companies, places  # noqa: F401  (registers the admins)
-from .scoping import CommunityListFilter, CommunityScopedAdmin, _has_perm, _is_company_staff
+from .scoping import (
+    CommunityListFilter,
+    CommunityScopedAdmin,
+    SuperuserOnlyAdmin,
+    _has_perm,
+    _is_company_staff,
+)
 
-__all__ = ["CommunityListFilter", "CommunityScopedAdmin", "_has_perm", "_is_company_staff"]
+__all__ = [
+    "CommunityListFilter",
+    "CommunityScopedAdmin",
+    "SuperuserOnlyAdmin",
+    "_has_perm",
+    "_is_company_staff",
+]

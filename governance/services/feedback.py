@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community
 from communities.permissions import VIEW, user_has_community_perm
-from portal.audit import audit_record
+from portal.audit import acting_user_or_none, audit_record
 
 from ..models import Feedback, Notice, Owner
 
@@ -105,7 +105,7 @@ def notice_publish(
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
         raise ValidationError({"expires_at": _("A notice must be shown until a future time.")})
-    actor = acting_user if acting_user is not None and acting_user.is_authenticated else None
+    actor = acting_user_or_none(acting_user)
     notice = Notice(
         community=community,
         title=(title or "").strip(),

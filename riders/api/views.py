@@ -98,7 +98,13 @@ def verify(request: Request) -> Response:
     if not serializer.is_valid():
         return Response({"detail": _("Bad request."), "errors": serializer.errors}, status=400)
     data = serializer.validated_data
-    gate = _gate_for(data["gate"])
+    if controller is not None and data["gate"] in (
+        controller.gate.entry_code,
+        str(controller.gate_id),
+    ):
+        gate = controller.gate  # loaded with its community by the signature check
+    else:
+        gate = _gate_for(data["gate"])
     if controller is not None:
         if gate is None or gate.community_id != controller.gate.community_id:
             return Response({"detail": _("No such gate.")}, status=404)

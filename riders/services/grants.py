@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community, EntryPolicy
 from communities.services import rules_current
-from portal.audit import audit_record
+from portal.audit import acting_user_or_none, audit_record
 
 from ..models import GRANT_DEFAULT_VALIDITY, AccessGrant, GrantSource, GrantStatus, Rider
 
@@ -40,12 +40,6 @@ def _snapshot(grant: AccessGrant) -> dict[str, Any]:
         value = getattr(grant, field)
         out[field] = value.isoformat() if isinstance(value, dt.datetime) else value
     return out
-
-
-def _user_or_none(acting_user: User) -> AbstractBaseUser | None:
-    if acting_user is not None and acting_user.is_authenticated:
-        return acting_user
-    return None
 
 
 def _change(
@@ -157,7 +151,7 @@ def grant_approve(
         status=GrantStatus.ACTIVE,
         valid_from=now,
         valid_until=valid_until,
-        approved_by=_user_or_none(acting_user),
+        approved_by=acting_user_or_none(acting_user),
         reason="",
     )
 
@@ -210,7 +204,7 @@ def grant_reinstate(*, grant: AccessGrant, acting_user: User, reason: str = "") 
         values["valid_until"] = now + GRANT_DEFAULT_VALIDITY
         values["valid_from"] = min(grant.valid_from, now)
     if grant.approved_by_id is None:
-        values["approved_by"] = _user_or_none(acting_user)
+        values["approved_by"] = acting_user_or_none(acting_user)
     return _change(
         grant,
         change="reinstate",

@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from communities.models import DeliveryRules, EntryPolicy, Gate
+from communities.models import DeliveryRules, EntryPolicy, Gate, time_in_window
 
 from ..models import (
     AccessEvent,
@@ -49,14 +49,6 @@ class ScanDecision:
     @property
     def opened(self) -> bool:
         return self.decision == Decision.OPEN
-
-
-def _time_in(start: dt.time | None, end: dt.time | None, moment: dt.time) -> bool:
-    if start is None or end is None:
-        return True
-    if start <= end:
-        return start <= moment < end
-    return moment >= start or moment < end
 
 
 def pass_verify(
@@ -148,6 +140,6 @@ def _decide(
     if rules is not None:
         if rules.entry_policy == EntryPolicy.NO_ENTRY:
             return Reason.NO_ENTRY
-        if not _time_in(rules.rider_hours_start, rules.rider_hours_end, local):
+        if not time_in_window(rules.rider_hours_start, rules.rider_hours_end, local):
             return Reason.OUTSIDE_HOURS
     return Reason.OK
