@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "communities",
     "riders",
     "governance",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
