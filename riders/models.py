@@ -395,3 +395,22 @@ class PassSigningKey(models.Model):
 
     def __str__(self) -> str:
         return self.kid
+
+
+# Gate sync's tables live with the engine that uses them; importing them here registers
+# them with the riders app.
+from .gatesync.models import (  # noqa: E402
+    AccessChange,
+    AccessListEntry,
+    AccessListHead,
+    ChangeOp,
+    ControllerSync,
+)
+
+__all__ = [
+    "AccessChange",
+    "AccessListEntry",
+    "AccessListHead",
+    "ChangeOp",
+    "ControllerSync",
+]
