@@ -93,6 +93,9 @@ class AccessListEntry(models.Model):
             models.Index(fields=["valid_until"], name="access_entry_until"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.community_id}:{self.grant_id}"
+
     def as_list(self) -> list[int | None]:
         return [self.grant_id, self.rider_id, self.valid_from, self.valid_until]
 
