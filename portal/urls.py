@@ -14,6 +14,7 @@ urlpatterns = [
     path("lang/<str:code>/", views.language_switch, name="language_switch"),
     path("api/v1/", include("communities.api.urls")),
     path("api/v1/", include("riders.api.urls")),
+    path("api/v1/", include("riders.gatesync.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("vote/", include("governance.urls")),

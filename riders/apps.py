@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class RidersConfig(AppConfig):
     name = "riders"
     verbose_name = _("Riders")
+
+    def ready(self) -> None:
+        from .gatesync import signals, tasks  # noqa: F401 - receivers and Celery tasks

@@ -207,3 +207,20 @@ RIDERS_HMAC_WINDOW_SECONDS = 300
 # The rider's device cookie (a random token; only its hash is stored).
 RIDERS_DEVICE_COOKIE = "l100_device"
 RIDERS_DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
+
+# Gate sync (riders/gatesync, docs/gate-protocol.md)
+# Every outbound HTTP call to a controller times out after this many seconds.
+GATESYNC_HTTP_TIMEOUT_SECONDS = env_int("GATESYNC_HTTP_TIMEOUT_SECONDS", 10)
+# A push holds its controller this long at most (a killed worker's lease runs out).
+GATESYNC_LEASE_SECONDS = env_int("GATESYNC_LEASE_SECONDS", 120)
+# More changes than this since what a controller holds: send a snapshot instead.
+GATESYNC_DELTA_MAX_CHANGES = env_int("GATESYNC_DELTA_MAX_CHANGES", 2000)
+GATESYNC_RECONCILE_SECONDS = env_int("GATESYNC_RECONCILE_SECONDS", 30)
+CELERY_BEAT_SCHEDULE["gatesync-reconcile"] = {
+    "task": "riders.gatesync.tasks.reconcile",
+    "schedule": float(GATESYNC_RECONCILE_SECONDS),
+}
+CELERY_BEAT_SCHEDULE["gatesync-sweep-expired"] = {
+    "task": "riders.gatesync.tasks.sweep_expired",
+    "schedule": 60.0,
+}

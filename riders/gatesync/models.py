@@ -23,6 +23,8 @@ class AccessListHead(models.Model):
         verbose_name=_("community"),
     )
     version = models.BigIntegerField(_("version"), default=0)
+    # The entry policy and riders' hours as last logged (docs/gate-protocol.md §2).
+    policy = models.JSONField(_("policy"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -21,6 +21,7 @@ from communities.models import Community, EntryPolicy
 from communities.services import rules_current
 from portal.audit import acting_user_or_none, audit_record
 
+from ..gatesync.outbox import grant_changed
 from ..models import GRANT_DEFAULT_VALIDITY, AccessGrant, GrantSource, GrantStatus, Rider
 
 User = AbstractBaseUser | AnonymousUser | None
@@ -30,8 +31,9 @@ AUDIT_FIELDS = ("status", "valid_from", "valid_until", "approved_by_id", "reason
 
 def _grant_changed(grant: AccessGrant, change: str) -> None:
     """Called inside the transaction after every grant change (`change` is the service's
-    verb: request, approve, suspend, revoke, set_validity, reinstate). Gate sync writes the
-    community's access change log here."""
+    verb: request, approve, suspend, revoke, set_validity, reinstate): the community's
+    access change log gets a row if who may pass has changed, in this transaction."""
+    grant_changed(grant, cause=change, new=change == "request")
 
 
 def _snapshot(grant: AccessGrant) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from portal.audit import audit_record
 
+from ..gatesync.outbox import keys_changed
 from ..models import ALG_EDDSA, AccessGrant, PassSigningKey
 from .jwk import jwk_from_public_key, public_key_from_jwk
 
@@ -120,6 +121,8 @@ def pass_key_rotate(*, acting_user: AbstractBaseUser | AnonymousUser | None) -> 
             before={"kids": [k.kid for k in old]},
             after={"kid": key.kid},
         )
+        # Controllers verify passes offline: they get the new key with their next push.
+        keys_changed([dict(k.public_jwk) for k in _published_keys()])
     _cache_clear()
     return key
 

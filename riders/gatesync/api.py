@@ -1,0 +1,174 @@
+"""Gate protocol endpoints the controllers call (docs/gate-protocol.md §4): heartbeat,
+events and pull. Every request is signed by the controller (riders.api.auth)."""
+
+from __future__ import annotations
+
+import time
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import api_view, authentication_classes, permission_classes
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..api.auth import controller_from_request
+from .documents import delta_document, head_version, snapshot_document
+from .inbound import EVENTS_MAX_BATCH, controller_heartbeat, events_ingest
+
+
+class HeartbeatRequest(serializers.Serializer):
+    version = serializers.IntegerField(min_value=0, max_value=2**62)
+    clock = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**40)
+    firmware = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
+    size = serializers.IntegerField(required=False, min_value=0, max_value=2**40)
+    digest = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+
+
+class HeartbeatResponse(serializers.Serializer):
+    head = serializers.IntegerField()
+    server_time = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=["none", "delta", "snapshot"])
+
+
+class EventIn(serializers.Serializer):
+    event_id = serializers.UUIDField()
+    gate = serializers.CharField(required=False, allow_null=True)
+    grant = serializers.IntegerField(required=False, allow_null=True)
+    rider = serializers.IntegerField(required=False, allow_null=True)
+    direction = serializers.ChoiceField(choices=["in", "out"])
+    decision = serializers.ChoiceField(choices=["open", "deny"])
+    reason = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+
+
+class EventsRequest(serializers.Serializer):
+    events = EventIn(many=True)
+
+
+class Rejected(serializers.Serializer):
+    index = serializers.IntegerField()
+    error = serializers.CharField()
+
+
+class EventsResponse(serializers.Serializer):
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    rejected = Rejected(many=True)
+
+
+def _refused() -> Response:
+    return Response({"detail": _("Sign the request as a gate controller.")}, status=403)
+
+
+def _body(request: Request) -> dict | None:
+    try:
+        data = request.data
+    except Exception:  # noqa: BLE001 - unparsable JSON is the caller's error
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@extend_schema(
+    summary="Controller heartbeat",
+    request=HeartbeatRequest,
+    responses={
+        200: HeartbeatResponse,
+        400: OpenApiResponse(description="Malformed request"),
+        403: OpenApiResponse(description="Not a signed controller"),
+    },
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])  # authenticated below by the controller's HMAC signature
+def heartbeat(request: Request) -> Response:
+    """What the controller holds; the answer says what the portal will push next."""
+    controller = controller_from_request(request._request)
+    if controller is None:
+        return _refused()
+    body = _body(request)
+    serializer = HeartbeatRequest(data=body)
+    if body is None or not serializer.is_valid():
+        errors = serializer.errors if body is not None else {}
+        return Response({"detail": _("Bad request."), "errors": errors}, status=400)
+    data = serializer.validated_data
+    answer = controller_heartbeat(
+        controller=controller,
+        version=data["version"],
+        clock=data.get("clock"),
+        firmware=data.get("firmware", ""),
+        digest=data.get("digest", ""),
+    )
+    return Response({"head": answer.head, "server_time": int(time.time()), "action": answer.action})
+
+
+@extend_schema(
+    summary="Scans decided at the gate (batched, idempotent by event_id)",
+    request=EventsRequest,
+    responses={
+        200: EventsResponse,
+        400: OpenApiResponse(description="Malformed request"),
+        403: OpenApiResponse(description="Not a signed controller"),
+    },
+)
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def events(request: Request) -> Response:
+    """Store a batch of at most 500 events; events that cannot be stored are listed."""
+    controller = controller_from_request(request._request)
+    if controller is None:
+        return _refused()
+    body = _body(request)
+    items = body.get("events") if body is not None else None
+    if not isinstance(items, list):
+        return Response({"detail": _('Send {"events": [...]}.')}, status=400)
+    if len(items) > EVENTS_MAX_BATCH:
+        return Response(
+            {"detail": _("At most %(n)d events per batch.") % {"n": EVENTS_MAX_BATCH}}, status=400
+        )
+    result = events_ingest(controller=controller, events=items)
+    return Response(
+        {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": result.rejected}
+    )
+
+
+@extend_schema(
+    summary="Pull the access list (delta since a version, or a snapshot)",
+    parameters=[OpenApiParameter("since", int, description="The version the controller holds")],
+    responses={
+        200: OpenApiResponse(description="A delta or snapshot document (docs/gate-protocol.md)"),
+        400: OpenApiResponse(description="Malformed request"),
+        403: OpenApiResponse(description="Not a signed controller"),
+    },
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def pull(request: Request) -> Response:
+    """For controllers the portal cannot reach: the same document a push would carry."""
+    controller = controller_from_request(request._request)
+    if controller is None:
+        return _refused()
+    since = request.query_params.get("since", "0")
+    if not since.isdigit() or len(since) > 18:
+        return Response({"detail": _("since must be a version number.")}, status=400)
+    community_id, version = controller.gate.community_id, int(since)
+    if version > 0 and version == head_version(community_id):
+        doc = {
+            "protocol": 1,
+            "type": "delta",
+            "controller": controller.pk,
+            "community": community_id,
+            "from_version": version,
+            "version": version,
+            "changes": [],
+        }
+    else:
+        doc = delta_document(
+            controller_id=controller.pk, community_id=community_id, from_version=version
+        )
+    if doc is None:
+        doc = snapshot_document(controller_id=controller.pk, community_id=community_id)
+    return Response(doc)

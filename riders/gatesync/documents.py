@@ -1,0 +1,150 @@
+"""The documents of docs/gate-protocol.md, read from the change log and the list, and the
+list digest both sides compute to prove they agree."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+
+from .models import AccessChange, AccessListEntry, AccessListHead, ChangeOp
+
+PROTOCOL = 1
+
+
+def delta_max_changes() -> int:
+    """Above this many changes a snapshot is cheaper to send and to apply."""
+    return getattr(settings, "GATESYNC_DELTA_MAX_CHANGES", 2000)
+
+
+def list_digest(entries: Iterable[Iterable[Any]], policy: dict[str, Any] | None) -> str:
+    """SHA-256 (hex) of the list as docs/gate-protocol.md §2 defines it."""
+    digest = hashlib.sha256()
+    for grant, rider, valid_from, valid_until in sorted(entries, key=lambda e: e[0]):
+        until = "" if valid_until is None else valid_until
+        digest.update(f"{grant},{rider},{valid_from},{until}\n".encode())
+    policy = policy or {}
+    hours = policy.get("rider_hours") or ["", ""]
+    digest.update(f"policy:{policy.get('entry', '')},{hours[0]},{hours[1]}\n".encode())
+    return digest.hexdigest()
+
+
+def _head(community_id: int) -> tuple[int, dict[str, Any]]:
+    row = AccessListHead.objects.filter(community_id=community_id).values_list("version", "policy")
+    found = row.first()
+    return (found[0], found[1] or _default_policy(community_id)) if found else (0, {})
+
+
+def _default_policy(community_id: int) -> dict[str, Any]:
+    from communities.models import Community
+    from communities.services import rules_current
+
+    from .outbox import policy_for
+
+    community = Community.objects.filter(pk=community_id).first()
+    return policy_for(rules_current(community) if community else None)
+
+
+def head_version(community_id: int) -> int:
+    return (
+        AccessListHead.objects.filter(community_id=community_id)
+        .values_list("version", flat=True)
+        .first()
+        or 0
+    )
+
+
+def _keys() -> list[dict[str, Any]]:
+    from ..services.keys import jwks
+
+    return jwks()["keys"]
+
+
+def list_entries(community_id: int) -> list[list[Any]]:
+    return [
+        list(row)
+        for row in AccessListEntry.objects.filter(community_id=community_id)
+        .order_by("grant_id")
+        .values_list("grant_id", "rider_id", "valid_from", "valid_until")
+    ]
+
+
+def snapshot_document(*, controller_id: int, community_id: int) -> dict[str, Any]:
+    """The whole list at one version. The head is read before and after the entries; if a
+    writer committed in between (the head moved) it is read again, so the entries always
+    match the version they are sent with."""
+    for _attempt in range(5):
+        version, policy = _head(community_id)
+        entries = list_entries(community_id)
+        if _head(community_id)[0] == version:
+            break
+    if not policy:
+        policy = _default_policy(community_id)
+    return {
+        "protocol": PROTOCOL,
+        "type": "snapshot",
+        "controller": controller_id,
+        "community": community_id,
+        "version": version,
+        "policy": policy,
+        "keys": _keys(),
+        "entries": entries,
+    }
+
+
+def delta_document(
+    *, controller_id: int, community_id: int, from_version: int, to_version: int | None = None
+) -> dict[str, Any] | None:
+    """The changes after `from_version` up to the head, each grant once with its last
+    state; None when a delta cannot be made (log rows missing, or too many changes)."""
+    to_version = head_version(community_id) if to_version is None else to_version
+    if from_version <= 0 or from_version > to_version:
+        return None
+    count = to_version - from_version
+    if count > delta_max_changes():
+        return None
+    rows = list(
+        AccessChange.objects.filter(
+            community_id=community_id, version__gt=from_version, version__lte=to_version
+        )
+        .order_by("version")
+        .values_list("version", "op", "grant_id", "payload")
+    )
+    if len(rows) != count:
+        return None  # pruned or not yet committed: only a snapshot is safe
+    last: dict[tuple[str, Any], dict[str, Any]] = {}
+    for version, op, grant_id, payload in rows:
+        if op in (ChangeOp.PUT, ChangeOp.DEL):
+            key = ("grant", grant_id)
+            change = (
+                {"v": version, "op": "put", "entry": payload["entry"]}
+                if op == ChangeOp.PUT
+                else {"v": version, "op": "del", "grant": grant_id}
+            )
+        elif op == ChangeOp.POLICY:
+            key, change = ("policy", None), {"v": version, "op": "policy", **payload}
+        else:
+            key, change = ("keys", None), {"v": version, "op": "keys", **payload}
+        last.pop(key, None)  # re-insert so the dict keeps the order of last changes
+        last[key] = change
+    return {
+        "protocol": PROTOCOL,
+        "type": "delta",
+        "controller": controller_id,
+        "community": community_id,
+        "from_version": from_version,
+        "version": to_version,
+        "changes": list(last.values()),
+    }
+
+
+def portal_digest(community_id: int) -> tuple[int, str, int]:
+    """(version, digest, size) of the portal's list for the community."""
+    for _attempt in range(5):
+        version, policy = _head(community_id)
+        entries = list_entries(community_id)
+        if _head(community_id)[0] == version:
+            break
+    return version, list_digest(entries, policy or _default_policy(community_id)), len(entries)

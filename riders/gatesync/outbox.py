@@ -1,0 +1,247 @@
+"""The access change log: every change to who may pass a community's gates becomes a
+numbered row here, in the caller's transaction, and the community's materialised access
+list (AccessListEntry) is updated with it. After commit, the community's controllers are
+enqueued for a push. A change that alters nothing writes nothing (so a task or a service
+run twice leaves the log as it was).
+
+Versions: AccessListHead.version is bumped with one `UPDATE ... RETURNING` under the row's
+lock, so concurrent writers of one community serialise there and versions never repeat or
+go back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ..models import AccessGrant, GrantStatus
+from .models import AccessChange, AccessListEntry, AccessListHead, ChangeOp
+
+Entry = list[int | None]  # [grant, rider, valid_from, valid_until] as in the protocol
+
+
+def _ts(value: dt.datetime | None) -> int | None:
+    return None if value is None else int(value.timestamp())
+
+
+def entry_for(grant: AccessGrant, *, now: dt.datetime | None = None) -> Entry | None:
+    """The list entry `grant` deserves now, or None when it must not be on the list."""
+    now = now or timezone.now()
+    if grant.status != GrantStatus.ACTIVE:
+        return None
+    if grant.valid_until is not None and grant.valid_until <= now:
+        return None
+    if not _rider_active(grant):
+        return None
+    return [grant.pk, grant.rider_id, _ts(grant.valid_from), _ts(grant.valid_until)]
+
+
+def _rider_active(grant: AccessGrant) -> bool:
+    rider = grant._state.fields_cache.get("rider")
+    if rider is not None:
+        return rider.platform_active
+    from ..models import Rider
+
+    return Rider.objects.filter(pk=grant.rider_id, platform_active=True).exists()
+
+
+def policy_for(rules: Any) -> dict[str, Any]:
+    """The protocol's policy object for a DeliveryRules row (or None: riders registered)."""
+    if rules is None:
+        return {"entry": "registered", "rider_hours": None}
+    hours = None
+    if rules.rider_hours_start is not None and rules.rider_hours_end is not None:
+        hours = [rules.rider_hours_start.strftime("%H:%M"), rules.rider_hours_end.strftime("%H:%M")]
+    return {"entry": rules.entry_policy, "rider_hours": hours}
+
+
+def _bump(community_id: int, count: int = 1) -> int:
+    """Reserve `count` versions for `community_id`; returns the last one."""
+    table = AccessListHead._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET version = version + %s, updated_at = %s "  # noqa: S608
+            "WHERE community_id = %s RETURNING version",
+            [count, timezone.now(), community_id],
+        )
+        row = cursor.fetchone()
+    if row is not None:
+        return row[0]
+    # First change of this community: create its head (a concurrent creator makes the
+    # insert fail inside the savepoint; then the UPDATE above finds the row).
+    try:
+        with transaction.atomic():
+            from .documents import _default_policy
+
+            AccessListHead.objects.create(
+                community_id=community_id, version=0, policy=_default_policy(community_id)
+            )
+    except Exception:  # noqa: BLE001 - IntegrityError from a concurrent first change
+        pass
+    return _bump(community_id, count)
+
+
+def grant_changed(grant: AccessGrant, *, cause: str, new: bool = False) -> int | None:
+    """Bring the community's list in line with `grant`; returns the new version, or None
+    if the list already agreed. Must run inside the transaction that changed the grant
+    (`new`: the grant was inserted by it, so it cannot be listed yet)."""
+    want = entry_for(grant)
+    if new and want is None:
+        return None
+    current = (
+        None
+        if new
+        else AccessListEntry.objects.filter(grant_id=grant.pk)
+        .values_list("grant_id", "rider_id", "valid_from", "valid_until")
+        .first()
+    )
+    if want == (list(current) if current else None):
+        return None
+    version = _bump(grant.community_id)
+    if want is None:
+        AccessListEntry.objects.filter(grant_id=grant.pk).delete()
+        AccessChange.objects.create(
+            community_id=grant.community_id,
+            version=version,
+            op=ChangeOp.DEL,
+            grant_id=grant.pk,
+            cause=cause,
+        )
+    else:
+        values = {
+            "community_id": grant.community_id,
+            "rider_id": want[1],
+            "valid_from": want[2],
+            "valid_until": want[3],
+            "version": version,
+        }
+        if current:
+            AccessListEntry.objects.filter(grant_id=grant.pk).update(**values)
+        else:
+            AccessListEntry.objects.create(grant_id=grant.pk, **values)
+        AccessChange.objects.create(
+            community_id=grant.community_id,
+            version=version,
+            op=ChangeOp.PUT,
+            grant_id=grant.pk,
+            payload={"entry": want},
+            cause=cause,
+        )
+    push_after_commit(grant.community_id)
+    return version
+
+
+def policy_changed(community_id: int, policy: dict[str, Any], *, cause: str) -> int | None:
+    """Log the community's entry policy / riders' hours if they differ from the logged."""
+    version = None
+    head = AccessListHead.objects.filter(community_id=community_id).values_list("policy").first()
+    if head is not None and head[0] == policy:
+        return None
+    version = _bump(community_id)
+    AccessListHead.objects.filter(community_id=community_id).update(policy=policy)
+    AccessChange.objects.create(
+        community_id=community_id,
+        version=version,
+        op=ChangeOp.POLICY,
+        payload={"policy": policy},
+        cause=cause,
+    )
+    push_after_commit(community_id)
+    return version
+
+
+def keys_changed(keys: list[dict[str, Any]], *, cause: str = "key_rotate") -> int:
+    """Log new pass-signing keys for every community that has controllers or a list."""
+    from communities.models import GateController
+
+    community_ids = set(AccessListHead.objects.values_list("community_id", flat=True)) | set(
+        GateController.objects.values_list("gate__community_id", flat=True)
+    )
+    for community_id in sorted(community_ids):
+        version = _bump(community_id)
+        AccessChange.objects.create(
+            community_id=community_id,
+            version=version,
+            op=ChangeOp.KEYS,
+            payload={"keys": keys},
+            cause=cause,
+        )
+        push_after_commit(community_id)
+    return len(community_ids)
+
+
+def expired_sweep(*, now: dt.datetime | None = None, batch: int = 1000) -> int:
+    """Turn entries whose validity has ended into removals (beat job). Idempotent."""
+    now = now or timezone.now()
+    removed = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                AccessListEntry.objects.select_for_update(skip_locked=True)
+                .filter(valid_until__lte=int(now.timestamp()))
+                .order_by("community_id", "grant_id")
+                .values_list("community_id", "grant_id")[:batch]
+            )
+            if not rows:
+                return removed
+            by_community: dict[int, list[int]] = {}
+            for community_id, grant_id in rows:
+                by_community.setdefault(community_id, []).append(grant_id)
+            for community_id, grant_ids in by_community.items():
+                last = _bump(community_id, len(grant_ids))
+                first = last - len(grant_ids) + 1
+                AccessListEntry.objects.filter(grant_id__in=grant_ids).delete()
+                AccessChange.objects.bulk_create(
+                    AccessChange(
+                        community_id=community_id,
+                        version=first + i,
+                        op=ChangeOp.DEL,
+                        grant_id=grant_id,
+                        cause="expired",
+                    )
+                    for i, grant_id in enumerate(grant_ids)
+                )
+                push_after_commit(community_id)
+            removed += len(rows)
+
+
+def community_rebuild(community_id: int, *, cause: str = "rebuild") -> int:
+    """Recompute a community's whole list from its grants (repair tool; idempotent)."""
+    changed = 0
+    grants = AccessGrant.objects.select_related("rider").filter(community_id=community_id)
+    listed = set(
+        AccessListEntry.objects.filter(community_id=community_id).values_list("grant_id", flat=True)
+    )
+    for grant in grants.filter(status=GrantStatus.ACTIVE) | grants.filter(pk__in=listed):
+        if grant_changed(grant, cause=cause) is not None:
+            changed += 1
+    return changed
+
+
+# --- after commit: wake the pushers ---------------------------------------------------
+
+
+def push_after_commit(community_id: int) -> None:
+    """Enqueue a push to each controller of the community once the transaction commits
+    (once per community per transaction, however many changes it made; nothing if it rolls
+    back)."""
+    for _sids, func, _robust in connection.run_on_commit:
+        if getattr(func, "gatesync_community", None) == community_id:
+            return
+
+    def run() -> None:
+        from .tasks import enqueue_community
+
+        enqueue_community(community_id)
+
+    run.gatesync_community = community_id  # type: ignore[attr-defined]
+    transaction.on_commit(run, robust=True)
+
+
+def communities_enqueue(community_ids: Iterable[int]) -> None:
+    for community_id in community_ids:
+        push_after_commit(community_id)

@@ -1,0 +1,112 @@
+"""Celery tasks of gate sync: thin, take ids, call push/outbox services.
+
+The database is the queue of record: a lost message, a killed worker or a Redis restart
+only delays a push until `reconcile` (beat, every GATESYNC_RECONCILE_SECONDS) finds the
+controller behind its community's head and enqueues it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from celery import shared_task
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from communities.models import GateController
+
+from .drivers import DriverError
+from .models import AccessListHead
+from .outbox import expired_sweep
+from .push import LeaseBusy, controller_push
+
+# Below the broker's visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS), so a slow push
+# is never handed to a second worker while the first still runs it.
+SOFT_TIME_LIMIT = 60
+TIME_LIMIT = 90
+MAX_BACKOFF = 300
+
+
+def backoff(retries: int) -> float:
+    """Exponential backoff with full jitter: 1, 2, 4 … 300 s, times 0.5–1.5."""
+    return min(MAX_BACKOFF, 2**retries) * random.uniform(0.5, 1.5)  # noqa: S311
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=TIME_LIMIT,
+    max_retries=8,
+)
+def push_controller(self, controller_id: int, snapshot: bool = False) -> str:
+    """Bring one controller to its community's head (idempotent)."""
+    try:
+        outcome = controller_push(controller_id, snapshot=snapshot)
+    except LeaseBusy:
+        return "busy"  # the holder looks at the head again when it is done
+    except DriverError as error:
+        if not error.retryable or self.request.called_directly:
+            return f"failed: {error}"
+        raise self.retry(countdown=backoff(self.request.retries), exc=error) from error
+    return f"{outcome.kind} -> {outcome.version}"
+
+
+def enqueue_community(community_id: int) -> int:
+    """Enqueue a push for every enabled controller of the community."""
+    ids = list(
+        GateController.objects.filter(gate__community_id=community_id, enabled=True).values_list(
+            "pk", flat=True
+        )
+    )
+    for controller_id in ids:
+        push_controller.delay(controller_id)
+    return len(ids)
+
+
+def controllers_behind(*, now: dt.datetime | None = None) -> list[int]:
+    """Enabled controllers that lack their community's head (or never synced, or were
+    asked for a full resync), leaving out those still waiting out a failure's backoff."""
+    now = now or timezone.now()
+    head = Subquery(
+        AccessListHead.objects.filter(community_id=OuterRef("gate__community_id")).values(
+            "version"
+        )[:1]
+    )
+    rows = (
+        GateController.objects.filter(enabled=True)
+        .annotate(head=Coalesce(head, Value(0)))
+        .filter(
+            Q(sync__isnull=True)
+            | Q(sync__version_held__isnull=True)
+            | Q(sync__needs_snapshot=True)
+            | ~Q(sync__version_held=F("head"))
+        )
+        .values_list("pk", "sync__failures", "sync__last_error_at")
+    )
+    due = []
+    for controller_id, failures, last_error_at in rows:
+        if failures and last_error_at:
+            wait = min(MAX_BACKOFF, 2 ** min(failures, 16))
+            if last_error_at > now - dt.timedelta(seconds=wait):
+                continue
+        due.append(controller_id)
+    return due
+
+
+@shared_task(acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+def reconcile() -> int:
+    """Beat: enqueue every controller behind its community's head."""
+    due = controllers_behind()
+    for controller_id in due:
+        push_controller.delay(controller_id)
+    return len(due)
+
+
+@shared_task(acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+def sweep_expired() -> int:
+    """Beat: grants whose validity ended leave the lists (as logged removals)."""
+    return expired_sweep()
