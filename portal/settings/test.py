@@ -12,3 +12,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 ALLOWED_HOSTS = ["*"]
+# Tasks run in the test process; the gate-sync fault tests switch to a real broker and
+# worker themselves (riders/tests/test_gatesync_faults.py).
+CELERY_TASK_ALWAYS_EAGER = True

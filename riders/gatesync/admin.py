@@ -1,0 +1,125 @@
+"""Gate controllers in the admin, with their sync health and "sync now" / "full resync"."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from communities.admin.scoping import CommunityListFilter, CommunityScopedAdmin, _has_perm
+from communities.models import GateController
+from communities.permissions import CHANGE
+
+from .health import health_of
+from .models import AccessListHead
+from .push import controller_resync_request
+
+_COLOURS = {"in_sync": "#1a7f37", "behind": "#9a6700", "offline": "#b42318", "never": "#57606a"}
+
+
+class ControllerFilter(CommunityListFilter):
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(gate__community_id=self.value())
+        return queryset
+
+
+@admin.register(GateController)
+class GateControllerAdmin(CommunityScopedAdmin):
+    community_path = "gate__community"
+    change_form_template = None  # no site map on this page
+    list_display = (
+        "name",
+        "gate",
+        "driver",
+        "sync_health",
+        "versions",
+        "last_heartbeat",
+        "last_error_short",
+    )
+    list_select_related = ("gate__community", "sync")
+    search_fields = ("name", "gate__name", "gate__community__name", "endpoint")
+    actions = ("sync_now", "full_resync")
+    fields = ("gate", "name", "driver", "endpoint", "username", "secret", "enabled")
+
+    def get_list_filter(self, request):
+        return (ControllerFilter, "driver", "enabled")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        head = AccessListHead.objects.filter(community_id=OuterRef("gate__community_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_head=Coalesce(Subquery(head.values("version")[:1]), Value(0)))
+        )
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "secret":
+            kwargs["widget"] = forms.PasswordInput(render_value=True)
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        return admin.ModelAdmin.render_change_form(
+            self, request, context, add, change, form_url, obj
+        )
+
+    def _health(self, obj: GateController):
+        return health_of(obj, getattr(obj, "_head", 0))
+
+    @admin.display(description=_("sync"))
+    def sync_health(self, obj: GateController) -> str:
+        health = self._health(obj)
+        return format_html(
+            '<strong style="color:{}">{}</strong>',
+            _COLOURS.get(health.state, "#57606a"),
+            health.label,
+        )
+
+    @admin.display(description=_("held / head"))
+    def versions(self, obj: GateController) -> str:
+        health = self._health(obj)
+        return f"{'—' if health.held is None else health.held} / {health.head}"
+
+    @admin.display(description=_("last heartbeat"))
+    def last_heartbeat(self, obj: GateController):
+        sync = getattr(obj, "sync", None)
+        return sync.last_heartbeat_at if sync and sync.last_heartbeat_at else "—"
+
+    @admin.display(description=_("last error"))
+    def last_error_short(self, obj: GateController) -> str:
+        sync = getattr(obj, "sync", None)
+        return (sync.last_error[:80] if sync and sync.last_error else "") or "—"
+
+    def _changeable(self, request: HttpRequest, queryset: QuerySet) -> list[GateController]:
+        return [c for c in queryset if _has_perm(request, c.gate.community, CHANGE)]
+
+    def _enqueue(self, request: HttpRequest, queryset: QuerySet, *, full: bool) -> None:
+        from .tasks import push_controller
+
+        controllers = self._changeable(request, queryset)
+        for controller in controllers:
+            controller_resync_request(controller=controller, full=full)
+            push_controller.delay(controller.pk, snapshot=full)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d controller queued for a push.",
+                "%(n)d controllers queued for a push.",
+                len(controllers),
+            )
+            % {"n": len(controllers)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Sync now (send what is missing)"))
+    def sync_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._enqueue(request, queryset, full=False)
+
+    @admin.action(description=_("Full resync (send the whole list)"))
+    def full_resync(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._enqueue(request, queryset, full=True)

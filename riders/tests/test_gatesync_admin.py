@@ -1,0 +1,106 @@
+"""Gate controllers in the admin: health per controller, scoped to the company, with
+"sync now" and "full resync"; and `manage.py sync_gates`."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from communities.tests.factories import GateControllerFactory, GateFactory
+from riders.gatesync.documents import head_version
+from riders.gatesync.models import ControllerSync
+from riders.models import GrantSource
+from riders.services.grants import grant_request
+from riders.tests.factories import RiderFactory
+
+pytestmark = pytest.mark.django_db
+
+# Nothing listens here: pushes fail at once with "connection refused".
+DEAD = "http://127.0.0.1:9/"
+
+
+def _grant(community):
+    return grant_request(
+        rider=RiderFactory(), community=community, source=GrantSource.PLATFORM, acting_user=None
+    )
+
+
+def test_the_list_shows_each_controllers_health(client, staff_user, community, gate):
+    in_sync = GateControllerFactory(gate=gate, name="Left lane", endpoint=DEAD)
+    behind = GateControllerFactory(gate=gate, name="Right lane", endpoint=DEAD)
+    _grant(community)
+    head = head_version(community.pk)
+    ControllerSync.objects.filter(controller=in_sync).update(version_held=head)
+    ControllerSync.objects.filter(controller=behind).update(version_held=head - 1)
+    client.force_login(staff_user)
+    page = client.get(
+        reverse("admin:communities_gatecontroller_changelist"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "in sync" in text and "1 change behind" in text
+
+
+def test_the_list_query_count_does_not_grow_with_controllers(
+    client, staff_user, community, gate, django_assert_max_num_queries
+):
+    client.force_login(staff_user)
+    url = reverse("admin:communities_gatecontroller_changelist")
+    GateControllerFactory(gate=gate, endpoint=DEAD)
+    with django_assert_max_num_queries(30) as few:
+        client.get(url)
+    for _ in range(10):
+        GateControllerFactory(gate=GateFactory(community=community), endpoint=DEAD)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
+def test_another_companys_staff_see_no_controller(client, other_staff_user, gate):
+    controller = GateControllerFactory(gate=gate, endpoint=DEAD)
+    client.force_login(other_staff_user)
+    listing = client.get(reverse("admin:communities_gatecontroller_changelist"))
+    assert controller.name not in listing.content.decode()
+    page = client.get(reverse("admin:communities_gatecontroller_change", args=[controller.pk]))
+    assert page.status_code in (302, 404)
+
+
+def test_sync_now_records_an_unreachable_controller_as_offline(client, staff_user, gate):
+    controller = GateControllerFactory(gate=gate, endpoint=DEAD)
+    client.force_login(staff_user)
+    answer = client.post(
+        reverse("admin:communities_gatecontroller_changelist"),
+        {"action": "full_resync", "_selected_action": [controller.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert answer.status_code == 302
+    sync = ControllerSync.objects.get(controller=controller)
+    assert sync.offline_since is not None and sync.failures == 1
+    assert "127.0.0.1:9" in sync.last_error
+    listing = client.get(
+        reverse("admin:communities_gatecontroller_changelist"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "offline since" in listing.content.decode()
+
+
+def test_staff_cannot_push_to_another_companys_controller(client, other_staff_user, gate):
+    controller = GateControllerFactory(gate=gate, endpoint=DEAD)
+    client.force_login(other_staff_user)
+    client.post(
+        reverse("admin:communities_gatecontroller_changelist"),
+        {"action": "full_resync", "_selected_action": [controller.pk]},
+    )
+    assert not ControllerSync.objects.filter(controller=controller, failures__gt=0).exists()
+
+
+def test_sync_gates_prints_the_health_and_fails_loudly_when_unreachable(gate):
+    controller = GateControllerFactory(gate=gate, endpoint=DEAD, name="North lane")
+    out = StringIO()
+    call_command("sync_gates", "--status", stdout=out)
+    assert "North lane" in out.getvalue()
+    with pytest.raises(CommandError, match="could not be reached"):
+        call_command("sync_gates", "--controller", str(controller.pk), stdout=out, stderr=out)
+    with pytest.raises(CommandError, match="No community"):
+        call_command("sync_gates", "--community", "nowhere")
