@@ -2,6 +2,7 @@
 
 from .base import *  # noqa: F403
 from .base import BASE_DIR
+from .env import env_bool
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,4 +15,4 @@ STORAGES = {
 ALLOWED_HOSTS = ["*"]
 # Tasks run in the test process; the gate-sync fault tests switch to a real broker and
 # worker themselves (riders/tests/test_gatesync_faults.py).
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
