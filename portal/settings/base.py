@@ -224,3 +224,20 @@ CELERY_BEAT_SCHEDULE["gatesync-sweep-expired"] = {
     "task": "riders.gatesync.tasks.sweep_expired",
     "schedule": 60.0,
 }
+
+# Staff dashboard (dashboard/, docs/dashboard.md)
+# Raw access events older than this are rolled up into hourly counts and deleted.
+DASHBOARD_EVENT_RETENTION_DAYS = env_int("DASHBOARD_EVENT_RETENTION_DAYS", 90)
+# A rider whose last entry is older than this, with no exit since, no longer counts as inside.
+DASHBOARD_INSIDE_MAX_HOURS = env_int("DASHBOARD_INSIDE_MAX_HOURS", 12)
+# Median time inside and its histogram cover entries of the last this many hours.
+DASHBOARD_STAY_WINDOW_HOURS = env_int("DASHBOARD_STAY_WINDOW_HOURS", 24)
+DASHBOARD_CHART_DAYS = 7
+DASHBOARD_CARDS_PER_PAGE = 50
+DASHBOARD_ROLLUP_BATCH = env_int("DASHBOARD_ROLLUP_BATCH", 50_000)
+DASHBOARD_ROLLUP_MAX_BATCHES = env_int("DASHBOARD_ROLLUP_MAX_BATCHES", 40)
+DASHBOARD_ROLLUP_SETTLE_SECONDS = env_int("DASHBOARD_ROLLUP_SETTLE_SECONDS", 60)
+CELERY_BEAT_SCHEDULE["dashboard-roll-up-events"] = {
+    "task": "dashboard.tasks.roll_up_and_expire_events",
+    "schedule": float(env_int("DASHBOARD_ROLLUP_SECONDS", 300)),
+}

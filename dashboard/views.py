@@ -1,0 +1,242 @@
+"""The staff dashboard: `/staff/` (a card per community, charts), a community's page
+(gates and their sync, riders inside, last events with filters, CSV export) and a
+rider's history. Scoped by object permissions: another company's community or rider
+answers 404, as if it did not exist."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from communities.models import Community
+from communities.permissions import VIEW, communities_for_user, get_community_for_user
+from riders.models import AccessGrant, Decision, Reason, Rider
+
+from . import charts, selectors
+
+STAY_LABELS = ("<2", "2–5", "5–10", "10–15", "15–30", "30–60", "60+")
+
+
+def _charts(data: selectors.Overview, prefix: str) -> dict[str, str]:
+    # The worst first: offline or never synced, then the furthest behind.
+    health = sorted(data.health, key=lambda h: (h.ok, -h.behind, h.controller.gate.name))[:12]
+    return {
+        "entries": charts.entries_per_hour(f"{prefix}-entries", data.hourly),
+        "stays": charts.histogram(
+            f"{prefix}-stays",
+            _("Time inside, last %(hours)d hours")
+            % {"hours": settings.DASHBOARD_STAY_WINDOW_HOURS},
+            STAY_LABELS,
+            data.stay_buckets,
+            _("minutes"),
+        ),
+        "denied": charts.horizontal_bars(
+            f"{prefix}-denied",
+            _("Denied scans by reason, last %(days)d days")
+            % {"days": settings.DASHBOARD_CHART_DAYS},
+            [(str(Reason(r).label), n, str(n)) for r, n in data.denied],
+            tone="deny",
+            empty=_("No scans were denied."),
+        ),
+        "lag": charts.horizontal_bars(
+            f"{prefix}-lag",
+            _("Sync lag per gate controller (changes behind)"),
+            [
+                (
+                    f"{h.controller.gate.name} · {h.controller.name}",
+                    h.behind if h.ok or h.behind else 1,
+                    h.label,
+                )
+                for h in health
+            ],
+            tone="warn",
+            empty=_("Every gate controller is in sync."),
+        ),
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    communities = communities_for_user(request.user, perm=VIEW).order_by("name", "pk")
+    page = Paginator(communities, settings.DASHBOARD_CARDS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    data = selectors.overview(list(page.object_list))
+    return render(
+        request,
+        "dashboard/dashboard.html",
+        {"page": page, "data": data, "charts": _charts(data, "all")},
+    )
+
+
+class EventFilterForm(forms.Form):
+    gate = forms.TypedChoiceField(label=gettext_lazy("Gate"), required=False, coerce=int)
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"),
+        required=False,
+        choices=[("", gettext_lazy("any"))] + list(Decision.choices),
+    )
+    rider = forms.CharField(
+        label=gettext_lazy("Rider (platform id or name)"), required=False, max_length=100
+    )
+    start = forms.DateField(
+        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=gettext_lazy("To (inclusive)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, gates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["gate"].choices = [("", _("any"))] + [(g.pk, g.name) for g in gates]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise forms.ValidationError(_("The end date is before the start date."))
+        return data
+
+    def event_filter(self) -> selectors.EventFilter:
+        if not self.is_valid():
+            return selectors.EventFilter()
+        data = self.cleaned_data
+        tz = timezone.get_current_timezone()
+
+        def day(value: dt.date | None, shift: int = 0) -> dt.datetime | None:
+            if value is None:
+                return None
+            return dt.datetime.combine(value + dt.timedelta(days=shift), dt.time(), tzinfo=tz)
+
+        return selectors.EventFilter(
+            gate_id=data.get("gate") or None,
+            decision=data.get("decision") or "",
+            rider=(data.get("rider") or "").strip(),
+            start=day(data.get("start")),
+            end=day(data.get("end"), 1),
+        )
+
+
+@login_required
+@require_GET
+def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    community = get_community_for_user(request.user, slug, perm=VIEW)
+    data = selectors.overview([community])
+    card = data.cards[0]
+    form = EventFilterForm(request.GET or None, gates=card.gates)
+    flt = form.event_filter()
+    events = selectors.last_events(community, card.gates, flt)
+    now = timezone.now()
+    inside = selectors.riders_inside([g.pk for g in card.gates], now=now)
+    riders = Rider.objects.select_related("platform").in_bulk([i.rider_id for i in inside])
+    gate_names = {g.pk: g.name for g in card.gates}
+    inside_rows = [
+        {
+            "rider": riders[i.rider_id],
+            "gate": gate_names.get(i.gate_id, ""),
+            "entered_at": i.entered_at,
+            "minutes": int((now - i.entered_at).total_seconds() // 60),
+        }
+        for i in inside
+        if i.rider_id in riders
+    ]
+    return render(
+        request,
+        "dashboard/community.html",
+        {
+            "community": community,
+            "card": card,
+            "data": data,
+            "charts": _charts(data, "c"),
+            "health": data.health,
+            "inside": inside_rows,
+            "events": events,
+            "form": form,
+            "events_shown": selectors.EVENTS_SHOWN,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADER = ("occurred_at", "gate", "direction", "decision", "reason", "source", "rider_id")
+
+
+@login_required
+@require_GET
+def community_events_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """Events of a period as CSV, streamed oldest first (rider by platform id, no phone)."""
+    community = get_community_for_user(request.user, slug, perm=VIEW)
+    gates = list(community.gates.order_by("name"))
+    form = EventFilterForm(request.GET, gates=gates)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    flt = form.event_filter()
+    gate_names = {g.pk: g.name for g in gates}
+    rows = (
+        selectors.community_events(community, gates, flt)
+        .order_by("occurred_at", "id")
+        .values_list(
+            "occurred_at",
+            "gate_id",
+            "direction",
+            "decision",
+            "reason",
+            "source",
+            "rider__platform_rider_id",
+        )
+    )
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(CSV_HEADER)
+        for occurred_at, gate_id, *rest, rider_id in rows.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    timezone.localtime(occurred_at).isoformat(),
+                    gate_names[gate_id],
+                    *rest,
+                    rider_id or "",
+                ]
+            )
+
+    name = f"{community.slug}-events.csv"
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@login_required
+@require_GET
+def rider_history(request: HttpRequest, rider_id: int) -> HttpResponse:
+    communities = communities_for_user(request.user, perm=VIEW)
+    rider = get_object_or_404(Rider.objects.select_related("platform"), pk=rider_id)
+    community_ids = list(
+        AccessGrant.objects.filter(rider=rider, community__in=communities)
+        .values_list("community_id", flat=True)
+        .distinct()
+    )
+    if not community_ids:
+        raise Http404("No such rider")
+    names = dict(Community.objects.filter(pk__in=community_ids).values_list("pk", "name"))
+    visits = selectors.rider_visits(rider, community_ids)
+    for visit in visits:
+        visit.community_name = names.get(visit.community_id, "")
+    return render(request, "dashboard/rider_history.html", {"rider": rider, "visits": visits})
