@@ -56,9 +56,10 @@ def _no_data(chart_id: str, title: str) -> SafeString:
     return _svg(chart_id, 60, title, message, _text(WIDTH / 2, 34, message, anchor="middle"))
 
 
-def entries_per_hour(chart_id: str, hourly: Sequence[tuple[dt.datetime, int]]) -> SafeString:
+def entries_per_hour(
+    chart_id: str, title: str, hourly: Sequence[tuple[dt.datetime, int]]
+) -> SafeString:
     """Bars per hour (local time), a labelled tick at each midnight."""
-    title = _("Entries per hour, last %(days)d days") % {"days": max(len(hourly) // 24, 1)}
     total = sum(n for _, n in hourly)
     if not total:
         return _no_data(chart_id, title)
@@ -145,8 +146,8 @@ def horizontal_bars(
     tone: str = "",
     empty: str | None = None,
 ) -> SafeString:
-    """One bar per row (label, value, value as text), the label on its own line above
-    the bar so long labels fit a phone."""
+    """One bar per row (label, value, value as text): label and value on a line above
+    the bar, so long labels fit a phone."""
     if not rows or not any(value for _, value, _ in rows):
         if empty is None:
             return _no_data(chart_id, title)
@@ -154,13 +155,13 @@ def horizontal_bars(
     desc = "; ".join(f"{label}: {text}" for label, _, text in rows)
     row_h, height = 36, 36 * len(rows) + 6
     top_value = max(value for _, value, _ in rows) or 1
-    bar_max = WIDTH - 70
+    bar_max = WIDTH
     cls = f"chart__bar chart__bar--{tone}" if tone else "chart__bar"
     parts = []
     for index, (label, value, text) in enumerate(rows):
         y = index * row_h
         width = max(bar_max * value / top_value, 1.5 if value else 0)
         parts.append(_text(0, y + 13, label))
+        parts.append(_text(WIDTH, y + 13, text, cls="chart__label chart__value", anchor="end"))
         parts.append(f'<rect x="0" y="{y + 18}" width="{width:.1f}" height="12" class="{cls}"/>')
-        parts.append(_text(width + 6, y + 29, text))
     return _svg(chart_id, height, title, desc, "".join(parts))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
@@ -28,42 +29,65 @@ from . import charts, selectors
 STAY_LABELS = ("<2", "2–5", "5–10", "10–15", "15–30", "30–60", "60+")
 
 
-def _charts(data: selectors.Overview, prefix: str) -> dict[str, str]:
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    svg: str
+    wide: bool = False
+
+
+def _charts(data: selectors.Overview, prefix: str) -> list[Chart]:
+    """The four charts, each with its title shown as the figure's caption."""
+    days = settings.DASHBOARD_CHART_DAYS
     # The worst first: offline or never synced, then the furthest behind.
     health = sorted(data.health, key=lambda h: (h.ok, -h.behind, h.controller.gate.name))[:12]
-    return {
-        "entries": charts.entries_per_hour(f"{prefix}-entries", data.hourly),
-        "stays": charts.histogram(
-            f"{prefix}-stays",
-            _("Time inside, last %(hours)d hours")
-            % {"hours": settings.DASHBOARD_STAY_WINDOW_HOURS},
-            STAY_LABELS,
-            data.stay_buckets,
-            _("minutes"),
-        ),
-        "denied": charts.horizontal_bars(
-            f"{prefix}-denied",
-            _("Denied scans by reason, last %(days)d days")
-            % {"days": settings.DASHBOARD_CHART_DAYS},
-            [(str(Reason(r).label), n, str(n)) for r, n in data.denied],
-            tone="deny",
-            empty=_("No scans were denied."),
-        ),
-        "lag": charts.horizontal_bars(
-            f"{prefix}-lag",
-            _("Sync lag per gate controller (changes behind)"),
-            [
-                (
-                    f"{h.controller.gate.name} · {h.controller.name}",
-                    h.behind if h.ok or h.behind else 1,
-                    h.label,
-                )
-                for h in health
-            ],
-            tone="warn",
-            empty=_("Every gate controller is in sync."),
-        ),
+    titles = {
+        "entries": _("Entries per hour, last %(days)d days") % {"days": days},
+        "stays": _("Time inside, last %(hours)d hours")
+        % {"hours": settings.DASHBOARD_STAY_WINDOW_HOURS},
+        "denied": _("Denied scans by reason, last %(days)d days") % {"days": days},
+        "lag": _("Sync lag per gate controller (changes behind)"),
     }
+    return [
+        Chart(
+            titles["entries"],
+            charts.entries_per_hour(f"{prefix}-entries", titles["entries"], data.hourly),
+            wide=True,
+        ),
+        Chart(
+            titles["stays"],
+            charts.histogram(
+                f"{prefix}-stays", titles["stays"], STAY_LABELS, data.stay_buckets, _("minutes")
+            ),
+        ),
+        Chart(
+            titles["denied"],
+            charts.horizontal_bars(
+                f"{prefix}-denied",
+                titles["denied"],
+                [(str(Reason(r).label), n, str(n)) for r, n in data.denied],
+                tone="deny",
+                empty=_("No scans were denied."),
+            ),
+        ),
+        Chart(
+            titles["lag"],
+            charts.horizontal_bars(
+                f"{prefix}-lag",
+                titles["lag"],
+                [
+                    (
+                        f"{h.controller.gate.name} · {h.controller.name}",
+                        h.behind if h.ok or h.behind else 1,
+                        h.label,
+                    )
+                    for h in health
+                ],
+                tone="warn",
+                empty=_("Every gate controller is in sync."),
+            ),
+        ),
+    ]
 
 
 @login_required
