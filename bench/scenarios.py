@@ -170,3 +170,21 @@ register(
         target_ratio=0.50,
     )
 )
+
+
+# Staff dashboard: /staff/ for the staff member of a 5,000-event community. The 5,000 vs
+# 5,000,000 comparison is `python -m bench.dashboard` (its own database, COPY).
+def _dashboard_setup(context: BenchContext) -> RequestSource:
+    from .dashboard import staff_dashboard_request
+
+    return staff_dashboard_request(context)
+
+
+register(
+    Scenario(
+        name="dashboard",
+        description="GET /staff/ as a company's staff member: one community, 3 gates, "
+        "5,000 access events",
+        setup=_dashboard_setup,
+    )
+)
