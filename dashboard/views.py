@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -190,6 +191,8 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "events": events,
             "form": form,
             "events_shown": selectors.EVENTS_SHOWN,
+            # One reverse() instead of one per event row: /staff/riders/<id>/history
+            "riders_url": reverse("dashboard:rider_history", args=[0]).removesuffix("0/history"),
             "query": request.GET.urlencode(),
         },
     )
