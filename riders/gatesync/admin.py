@@ -99,12 +99,12 @@ class GateControllerAdmin(CommunityScopedAdmin):
         return [c for c in queryset if _has_perm(request, c.gate.community, CHANGE)]
 
     def _enqueue(self, request: HttpRequest, queryset: QuerySet, *, full: bool) -> None:
-        from .tasks import push_controller
+        from .tasks import enqueue_push
 
         controllers = self._changeable(request, queryset)
         for controller in controllers:
             controller_resync_request(controller=controller, full=full)
-            push_controller.delay(controller.pk, snapshot=full)
+            enqueue_push(controller.pk, snapshot=full)
         self.message_user(
             request,
             ngettext(

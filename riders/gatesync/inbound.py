@@ -62,9 +62,9 @@ def controller_heartbeat(
     else:
         action = "none"
     if action != "none" and controller.enabled:
-        from .tasks import push_controller
+        from .tasks import enqueue_push
 
-        push_controller.delay(controller.pk)
+        enqueue_push(controller.pk)
     return HeartbeatAnswer(head=head, action=action)
 
 

@@ -8,6 +8,7 @@ controller behind its community's head and enqueues it again.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 
 from celery import shared_task
@@ -21,6 +22,8 @@ from .drivers import DriverError
 from .models import AccessListHead
 from .outbox import expired_sweep
 from .push import LeaseBusy, controller_push
+
+log = logging.getLogger("last100.gatesync")
 
 # Below the broker's visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS), so a slow push
 # is never handed to a second worker while the first still runs it.
@@ -57,6 +60,20 @@ def push_controller(self, controller_id: int, snapshot: bool = False) -> str:
     return f"{outcome.kind} -> {outcome.version}"
 
 
+def enqueue_push(controller_id: int, *, snapshot: bool = False) -> bool:
+    """Enqueue a push; False (logged) when the broker cannot be reached. The change is in
+    the database already, so `reconcile` pushes it once the broker is back: a request
+    that changed something must not fail because Redis is down."""
+    try:
+        push_controller.delay(controller_id, snapshot=snapshot)
+    except Exception as error:  # noqa: BLE001 - kombu/redis errors of every kind
+        log.warning(
+            "push for controller %s not enqueued (%s); reconcile will", controller_id, error
+        )
+        return False
+    return True
+
+
 def enqueue_community(community_id: int) -> int:
     """Enqueue a push for every enabled controller of the community."""
     ids = list(
@@ -65,7 +82,8 @@ def enqueue_community(community_id: int) -> int:
         )
     )
     for controller_id in ids:
-        push_controller.delay(controller_id)
+        if not enqueue_push(controller_id):
+            break  # the broker is down: the rest would fail the same way
     return len(ids)
 
 
@@ -104,7 +122,7 @@ def reconcile() -> int:
     """Beat: enqueue every controller behind its community's head."""
     due = controllers_behind()
     for controller_id in due:
-        push_controller.delay(controller_id)
+        enqueue_push(controller_id)
     return len(due)
 
 

@@ -1,0 +1,277 @@
+"""Real processes for the gate-sync fault tests and benchmarks (bench.gatesync): a private
+Redis server (so it can be restarted), a Celery worker with embedded beat, and gate
+simulators.
+
+Nothing here is mocked: the worker is `celery -A portal worker -B`, the simulator is
+`python -m tools.gatesim`, and they talk to each other and to PostgreSQL for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check: Callable[[], Any], *, timeout: float, every: float = 0.05) -> Any:
+    """Poll `check` until it returns something truthy; raise AssertionError at timeout."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+        except Exception as error:  # noqa: BLE001 - a process still starting
+            last = error
+        if last and not isinstance(last, Exception):
+            return last
+        time.sleep(every)
+    raise AssertionError(f"not true within {timeout} s (last: {last!r})")
+
+
+def database_url() -> str:
+    db = settings.DATABASES["default"]
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    user = db.get("USER") or "postgres"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+def reset_broker_connections(app: Any) -> None:
+    """Drop the Celery app's pooled broker connections (after changing broker_url), the
+    way Celery itself does after a fork."""
+    if app._pool is not None:
+        app._pool.force_close_all()
+    app._pool = None
+    amqp = app.__dict__.get("amqp")
+    if amqp is not None:
+        amqp._producer_pool = None
+
+
+class RedisServer:
+    """A redis-server of our own on a free port, restartable mid-test."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+        self.process = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_until(lambda: socket.create_connection(("127.0.0.1", self.port), 0.2), timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+
+class Worker:
+    """`celery -A portal worker -B` against the test database and our Redis."""
+
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        reconcile_seconds: int = 1,
+        settings_module: str = "portal.settings.test",
+        concurrency: int = 2,
+    ) -> None:
+        self.redis_url = redis_url
+        self.reconcile_seconds = reconcile_seconds
+        self.settings_module = settings_module
+        self.concurrency = concurrency
+        self.process: subprocess.Popen | None = None
+        self.dir = tempfile.mkdtemp(prefix="l100-worker-")
+        self.log_path = os.path.join(self.dir, "worker.log")
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": self.settings_module,
+            "DATABASE_URL": database_url(),
+            "REDIS_URL": self.redis_url,
+            "CELERY_TASK_ALWAYS_EAGER": "false",
+            "GATESYNC_RECONCILE_SECONDS": str(self.reconcile_seconds),
+            "GATESYNC_LEASE_SECONDS": "5",
+            "GATESYNC_HTTP_TIMEOUT_SECONDS": "3",
+        }
+        log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "-B",
+                "-s",
+                os.path.join(self.dir, "beat-schedule"),
+                "-l",
+                "INFO",
+                "--concurrency",
+                str(self.concurrency),
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-n",
+                f"faults-{os.getpid()}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool children at once (no clean shutdown)."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        with open(self.log_path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()[-4000:]
+
+
+class GateSim:
+    """`python -m tools.gatesim` hosting the given controllers on one port."""
+
+    def __init__(
+        self,
+        controllers: dict[int, str],
+        *,
+        portal: str = "",
+        heartbeat: float = 1,
+        data_dir: str | None = None,
+        port: int | None = None,
+        extra: list[str] | None = None,
+    ) -> None:
+        self.controllers = controllers
+        self.portal = portal
+        self.heartbeat = heartbeat
+        self.port = port or free_port()
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="l100-gatesim-")
+        self.extra = extra or []
+        self.process: subprocess.Popen | None = None
+
+    def endpoint(self, controller_id: int) -> str:
+        return f"http://127.0.0.1:{self.port}/c/{controller_id}"
+
+    def start(self) -> None:
+        spec = os.path.join(self.data_dir, "controllers.json")
+        with open(spec, "w") as handle:
+            json.dump([{"id": k, "secret": v} for k, v in self.controllers.items()], handle)
+        args = [
+            sys.executable,
+            "-m",
+            "tools.gatesim",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            self.data_dir,
+            "--controllers-file",
+            spec,
+            "--heartbeat",
+            str(self.heartbeat),
+            *self.extra,
+        ]
+        if self.portal:
+            args += ["--portal", self.portal]
+        self.process = subprocess.Popen(
+            args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_until(lambda: socket.create_connection(("127.0.0.1", self.port), 0.2), timeout=15)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+    def state(self, controller_id: int) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.endpoint(controller_id)}/v1/state", timeout=3) as r:
+            return json.loads(r.read())
+
+    def scan(self, controller_id: int, token: str, direction: str = "in") -> dict[str, Any]:
+        body = json.dumps({"token": token, "direction": direction}).encode()
+        request = urllib.request.Request(
+            f"{self.endpoint(controller_id)}/scan",
+            data=body,
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=3) as response:
+            return json.loads(response.read())
+
+    def reset(self, controller_id: int) -> dict[str, Any]:
+        """A factory reset: the controller forgets its list (version 0)."""
+        body = b"{}"
+        stamp = int(time.time())
+        secret = self.controllers[controller_id]
+        signature = hmac.new(
+            secret.encode(), f"{stamp}\n".encode() + body, hashlib.sha256
+        ).hexdigest()
+        request = urllib.request.Request(
+            f"{self.endpoint(controller_id)}/v1/reset",
+            data=body,
+            headers={
+                "Content-Type": "application/json",
+                "X-L100-Controller": str(controller_id),
+                "X-L100-Timestamp": str(stamp),
+                "X-L100-Signature": signature,
+            },
+        )
+        with urllib.request.urlopen(request, timeout=3) as response:
+            return json.loads(response.read())
