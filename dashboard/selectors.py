@@ -303,8 +303,10 @@ class Overview:
     stay_buckets: list[int]
     denied: list[tuple[str, int]]  # reason, count over the chart period
     health: list[ControllerHealth]
+    inside: list[Inside]  # newest entry first
     since: dt.datetime
     today: dt.datetime
+    now: dt.datetime
 
 
 def day_start(now: dt.datetime) -> dt.datetime:
@@ -338,8 +340,9 @@ def overview(communities: Sequence[Community], *, now: dt.datetime | None = None
     for community_id, reasons in denied_by_reason.items():
         cards[community_id].denied = reasons.most_common()
 
-    for inside in riders_inside(gate_ids, now=now):
-        cards[inside.community_id].inside += 1
+    inside = riders_inside(gate_ids, now=now)
+    for item in inside:
+        cards[item.community_id].inside += 1
     stay_map = stays(gate_ids, now=now)
     for community_id, item in stay_map.items():
         cards[community_id].stays = item
@@ -370,8 +373,10 @@ def overview(communities: Sequence[Community], *, now: dt.datetime | None = None
         stay_buckets=stays_total(stay_map),
         denied=denied.most_common(),
         health=health,
+        inside=inside,
         since=since,
         today=today,
+        now=now,
     )
 
 

@@ -135,7 +135,9 @@ class EventFilterForm(forms.Form):
             raise forms.ValidationError(_("The end date is before the start date."))
         return data
 
-    def event_filter(self) -> selectors.EventFilter:
+    def event_filter(self, *, default_days: int = 0) -> selectors.EventFilter:
+        """The filter; without dates and with `default_days`, the last that many days
+        (today included)."""
         if not self.is_valid():
             return selectors.EventFilter()
         data = self.cleaned_data
@@ -146,12 +148,15 @@ class EventFilterForm(forms.Form):
                 return None
             return dt.datetime.combine(value + dt.timedelta(days=shift), dt.time(), tzinfo=tz)
 
+        start, end = data.get("start"), data.get("end")
+        if start is None and end is None and default_days:
+            start = timezone.localdate() - dt.timedelta(days=default_days - 1)
         return selectors.EventFilter(
             gate_id=data.get("gate") or None,
             decision=data.get("decision") or "",
             rider=(data.get("rider") or "").strip(),
-            start=day(data.get("start")),
-            end=day(data.get("end"), 1),
+            start=day(start),
+            end=day(end, 1),
         )
 
 
@@ -164,8 +169,7 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = EventFilterForm(request.GET or None, gates=card.gates)
     flt = form.event_filter()
     events = selectors.last_events(community, card.gates, flt)
-    now = timezone.now()
-    inside = selectors.riders_inside([g.pk for g in card.gates], now=now)
+    now, inside = data.now, data.inside
     riders = Rider.objects.select_related("platform").in_bulk([i.rider_id for i in inside])
     gate_names = {g.pk: g.name for g in card.gates}
     inside_rows = [
@@ -203,6 +207,7 @@ class _Echo:
         return value
 
 
+CSV_DEFAULT_DAYS = 7
 CSV_HEADER = ("occurred_at", "gate", "direction", "decision", "reason", "source", "rider_id")
 
 
@@ -215,7 +220,8 @@ def community_events_csv(request: HttpRequest, slug: str) -> StreamingHttpRespon
     form = EventFilterForm(request.GET, gates=gates)
     if not form.is_valid():
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
-    flt = form.event_filter()
+    # Without dates: the last CSV_DEFAULT_DAYS days, not every event kept.
+    flt = form.event_filter(default_days=CSV_DEFAULT_DAYS)
     gate_names = {g.pk: g.name for g in gates}
     rows = (
         selectors.community_events(community, gates, flt)

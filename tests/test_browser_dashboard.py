@@ -27,6 +27,31 @@ def _login(page, live_server, user) -> None:
     )
 
 
+CONTRAST_JS = """
+(selector) => {
+  const rgb = (c) => c.match(/[\\d.]+/g).slice(0, 4).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const worst = [];
+  for (const el of document.querySelectorAll(selector)) {
+    const style = getComputedStyle(el);
+    const fg = rgb(el instanceof SVGElement ? style.fill : style.color);
+    let node = el, bg = [255, 255, 255];
+    while (node && node.nodeType === 1) {
+      const c = rgb(getComputedStyle(node).backgroundColor);
+      if (c.length < 4 || c[3] > 0) { bg = c; break; }
+      node = node.parentElement;
+    }
+    const [a, b] = [lum(fg), lum(bg)].sort((x, y) => y - x);
+    worst.push((a + 0.05) / (b + 0.05));
+  }
+  return Math.min(...worst);
+}
+"""
+
+
 def _seed_week(community) -> None:
     """Today's known figures plus a week of entries with a daily rhythm and some denials."""
     seeded = seed_known_day(community, now=timezone.now())
@@ -83,6 +108,18 @@ def test_dashboard_charts_at_phone_and_desktop_size(
     assert page.inner_text('.card [data-figure="inside"]') == "2"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=f"{screenshot_dir}/dashboard-phone.png", full_page=True)
+    # WCAG AA: 4.5:1 for text, on the card's figures, chips, alerts and the charts' text.
+    for selector in (
+        ".figures dt",
+        ".figure",
+        ".figure--deny",
+        ".chip--deny",
+        ".sync-alert li",
+        ".chart text",
+        ".dash-nav a",
+        ".chart-box figcaption",
+    ):
+        assert page.evaluate(CONTRAST_JS, selector) >= 4.5, selector
 
     # Keyboard: the skip link, then the links up to the community's card.
     page.keyboard.press("Tab")

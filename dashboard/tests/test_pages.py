@@ -191,3 +191,16 @@ def test_rider_history_shows_durations(client, staff_user, community):
         reverse("dashboard:rider_history", args=[seeded["riders"]["E"].pk]), **EN
     ).content.decode()
     assert '<td class="duration">30:00</td>' in body
+
+
+def test_csv_export_without_dates_is_the_last_week(client, staff_user, community):
+    gate = GateFactory(community=community, name="North Gate")
+    event(gate, None, timezone.now() - dt.timedelta(days=10))
+    recent = event(gate, None, timezone.now() - dt.timedelta(hours=1))
+    client.force_login(staff_user)
+
+    response = client.get(reverse("dashboard:events_csv", args=[community.slug]))
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+
+    assert len(rows) == 2
+    assert rows[1][0] == timezone.localtime(recent.occurred_at).isoformat()
