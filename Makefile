@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+GATESIM_PORT ?= 9100
 
 .PHONY: run test install lint format messages bench migrate clean
 
@@ -21,9 +22,15 @@ migrate: install
 
 # The demo's printed links and the API's absolute URLs point at the server just started.
 run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
+run: export DEMO_GATESIM_URL ?= http://127.0.0.1:$(GATESIM_PORT)
 run: migrate
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	@# A gate simulator holding the demo gates' access lists (docs/gatesim.md); it stops
+	@# with the server.
+	$(PY) -m tools.gatesim --port $(GATESIM_PORT) --data-dir var/gatesim \
+	  --controllers-file var/gatesim/controllers.json --portal $(PORTAL_BASE_URL) \
+	  --heartbeat 10 & SIM=$$!; trap "kill $$SIM 2>/dev/null" EXIT INT TERM; \
+	  $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
 	mkdir -p var/static

@@ -26,7 +26,7 @@ from typing import Any
 
 from django.conf import settings
 
-ROOT = Path(settings.BASE_DIR)
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:

@@ -95,9 +95,39 @@ def one_click_link(
     return f"{settings.PORTAL_BASE_URL}/r/{gate.entry_code}/?assertion={token}"
 
 
+def demo_controllers(gates: list[Gate]) -> list[dict[str, Any]]:
+    """One simulated controller per demo gate (idempotent), and the file `make run` hands
+    to `python -m tools.gatesim`: var/gatesim/controllers.json, [{"id", "secret"}]."""
+    import json
+    import secrets
+
+    from communities.models import GateController
+
+    base = settings.DEMO_GATESIM_URL.rstrip("/")
+    out = []
+    for gate in gates:
+        controller = GateController.objects.filter(gate=gate, name="Demo simulator").first()
+        if controller is None:
+            controller = GateController.objects.create(
+                gate=gate,
+                name="Demo simulator",
+                endpoint=f"{base}/c/0",
+                secret=secrets.token_urlsafe(24),
+            )
+        endpoint = f"{base}/c/{controller.pk}"
+        if controller.endpoint != endpoint:
+            GateController.objects.filter(pk=controller.pk).update(endpoint=endpoint)
+        out.append({"id": controller.pk, "secret": controller.secret, "gate": gate.name})
+    path = Path(settings.BASE_DIR) / "var" / "gatesim" / "controllers.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=1))
+    return out
+
+
 def seed(stdout: Any = None) -> list[str]:
-    """Called by `manage.py seed_demo`: the demo platform, and a one-click link for the
-    first gate open to riders in a community that lets riders in."""
+    """Called by `manage.py seed_demo`: the demo platform, a simulated controller per gate
+    of the demo community, and a one-click link for the first gate open to riders in a
+    community that lets riders in."""
     demo_platform()
     gate = (
         Gate.objects.filter(open_to_riders=True, community__slug="willow-garden")
@@ -120,5 +150,16 @@ def seed(stdout: Any = None) -> list[str]:
             f"  Guard console (log in as green.guard): "
             f"{settings.PORTAL_BASE_URL}/guard/{gate.entry_code}/",
             f"  Staff: {settings.PORTAL_BASE_URL}/staff/riders/",
+        ]
+        controllers = demo_controllers(
+            list(Gate.objects.filter(community=gate.community).order_by("pk"))
+        )
+        lines += [
+            "Gate simulator (started by make run; revoke the rider at /staff/riders/ and the",
+            "  simulated gate denies the pass within seconds):",
+            *(
+                f"  {c['gate']}: {settings.DEMO_GATESIM_URL.rstrip('/')}/c/{c['id']}/"
+                for c in controllers
+            ),
         ]
     return lines

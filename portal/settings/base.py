@@ -216,6 +216,8 @@ GATESYNC_LEASE_SECONDS = env_int("GATESYNC_LEASE_SECONDS", 120)
 # More changes than this since what a controller holds: send a snapshot instead.
 GATESYNC_DELTA_MAX_CHANGES = env_int("GATESYNC_DELTA_MAX_CHANGES", 2000)
 GATESYNC_RECONCILE_SECONDS = env_int("GATESYNC_RECONCILE_SECONDS", 30)
+# `make run` starts a gate simulator here for the demo gates (seed_demo registers them).
+DEMO_GATESIM_URL = env_str("DEMO_GATESIM_URL", "http://127.0.0.1:9100")
 CELERY_BEAT_SCHEDULE["gatesync-reconcile"] = {
     "task": "riders.gatesync.tasks.reconcile",
     "schedule": float(GATESYNC_RECONCILE_SECONDS),
