@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-import hashlib
 import json
 import os
 import threading
@@ -23,6 +22,8 @@ from zoneinfo import ZoneInfo
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from .client import list_digest
+
 FIRMWARE = "gatesim 1.0"
 LEEWAY = 5
 EVENTS_KEPT = 20
@@ -32,24 +33,48 @@ def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def list_digest(entries: dict[int, list[Any]], policy: dict[str, Any] | None) -> str:
-    """docs/gate-protocol.md §2, byte for byte."""
-    digest = hashlib.sha256()
-    for grant in sorted(entries):
-        _g, rider, valid_from, valid_until = entries[grant]
-        until = "" if valid_until is None else valid_until
-        digest.update(f"{grant},{rider},{valid_from},{until}\n".encode())
-    policy = policy or {}
-    hours = policy.get("rider_hours") or ["", ""]
-    digest.update(f"policy:{policy.get('entry', '')},{hours[0]},{hours[1]}\n".encode())
-    return digest.hexdigest()
-
-
 class PushRefused(Exception):
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         super().__init__(body)
         self.status = status
         self.body = body
+
+
+def _bad(detail: str) -> PushRefused:
+    return PushRefused(400, {"error": "bad_document", "detail": detail[:200]})
+
+
+def _entry(entry: Any) -> list[Any]:
+    """An entry `[grant, rider, valid_from, valid_until|null]` as pushed, or 400."""
+    if (
+        type(entry) is not list
+        or len(entry) != 4
+        or type(entry[0]) is not int
+        or type(entry[1]) is not int
+        or type(entry[2]) is not int
+        or not (entry[3] is None or type(entry[3]) is int)
+    ):
+        raise _bad(f"bad entry {entry!r}")
+    return entry
+
+
+def _policy(policy: Any) -> dict[str, Any]:
+    if policy is None:
+        return {}
+    hours = policy.get("rider_hours") if isinstance(policy, dict) else None
+    if not isinstance(policy, dict) or not (
+        hours is None
+        or (isinstance(hours, list) and len(hours) == 2 and all(isinstance(h, str) for h in hours))
+    ):
+        raise _bad(f"bad policy {policy!r}")
+    return policy
+
+
+def _entries(entries: Any) -> dict[int, list[Any]]:
+    if not isinstance(entries, list):
+        raise _bad("entries must be a list")
+    # json.loads made fresh lists: keep them as they are (a 50,000-entry list in ~20 ms).
+    return {entry[0]: entry for entry in map(_entry, entries)}
 
 
 class VirtualController:
@@ -96,24 +121,17 @@ class VirtualController:
         _atomic_write(self.events_path, json.dumps(self.pending, separators=(",", ":")))
 
     def _set_list(self, data: dict[str, Any]) -> None:
-        self.version = int(data.get("version") or 0)
-        self.community = data.get("community")
-        self.policy = data.get("policy") or {}
-        self._set_keys(data.get("keys") or [])
-        self.entries = {int(e[0]): list(e) for e in data.get("entries") or []}
+        """Replace the whole list, all or nothing: everything is checked before any is kept."""
+        version = data.get("version") or 0
+        community = data.get("community")
+        if type(version) is not int or not (community is None or type(community) is int):
+            raise _bad("version and community must be integers")
+        policy = _policy(data.get("policy"))
+        raw_keys, keys = _keys(data.get("keys") or [])
+        entries = _entries(data.get("entries") or [])
+        self.version, self.community, self.policy = version, community, policy
+        self.raw_keys, self.keys, self.entries = raw_keys, keys, entries
         self._digest = None
-
-    def _set_keys(self, keys: list[dict[str, Any]]) -> None:
-        parsed = {}
-        for jwk in keys:
-            try:
-                if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
-                    parsed[str(jwk["kid"])] = Ed25519PublicKey.from_public_bytes(
-                        b64url_decode(jwk["x"])
-                    )
-            except (KeyError, ValueError, binascii.Error):
-                continue
-        self.raw_keys, self.keys = keys, parsed
 
     # --- pushes (§3) ----------------------------------------------------------------
 
@@ -138,8 +156,8 @@ class VirtualController:
             }
 
     def apply_snapshot(self, doc: dict[str, Any]) -> dict[str, Any]:
-        if not isinstance(doc.get("version"), int) or not isinstance(doc.get("entries"), list):
-            raise PushRefused(400, {"error": "bad_document"})
+        if type(doc.get("version")) is not int or not isinstance(doc.get("entries"), list):
+            raise _bad("a snapshot needs version and entries")
         with self.lock:
             self._set_list(doc)
             self._save()
@@ -154,30 +172,33 @@ class VirtualController:
             or not isinstance(start, int)
             or not isinstance(changes, list)
         ):
-            raise PushRefused(400, {"error": "bad_document"})
+            raise _bad("a delta needs from_version, version and changes")
         with self.lock:
             if version == self.version:
                 return self.answer()  # delivered twice: already applied
             if start != self.version or self.version == 0:
                 raise PushRefused(409, {"error": "version_mismatch", "version": self.version})
+            # All changes or none: they are applied to copies, kept only when all are valid.
             entries = dict(self.entries)
             policy, keys = self.policy, None
             for change in changes:
-                op = change.get("op")
+                op = change.get("op") if isinstance(change, dict) else None
                 if op == "put":
-                    entry = list(change["entry"])
-                    entries[int(entry[0])] = entry
+                    entry = _entry(change.get("entry"))
+                    entries[entry[0]] = entry
                 elif op == "del":
-                    entries.pop(int(change["grant"]), None)
+                    if type(change.get("grant")) is not int:
+                        raise _bad(f"bad change {change!r}")
+                    entries.pop(change["grant"], None)
                 elif op == "policy":
-                    policy = change["policy"]
+                    policy = _policy(change.get("policy"))
                 elif op == "keys":
-                    keys = change["keys"]
+                    keys = _keys(change.get("keys"))
                 else:
-                    raise PushRefused(400, {"error": f"unknown op {op!r}"})
+                    raise _bad(f"unknown change {change!r}")
             self.entries, self.policy, self.version = entries, policy, version
             if keys is not None:
-                self._set_keys(keys)
+                self.raw_keys, self.keys = keys
             self._digest = None
             self._save()
             self.last_push_at = time.time()
@@ -275,6 +296,22 @@ class VirtualController:
         with self.lock:
             self.pending = [e for e in self.pending if e["event_id"] not in ids]
             self._save_events()
+
+
+def _keys(keys: Any) -> tuple[list[dict[str, Any]], dict[str, Ed25519PublicKey]]:
+    """The pushed JWKS keys and the Ed25519 ones among them by kid (others are ignored)."""
+    if not isinstance(keys, list):
+        raise _bad("keys must be a list")
+    parsed = {}
+    for jwk in keys:
+        try:
+            if jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+                parsed[str(jwk["kid"])] = Ed25519PublicKey.from_public_bytes(
+                    b64url_decode(jwk["x"])
+                )
+        except (AttributeError, KeyError, TypeError, ValueError, binascii.Error):
+            continue
+    return keys, parsed
 
 
 def _in_window(hours: list[str], now: float, tz: ZoneInfo) -> bool:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import html
 import json
@@ -16,21 +15,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from .client import sign, signature
 from .controller import FIRMWARE, PushRefused, VirtualController
 
 log = logging.getLogger("gatesim")
 WINDOW = 300
-
-
-def sign(secret: str, controller_id: int, body: bytes) -> dict[str, str]:
-    stamp = int(time.time())
-    signature = hmac.new(secret.encode(), f"{stamp}\n".encode() + body, hashlib.sha256)
-    return {
-        "Content-Type": "application/json",
-        "X-L100-Controller": str(controller_id),
-        "X-L100-Timestamp": str(stamp),
-        "X-L100-Signature": signature.hexdigest(),
-    }
 
 
 class Fleet:
@@ -45,7 +34,7 @@ class Fleet:
     def _post(self, controller: VirtualController, path: str, payload: Any) -> Any:
         body = json.dumps(payload, separators=(",", ":")).encode()
         request = urllib.request.Request(
-            self.portal + path, data=body, headers=sign(controller.secret, controller.id, body)
+            self.portal + path, data=body, headers=sign(controller.secret, body, controller.id)
         )
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read() or b"null")
@@ -55,11 +44,12 @@ class Fleet:
         if not batch:
             return 0
         answer = self._post(controller, "/api/v1/gates/events", {"events": batch})
-        if isinstance(answer, dict) and "accepted" in answer:
-            # Rejected events will never be accepted: drop them too (they are logged).
-            for rejected in answer.get("rejected", []):
-                log.warning("controller %s: event refused: %s", controller.id, rejected)
-            controller.events_accepted(batch)
+        if not (isinstance(answer, dict) and "accepted" in answer):
+            raise ValueError(f"unexpected answer {answer!r:.200}")
+        # Rejected events will never be accepted: drop them too (they are logged).
+        for rejected in answer.get("rejected") or []:
+            log.warning("controller %s: event refused: %s", controller.id, rejected)
+        controller.events_accepted(batch)
         return len(batch)
 
     def heartbeat(self, controller: VirtualController) -> dict[str, Any]:
@@ -79,15 +69,27 @@ class Fleet:
         return answer
 
     def run_reporter(self, every: float) -> None:
-        failures = 0
-        while not self.stop.wait(min(every * (2 ** min(failures, 5)), 60)):
-            try:
-                for controller in list(self.controllers.values()):
-                    self.report_events(controller)
-                failures = 0
-            except (urllib.error.URLError, OSError, ValueError) as error:
-                failures += 1
-                log.info("events not delivered (%s); retrying", error)
+        """Report each controller's events every `every` s; a controller whose report
+        failed (portal down, refused) waits 2, 4, 8… × `every` (at most 60 s) before its
+        next try, without holding up the others. Events stay owed (in their file) until the
+        portal accepted them."""
+        failures: dict[int, int] = {}
+        retry_at: dict[int, float] = {}
+        while not self.stop.wait(every):
+            for controller in list(self.controllers.values()):
+                if self.stop.is_set():
+                    return
+                if not controller.pending or retry_at.get(controller.id, 0) > time.time():
+                    continue
+                try:
+                    while self.report_events(controller) and controller.pending:
+                        pass  # more than one batch owed: send the next now
+                    failures.pop(controller.id, None)
+                    retry_at.pop(controller.id, None)
+                except (urllib.error.URLError, OSError, ValueError) as error:
+                    count = failures[controller.id] = failures.get(controller.id, 0) + 1
+                    retry_at[controller.id] = time.time() + min(every * 2**count, 60)
+                    log.info("controller %s: events not delivered (%s)", controller.id, error)
 
     def run_heartbeats(self, every: float) -> None:
         next_at = 0.0
@@ -141,9 +143,7 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
                 return False
             if not stamp.isdigit() or abs(time.time() - int(stamp)) > WINDOW:
                 return False
-            expected = hmac.new(
-                controller.secret.encode(), f"{stamp}\n".encode() + body, hashlib.sha256
-            ).hexdigest()
+            expected = signature(controller.secret, stamp, body)
             return hmac.compare_digest(expected, given.lower())
 
         def _body(self) -> bytes:
@@ -159,6 +159,11 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
                     return self._html(200, index_page(fleet))
                 return self._json(404, {"error": "no_such_controller"})
             if rest == "/v1/state":
+                # The portal signs its reads; the page and people may read unsigned. A request
+                # that says it is signed must be signed right.
+                signed = "X-L100-Signature" in self.headers
+                if signed and not self._signed(controller, b""):
+                    return self._json(401, {"error": "bad_signature"})
                 return self._json(200, controller.state())
             if rest in ("/", ""):
                 return self._html(200, controller_page(controller, None))

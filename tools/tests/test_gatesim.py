@@ -1,5 +1,6 @@
 """The gate simulator on its own, over real HTTP: pushes per protocol v1, the list kept
-across restarts, offline decisions for every reason, events reported to a portal."""
+across restarts, offline decisions for every reason, events and heartbeats reported to a
+portal (a small signed fake here), a fleet in one process."""
 
 from __future__ import annotations
 
@@ -10,25 +11,32 @@ import hmac
 import json
 import threading
 import time
-import urllib.error
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from bench.procs import GateSim, free_port, wait_until
-from tools.gatesim.controller import list_digest
+from tools.gatesim import client
 
 SECRET = "sim-secret"
 CID = 41
 COMMUNITY = 5
+OPEN_POLICY = {"entry": "registered", "rider_hours": None}
 
 
 def b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def digest_of(text: str) -> str:
+    """The §2 digest of a list written out by hand, for comparison with the simulator's."""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 class Keys:
@@ -54,25 +62,11 @@ class Keys:
         return f"{header}.{payload}.{b64(signature)}"
 
 
-def push(sim: GateSim, path: str, doc: dict, secret: str = SECRET) -> tuple[int, dict]:
+def push(sim: GateSim, path: str, doc: dict, secret: str = SECRET, cid: int = CID, **sign):
+    """A signed POST to `<endpoint>/v1/<path>`; `sign` overrides headers' parts."""
     body = json.dumps(doc).encode()
-    stamp = int(time.time())
-    sig = hmac.new(secret.encode(), f"{stamp}\n".encode() + body, hashlib.sha256).hexdigest()
-    request = urllib.request.Request(
-        f"{sim.endpoint(CID)}{path}",
-        data=body,
-        headers={
-            "Content-Type": "application/json",
-            "X-L100-Controller": str(CID),
-            "X-L100-Timestamp": str(stamp),
-            "X-L100-Signature": sig,
-        },
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    headers = client.sign(secret, body, cid, **sign)
+    return client.request(f"{sim.endpoint(cid)}{path}", body=body, headers=headers)
 
 
 def snapshot(keys: Keys, entries, *, version=10, policy=None) -> dict:
@@ -82,9 +76,21 @@ def snapshot(keys: Keys, entries, *, version=10, policy=None) -> dict:
         "controller": CID,
         "community": COMMUNITY,
         "version": version,
-        "policy": policy or {"entry": "registered", "rider_hours": None},
+        "policy": policy or OPEN_POLICY,
         "keys": [keys.jwk],
         "entries": entries,
+    }
+
+
+def delta(start: int, version: int, *changes: dict) -> dict:
+    return {
+        "protocol": 1,
+        "type": "delta",
+        "controller": CID,
+        "community": COMMUNITY,
+        "from_version": start,
+        "version": version,
+        "changes": list(changes),
     }
 
 
@@ -98,47 +104,160 @@ def sim():
 
 def test_snapshot_then_delta_agree_with_the_protocols_digest(sim):
     keys = Keys()
-    now = int(time.time())
-    entries = [[1, 11, now - 10, None], [2, 12, now - 10, now + 3600]]
-    status, answer = push(sim, "/v1/snapshot", snapshot(keys, entries))
-    assert status == 200 and answer["version"] == 10 and answer["size"] == 2
-    delta = {
-        "protocol": 1,
-        "type": "delta",
-        "from_version": 10,
-        "version": 12,
-        "changes": [
-            {"v": 11, "op": "del", "grant": 1},
-            {"v": 12, "op": "put", "entry": [3, 13, now, None]},
-        ],
+    policy = {"entry": "registered", "rider_hours": ["07:00", "23:00"]}
+    entries = [[2, 12, 1764300000, 1795836000], [1, 11, 1764300100, None]]
+    status, answer = push(sim, "/v1/snapshot", snapshot(keys, entries, policy=policy))
+    assert status == 200
+    assert answer == {
+        "version": 10,
+        "size": 2,
+        "digest": digest_of(
+            "1,11,1764300100,\n2,12,1764300000,1795836000\npolicy:registered,07:00,23:00\n"
+        ),
     }
-    status, answer = push(sim, "/v1/delta", delta)
-    assert status == 200 and answer["version"] == 12
-    expected = {2: [2, 12, now - 10, now + 3600], 3: [3, 13, now, None]}
-    assert sim.state(CID)["digest"] == list_digest(
-        expected, {"entry": "registered", "rider_hours": None}
+    change = delta(
+        10,
+        12,
+        {"v": 11, "op": "del", "grant": 1},
+        {"v": 12, "op": "put", "entry": [10, 13, 1764380000, None]},
     )
-    # The same delta again changes nothing; a gap is refused with what it holds.
-    assert push(sim, "/v1/delta", delta) == (200, answer)
-    gap = {**delta, "from_version": 20, "version": 21}
-    assert push(sim, "/v1/delta", gap) == (409, {"error": "version_mismatch", "version": 12})
+    status, answer = push(sim, "/v1/delta", change)
+    assert status == 200 and answer["version"] == 12 and answer["size"] == 2
+    # Sorted by grant id as numbers (2 before 10), not as text.
+    expected = digest_of(
+        "2,12,1764300000,1795836000\n10,13,1764380000,\npolicy:registered,07:00,23:00\n"
+    )
+    state = client.state(sim.endpoint(CID))
+    assert (state["version"], state["size"], state["digest"]) == (12, 2, expected)
+    assert state["protocol"] == 1 and state["firmware"].startswith("gatesim")
+    # The client's digest (used by the portal's tests and benches) says the same.
+    assert (
+        client.list_digest([[10, 13, 1764380000, None], [2, 12, 1764300000, 1795836000]], policy)
+        == expected
+    )
+    # A policy and a key rotation in a delta; the policy is part of the digest, keys are not.
+    status, answer = push(
+        sim,
+        "/v1/delta",
+        delta(
+            12,
+            13,
+            {"v": 13, "op": "policy", "policy": {"entry": "open", "rider_hours": None}},
+            {"v": 13, "op": "keys", "keys": [Keys("k2").jwk]},
+        ),
+    )
+    assert answer["digest"] == digest_of(
+        "2,12,1764300000,1795836000\n10,13,1764380000,\npolicy:open,,\n"
+    )
+
+
+def test_deltas_twice_gaps_and_a_list_never_synced(sim):
+    keys = Keys()
+    change = delta(10, 11, {"v": 11, "op": "put", "entry": [3, 13, 0, None]})
+    # Never synced (version 0): a delta cannot apply, the portal must send a snapshot.
+    assert push(sim, "/v1/delta", change) == (409, {"error": "version_mismatch", "version": 0})
+    push(sim, "/v1/snapshot", snapshot(keys, [[1, 11, 0, None]]))
+    status, answer = push(sim, "/v1/delta", change)
+    assert status == 200 and answer["size"] == 2
+    # The same delta again changes nothing; a gap, or a delta behind, is refused.
+    assert push(sim, "/v1/delta", change) == (200, answer)
+    gap = delta(20, 21, {"v": 21, "op": "del", "grant": 1})
+    assert push(sim, "/v1/delta", gap) == (409, {"error": "version_mismatch", "version": 11})
+    behind = delta(9, 10, {"v": 10, "op": "del", "grant": 1})
+    assert push(sim, "/v1/delta", behind) == (409, {"error": "version_mismatch", "version": 11})
+    assert client.state(sim.endpoint(CID))["digest"] == answer["digest"]
+    # A snapshot with a lower version is applied (the portal knows best).
+    status, answer = push(sim, "/v1/snapshot", snapshot(keys, [], version=4))
+    assert (status, answer["version"], answer["size"]) == (200, 4, 0)
+
+
+def test_a_bad_document_changes_nothing(sim):
+    keys = Keys()
+    status, before = push(sim, "/v1/snapshot", snapshot(keys, [[1, 11, 0, None]]))
+    # One bad change among good ones: none is applied.
+    bad_delta = delta(
+        10,
+        12,
+        {"v": 11, "op": "del", "grant": 1},
+        {"v": 12, "op": "put", "entry": [2, "rider", 0, None]},
+    )
+    status, answer = push(sim, "/v1/delta", bad_delta)
+    assert status == 400 and answer["error"] == "bad_document"
+    bad_snapshot = snapshot(keys, [[5, 55, 0, None], [6, 66]], version=30)
+    status, answer = push(sim, "/v1/snapshot", bad_snapshot)
+    assert status == 400 and answer["error"] == "bad_document"
+    state = client.state(sim.endpoint(CID))
+    assert (state["version"], state["digest"]) == (10, before["digest"])
 
 
 def test_the_list_survives_a_restart(sim):
     keys = Keys()
     push(sim, "/v1/snapshot", snapshot(keys, [[7, 70, 0, None]], version=3))
-    before = sim.state(CID)
+    push(sim, "/v1/delta", delta(3, 4, {"v": 4, "op": "put", "entry": [8, 80, 0, 99]}))
+    before = client.state(sim.endpoint(CID))
+    assert Path(sim.data_dir, f"{CID}.json").exists()
     sim.stop()
     sim.start()
-    after = sim.state(CID)
-    assert (after["version"], after["digest"]) == (before["version"], before["digest"])
+    after = client.state(sim.endpoint(CID))
+    assert (after["version"], after["size"], after["digest"]) == (4, 2, before["digest"])
+    # The keys came back too: a pass still opens.
+    assert client.scan(sim.endpoint(CID), keys.pass_for(7, 70))["reason"] == "ok"
 
 
-def test_badly_signed_or_stale_pushes_are_refused(sim):
+def test_a_list_of_50000_passes(sim):
     keys = Keys()
-    status, _ = push(sim, "/v1/snapshot", snapshot(keys, []), secret="wrong")
-    assert status == 401
-    assert sim.state(CID)["version"] == 0
+    entries = [[100 + i, 9000 + i, 1764300000, None if i % 3 else 1795836000] for i in range(50000)]
+    status, answer = client.push(sim.endpoint(CID), CID, SECRET, snapshot(keys, entries))
+    text = "".join(f"{g},{r},{f},{'' if u is None else u}\n" for g, r, f, u in entries)
+    expected = digest_of(text + "policy:registered,,\n")
+    assert (status, answer["size"], answer["digest"]) == (200, 50000, expected)
+    # A delta for one change is small whatever the list's size.
+    one = delta(10, 11, {"v": 11, "op": "del", "grant": 100})
+    assert len(json.dumps(one)) < 2048
+    status, answer = client.push(sim.endpoint(CID), CID, SECRET, one)
+    assert (status, answer["size"]) == (200, 49999)
+    sim.stop()
+    sim.start()
+    assert client.state(sim.endpoint(CID))["digest"] == answer["digest"]
+
+
+def test_badly_signed_or_stale_requests_are_refused(sim):
+    keys = Keys()
+    refused = (401, {"error": "bad_signature"})
+    assert push(sim, "/v1/snapshot", snapshot(keys, []), secret="wrong") == refused
+    stale = int(time.time()) - 400
+    assert push(sim, "/v1/snapshot", snapshot(keys, []), timestamp=stale) == refused
+    future = int(time.time()) + 400
+    assert push(sim, "/v1/snapshot", snapshot(keys, []), timestamp=future) == refused
+    # Signed with this controller's secret but saying it is for another controller.
+    body = json.dumps(snapshot(keys, [])).encode()
+    other = client.sign(SECRET, body, CID + 1)
+    assert client.request(f"{sim.endpoint(CID)}/v1/snapshot", body=body, headers=other) == refused
+    # A body changed after signing.
+    headers = client.sign(SECRET, body, CID)
+    tampered = body.replace(b'"version": 10', b'"version": 99')
+    assert tampered != body
+    url = f"{sim.endpoint(CID)}/v1/snapshot"
+    assert client.request(url, body=tampered, headers=headers) == refused
+    assert client.reset(sim.endpoint(CID), CID, "wrong") == refused
+    # Reads: unsigned is fine (the page), signed must be signed right.
+    assert client.state(sim.endpoint(CID))["version"] == 0
+    assert client.state(sim.endpoint(CID), CID, SECRET)["version"] == 0
+    with pytest.raises(RuntimeError, match="401"):
+        client.state(sim.endpoint(CID), CID, "wrong")
+    # Nothing refused was applied; the right signature is accepted.
+    assert push(sim, "/v1/snapshot", snapshot(keys, []))[0] == 200
+
+
+def test_factory_reset_forgets_the_list(sim):
+    keys = Keys()
+    push(sim, "/v1/snapshot", snapshot(keys, [[1, 11, 0, None]], version=8))
+    status, answer = client.reset(sim.endpoint(CID), CID, SECRET)
+    assert (status, answer["version"], answer["size"]) == (200, 0, 0)
+    assert client.scan(sim.endpoint(CID), keys.pass_for(1, 11))["reason"] == "bad_signature"
+    sim.stop()
+    sim.start()
+    assert client.state(sim.endpoint(CID))["version"] == 0
 
 
 def test_offline_decisions_for_every_reason(sim):
@@ -148,62 +267,84 @@ def test_offline_decisions_for_every_reason(sim):
     push(sim, "/v1/snapshot", snapshot(keys, entries))
 
     def decide(token, direction="in"):
-        return sim.scan(CID, token, direction)["reason"]
+        return client.scan(sim.endpoint(CID), token, direction)["reason"]
 
     good = keys.pass_for(1, 11)
     assert decide(good) == "ok"
     assert decide(good) == "replayed"
     assert decide(good, "out") == "ok"  # leaving is its own direction
+    assert decide(good, "out") == "replayed"
     assert decide("not-a-pass") == "malformed"
+    assert decide("a.b.c") == "malformed"
     assert decide(keys.pass_for(1, 11, alg="HS256")) == "malformed"
+    assert decide(keys.pass_for(1, 11, alg="none")) == "malformed"
     assert decide(stranger.pass_for(1, 11)) == "bad_signature"
     forged = good.rsplit(".", 1)[0] + "." + b64(b"\0" * 64)
     assert decide(forged) == "bad_signature"
+    header, payload, signature = keys.pass_for(1, 11).split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    other_rider = b64(json.dumps({**claims, "r": 12}).encode())
+    assert decide(f"{header}.{other_rider}.{signature}") == "bad_signature"
     assert decide(keys.pass_for(1, 11, exp_in=-60)) == "expired"
+    assert decide(keys.pass_for(1, 11, exp_in=-2)) == "ok"  # within the 5 s leeway
     assert decide(keys.pass_for(1, 11, community=99)) == "other_community"
     assert decide(keys.pass_for(9, 11)) == "unknown_grant"
     assert decide(keys.pass_for(1, 12)) == "unknown_grant"  # someone else's grant
     assert decide(keys.pass_for(2, 12)) == "expired"  # its validity ended
     assert decide(keys.pass_for(3, 13)) == "expired"  # not yet valid
-    push(
-        sim,
-        "/v1/delta",
-        {
-            "from_version": 10,
-            "version": 11,
-            "changes": [
-                {"v": 11, "op": "policy", "policy": {"entry": "no_entry", "rider_hours": None}}
-            ],
-        },
-    )
+    no_entry = {"entry": "no_entry", "rider_hours": None}
+    push(sim, "/v1/delta", delta(10, 11, {"v": 11, "op": "policy", "policy": no_entry}))
     assert decide(keys.pass_for(1, 11)) == "no_entry"
-    assert decide(keys.pass_for(1, 11), "out") == "ok"
-    # A one-minute window three hours from now in the simulator's time zone.
-    shanghai = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(hours=3)
-    hour = shanghai.strftime("%H")
-    push(
-        sim,
-        "/v1/delta",
-        {
-            "from_version": 11,
-            "version": 12,
-            "changes": [
-                {
-                    "v": 12,
-                    "op": "policy",
-                    "policy": {"entry": "open", "rider_hours": [f"{hour}:00", f"{hour}:01"]},
-                }
-            ],
-        },
-    )
+    assert decide(keys.pass_for(1, 11), "out") == "ok"  # leaving is always allowed
+    # A one-minute window three hours from now in the simulator's time zone, then a window
+    # passing midnight that holds now.
+    local = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    later = (local + dt.timedelta(hours=3)).strftime("%H")
+    hours = {"entry": "open", "rider_hours": [f"{later}:00", f"{later}:01"]}
+    push(sim, "/v1/delta", delta(11, 12, {"v": 12, "op": "policy", "policy": hours}))
     assert decide(keys.pass_for(1, 11)) == "outside_hours"
+    assert decide(keys.pass_for(1, 11), "out") == "ok"
+    start = (local - dt.timedelta(hours=1)).strftime("%H:%M")
+    end = (local - dt.timedelta(hours=2)).strftime("%H:%M")  # 22 hours long, over midnight
+    hours = {"entry": "open", "rider_hours": [start, end]}
+    push(sim, "/v1/delta", delta(12, 13, {"v": 13, "op": "policy", "policy": hours}))
+    assert decide(keys.pass_for(1, 11)) == "ok"
+    # The pass-signing key rotated away: the old key's passes are no longer genuine.
+    push(sim, "/v1/delta", delta(13, 14, {"v": 14, "op": "keys", "keys": [stranger.jwk]}))
+    assert decide(keys.pass_for(1, 11)) == "bad_signature"
+    assert decide(stranger.pass_for(1, 11)) == "ok"
+
+
+def test_the_pages(sim):
+    keys = Keys()
+    push(sim, "/v1/snapshot", snapshot(keys, [[1, 11, 0, None]]))
+    with urllib.request.urlopen(f"{sim.endpoint(CID)}/", timeout=5) as response:
+        page = response.read().decode()
+    assert response.headers["Content-Type"].startswith("text/html")
+    for text in ('<label for="token">', '<label for="direction">', 'name="viewport"', "#41"):
+        assert text in page
+    assert "http://" not in page and "https://" not in page  # no external assets
+    form = urlencode({"token": keys.pass_for(1, 11), "direction": "in"}).encode()
+    with urllib.request.urlopen(f"{sim.endpoint(CID)}/scan", data=form, timeout=5) as response:
+        page = response.read().decode()
+    assert "OPEN" in page and "Pass valid" in page
+    form = urlencode({"token": "<script>alert(1)</script>", "direction": "out"}).encode()
+    with urllib.request.urlopen(f"{sim.endpoint(CID)}/scan", data=form, timeout=5) as response:
+        page = response.read().decode()
+    assert "DENIED" in page and "Not a pass" in page and "<script>" not in page
+    assert page.count("<tr>") == 3  # header and the two scans among the recent events
+    with urllib.request.urlopen(f"http://127.0.0.1:{sim.port}/", timeout=5) as response:
+        assert f'href="/c/{CID}/"' in response.read().decode()
 
 
 class FakePortal:
-    """Records signed event batches; answers 503 while `down`."""
+    """Records signed event batches and heartbeats; answers 503 while `down`; refuses
+    (401) a controller it does not know or a bad signature, and counts those."""
 
-    def __init__(self) -> None:
-        self.batches: list[dict] = []
+    def __init__(self, secrets: dict[int, str]) -> None:
+        self.batches: dict[int, list[dict]] = {}
+        self.heartbeats: list[tuple[int, dict]] = []
+        self.refused = 0
         self.down = True
         portal = self
 
@@ -211,28 +352,40 @@ class FakePortal:
             def log_message(self, *args):
                 pass
 
-            def do_POST(self):  # noqa: N802
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                stamp = self.headers["X-L100-Timestamp"]
-                expected = hmac.new(
-                    SECRET.encode(), f"{stamp}\n".encode() + body, hashlib.sha256
-                ).hexdigest()
-                ok = hmac.compare_digest(expected, self.headers["X-L100-Signature"])
-                if portal.down or not ok:
-                    self.send_response(503 if ok else 403)
-                    self.end_headers()
-                    return
-                doc = json.loads(body)
-                if self.path == "/api/v1/gates/events":
-                    portal.batches.append(doc)
-                    answer = {"accepted": len(doc["events"]), "duplicates": 0, "rejected": []}
-                else:
-                    answer = {"head": 0, "server_time": int(time.time()), "action": "none"}
-                data = json.dumps(answer).encode()
-                self.send_response(200)
+            def _answer(self, status, doc):
+                data = json.dumps(doc).encode()
+                self.send_response(status)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if portal.down:
+                    return self._answer(503, {"error": "down"})
+                cid = int(self.headers["X-L100-Controller"])
+                stamp = self.headers["X-L100-Timestamp"]
+                secret = secrets.get(cid, "")
+                expected = hmac.new(
+                    secret.encode(), f"{stamp}\n".encode() + body, hashlib.sha256
+                ).hexdigest()
+                fresh = abs(time.time() - int(stamp)) <= 300
+                if not (
+                    secret
+                    and fresh
+                    and hmac.compare_digest(expected, self.headers["X-L100-Signature"])
+                ):
+                    portal.refused += 1
+                    return self._answer(401, {"error": "bad_signature"})
+                doc = json.loads(body)
+                if self.path == "/api/v1/gates/events":
+                    portal.batches.setdefault(cid, []).append(doc)
+                    answer = {"accepted": len(doc["events"]), "duplicates": 0, "rejected": []}
+                    return self._answer(200, answer)
+                if self.path == "/api/v1/gates/heartbeat":
+                    portal.heartbeats.append((cid, doc))
+                    return self._answer(200, {"head": 0, "server_time": 0, "action": "none"})
+                return self._answer(404, {"error": "not_found"})
 
         self.port = free_port()
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
@@ -242,26 +395,68 @@ class FakePortal:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def events(self, cid: int) -> list[dict]:
+        return [e for batch in self.batches.get(cid, []) for e in batch["events"]]
+
 
 def test_events_are_reported_signed_and_retried_until_accepted():
-    portal = FakePortal()
+    stranger = 77  # a controller the portal does not know: refused, and holds up no one
+    portal = FakePortal({CID: SECRET})
     sim = GateSim(
-        {CID: SECRET}, portal=portal.url, heartbeat=3600, extra=["--report-events", "0.2"]
+        {stranger: "unknown", CID: SECRET},  # the stranger is tried first
+        portal=portal.url,
+        heartbeat=3600,
+        extra=["--report-events", "0.2"],
     )
     sim.start()
     try:
         keys = Keys()
         push(sim, "/v1/snapshot", snapshot(keys, [[1, 11, 0, None]]))
-        sim.scan(CID, keys.pass_for(1, 11))
-        sim.scan(CID, "garbage")
-        time.sleep(0.5)
-        assert portal.batches == []  # the portal is down: nothing lost, kept for later
+        client.scan(sim.endpoint(stranger), "garbage")
+        client.scan(sim.endpoint(CID), keys.pass_for(1, 11))
+        time.sleep(0.6)
+        assert portal.batches == {}  # the portal is down: nothing lost, kept for later
+        # The simulator restarts while it owes them: the owed events are in its files.
+        sim.stop()
+        assert len(json.loads(Path(sim.data_dir, f"{CID}.events.json").read_text())) == 1
+        sim.start()
+        client.scan(sim.endpoint(CID), "garbage", "out")
         portal.down = False
-        wait_until(lambda: sum(len(b["events"]) for b in portal.batches) == 2, timeout=30)
-        events = [e for b in portal.batches for e in b["events"]]
-        assert [e["reason"] for e in events] == ["ok", "malformed"]
-        assert events[0]["grant"] == 1 and events[1]["grant"] is None
-        wait_until(lambda: sim.state(CID)["pending_events"] == 0, timeout=10)
+        wait_until(lambda: len(portal.events(CID)) == 2, timeout=30)
+        events = portal.events(CID)
+        assert [(e["reason"], e["direction"]) for e in events] == [
+            ("ok", "in"),
+            ("malformed", "out"),
+        ]
+        assert events[0]["grant"] == 1 and events[0]["rider"] == 11 and events[1]["grant"] is None
+        assert len({e["event_id"] for e in events}) == 2
+        assert dt.datetime.fromisoformat(events[0]["occurred_at"]).utcoffset() == dt.timedelta(
+            hours=8
+        )
+        wait_until(lambda: client.state(sim.endpoint(CID))["pending_events"] == 0, timeout=10)
+        assert portal.refused >= 1  # the stranger tried and was refused …
+        assert client.state(sim.endpoint(stranger))["pending_events"] == 1  # … and still owes
+    finally:
+        sim.stop()
+        portal.server.shutdown()
+
+
+def test_heartbeats_are_signed_and_carry_the_state():
+    portal = FakePortal({CID: SECRET})
+    portal.down = False
+    sim = GateSim({CID: SECRET}, portal=portal.url, heartbeat=0.3)
+    sim.start()
+    try:
+        keys = Keys()
+        status, answer = push(sim, "/v1/snapshot", snapshot(keys, [[1, 11, 0, None]], version=6))
+
+        def beat_with_version_6():
+            return [doc for cid, doc in portal.heartbeats if cid == CID and doc["version"] == 6]
+
+        doc = wait_until(beat_with_version_6, timeout=30)[-1]
+        assert doc["digest"] == answer["digest"] and doc["size"] == 1
+        assert doc["firmware"].startswith("gatesim") and abs(doc["clock"] - time.time()) < 300
+        assert portal.refused == 0
     finally:
         sim.stop()
         portal.server.shutdown()
@@ -277,24 +472,14 @@ def test_one_process_hosts_a_fleet():
     sim.start()
     try:
         keys = Keys()
+        answers = {}
+        for ident in range(1000, 1200):
+            doc = {**snapshot(keys, [[ident, 2, 0, None]]), "controller": ident}
+            answers[ident] = client.push(sim.endpoint(ident), ident, SECRET, doc)
+        assert {status for status, _ in answers.values()} == {200}
         for ident in (1000, 1100, 1199):
-            body = json.dumps({**snapshot(keys, [[1, 2, 0, None]]), "controller": ident}).encode()
-            stamp = int(time.time())
-            sig = hmac.new(
-                SECRET.encode(), f"{stamp}\n".encode() + body, hashlib.sha256
-            ).hexdigest()
-            request = urllib.request.Request(
-                f"{sim.endpoint(ident)}/v1/snapshot",
-                data=body,
-                headers={
-                    "X-L100-Controller": str(ident),
-                    "X-L100-Timestamp": str(stamp),
-                    "X-L100-Signature": sig,
-                    "Content-Type": "application/json",
-                },
-            )
-            with urllib.request.urlopen(request, timeout=5) as response:
-                assert json.loads(response.read())["size"] == 1
-        assert sim.state(1100)["version"] == 10 and sim.state(1001)["version"] == 0
+            state = client.state(sim.endpoint(ident))
+            assert state["digest"] == digest_of(f"{ident},2,0,\npolicy:registered,,\n")
+        assert client.request(f"{sim.endpoint(1200)}/v1/state")[0] == 404
     finally:
         sim.stop()
