@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -91,17 +92,23 @@ class Fleet:
                     retry_at[controller.id] = time.time() + min(every * 2**count, 60)
                     log.info("controller %s: events not delivered (%s)", controller.id, error)
 
-    def run_heartbeats(self, every: float) -> None:
+    def run_heartbeats(self, every: float, workers: int = 8) -> None:
+        """A heartbeat per controller every `every` s, `workers` at a time (a fleet of
+        1,000 sends them in a few seconds without a burst of 1,000 at once)."""
+
+        def beat(controller: VirtualController) -> None:
+            if self.stop.is_set():
+                return
+            try:
+                self.heartbeat(controller)
+            except (urllib.error.URLError, OSError, ValueError) as error:
+                log.info("controller %s: heartbeat failed (%s)", controller.id, error)
+
         next_at = 0.0
-        while not self.stop.wait(max(0.0, next_at - time.time())):
-            next_at = time.time() + every
-            for controller in list(self.controllers.values()):
-                if self.stop.is_set():
-                    return
-                try:
-                    self.heartbeat(controller)
-                except (urllib.error.URLError, OSError, ValueError) as error:
-                    log.info("controller %s: heartbeat failed (%s)", controller.id, error)
+        with ThreadPoolExecutor(workers, thread_name_prefix="heartbeat") as pool:
+            while not self.stop.wait(max(0.0, next_at - time.time())):
+                next_at = time.time() + every
+                list(pool.map(beat, list(self.controllers.values())))
 
 
 def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
@@ -200,6 +207,7 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
 
         def _scan(self, controller: VirtualController, body: bytes) -> None:
             as_json = "json" in (self.headers.get("Content-Type") or "")
+            wants_json = as_json or "json" in (self.headers.get("Accept") or "")
             try:
                 if as_json:
                     data = json.loads(body or b"{}")
@@ -209,18 +217,25 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
                 token, direction = str(data.get("token", "")), str(data.get("direction", "in"))
             except (ValueError, AttributeError):
                 return self._json(400, {"error": "bad_request"})
+            if direction not in ("in", "out"):
+                return self._json(400, {"error": "bad_direction"})
             event = controller.decide(token, direction)
-            if as_json:
+            if wants_json:
                 return self._json(200, event)
             return self._html(200, controller_page(controller, event))
 
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # A fleet is pushed to by many workers at once: the default backlog of 5 makes the
+    # kernel reset connections (seen with 64 concurrent pushes).
+    request_queue_size = 1024
+
+
 def serve(fleet: Fleet, host: str, port: int) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer((host, port), make_handler(fleet))
-    server.daemon_threads = True
-    return server
+    return Server((host, port), make_handler(fleet))
 
 
 # --- pages ------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlencode
@@ -333,6 +334,14 @@ def test_the_pages(sim):
         page = response.read().decode()
     assert "DENIED" in page and "Not a pass" in page and "<script>" not in page
     assert page.count("<tr>") == 3  # header and the two scans among the recent events
+    # A form asking for JSON gets JSON; a direction that is neither in nor out is refused.
+    form = urlencode({"token": "x", "direction": "out"}).encode()
+    status, event = client.request(
+        f"{sim.endpoint(CID)}/scan", body=form, headers={"Accept": "application/json"}
+    )
+    assert (status, event["reason"], event["direction"]) == (200, "malformed", "out")
+    form = urlencode({"token": "x", "direction": "sideways"}).encode()
+    assert client.request(f"{sim.endpoint(CID)}/scan", body=form)[0] == 400
     with urllib.request.urlopen(f"http://127.0.0.1:{sim.port}/", timeout=5) as response:
         assert f'href="/c/{CID}/"' in response.read().decode()
 
@@ -472,11 +481,15 @@ def test_one_process_hosts_a_fleet():
     sim.start()
     try:
         keys = Keys()
-        answers = {}
-        for ident in range(1000, 1200):
+
+        def push_to(ident):
             doc = {**snapshot(keys, [[ident, 2, 0, None]]), "controller": ident}
-            answers[ident] = client.push(sim.endpoint(ident), ident, SECRET, doc)
-        assert {status for status, _ in answers.values()} == {200}
+            return client.push(sim.endpoint(ident), ident, SECRET, doc)[0]
+
+        # Pushed to by many at once, as a pool of workers does (no connection reset).
+        with ThreadPoolExecutor(64) as pool:
+            statuses = list(pool.map(push_to, range(1000, 1200)))
+        assert statuses == [200] * 200
         for ident in (1000, 1100, 1199):
             state = client.state(sim.endpoint(ident))
             assert state["digest"] == digest_of(f"{ident},2,0,\npolicy:registered,,\n")
