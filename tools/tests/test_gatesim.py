@@ -496,3 +496,14 @@ def test_one_process_hosts_a_fleet():
         assert client.request(f"{sim.endpoint(1200)}/v1/state")[0] == 404
     finally:
         sim.stop()
+
+
+def test_the_measuring_script_runs(capsys):
+    from tools.gatesim import measure
+
+    assert (
+        measure.main(["--entries", "300", "--rounds", "2", "--fleet", "5", "--workers", "2"]) == 0
+    )
+    table = capsys.readouterr().out
+    assert "snapshot of 300 passes" in table and "(0 not 200)" in table
+    assert table.count("\n| ") == 7
