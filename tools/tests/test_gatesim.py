@@ -507,3 +507,24 @@ def test_the_measuring_script_runs(capsys):
     table = capsys.readouterr().out
     assert "snapshot of 300 passes" in table and "(0 not 200)" in table
     assert table.count("\n| ") == 7
+
+
+@pytest.mark.browser
+def test_the_gate_page_on_a_phone(sim, phone_page):
+    keys = Keys()
+    push(sim, "/v1/snapshot", snapshot(keys, [[1, 11, 0, None]]))
+    page = phone_page
+    page.goto(f"{sim.endpoint(CID)}/")
+    # By its label, as a screen reader or a guard with a keyboard would find it.
+    page.get_by_label("Scanned pass code").fill(keys.pass_for(1, 11))
+    page.get_by_label("Direction").select_option("in")
+    page.get_by_role("button", name="Verify").press("Enter")
+    verdict = page.get_by_role("status")
+    assert "OPEN" in verdict.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scroll
+    box = verdict.bounding_box()
+    assert box and box["width"] >= 300 and box["height"] >= 80  # big enough to read at a gate
+    page.get_by_label("Scanned pass code").fill("not a pass")
+    page.get_by_role("button", name="Verify").click()
+    assert "DENIED" in page.get_by_role("status").inner_text()
+    assert page.locator("tbody tr").count() == 2
