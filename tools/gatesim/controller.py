@@ -106,6 +106,7 @@ class VirtualController:
             self._set_list(data)
         if self.events_path.exists():
             self.pending = json.loads(self.events_path.read_text())
+            self.recent.extend(reversed(self.pending[-EVENTS_KEPT:]))  # the page shows them
 
     def _save(self) -> None:
         data = {
@@ -329,3 +330,9 @@ def _atomic_write(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+    # The rename itself is durable only once the directory is on disk too.
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)

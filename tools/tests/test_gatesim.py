@@ -429,6 +429,8 @@ def test_events_are_reported_signed_and_retried_until_accepted():
         sim.stop()
         assert len(json.loads(Path(sim.data_dir, f"{CID}.events.json").read_text())) == 1
         sim.start()
+        with urllib.request.urlopen(f"{sim.endpoint(CID)}/", timeout=5) as response:
+            assert "Pass valid" in response.read().decode()  # the owed event is on the page
         client.scan(sim.endpoint(CID), "garbage", "out")
         portal.down = False
         wait_until(lambda: len(portal.events(CID)) == 2, timeout=30)
