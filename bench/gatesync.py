@@ -78,7 +78,7 @@ def big_list(entries: int):
     from riders.models import AccessGrant, GrantSource, GrantStatus, Platform, Rider
 
     community = Community.objects.filter(slug=SLUG).first()
-    if community and AccessListEntry.objects.filter(community=community).count() == entries:
+    if community and AccessGrant.objects.filter(community=community).count() == entries:
         return community
     if community:
         community.delete()
@@ -265,7 +265,9 @@ def figure_fleet(fleet: int, redis: RedisServer) -> tuple[float, float]:
     have = GateController.objects.filter(gate=gate).count()
     GateController.objects.bulk_create(
         [
-            GateController(gate=gate, name=f"V{i}", endpoint="http://127.0.0.1:9/", secret="x")
+            GateController(
+                gate=gate, name=f"V{i}", endpoint="http://127.0.0.1:9/", secret="x", enabled=False
+            )
             for i in range(have, fleet)
         ]
     )
@@ -331,6 +333,11 @@ def figure_fleet(fleet: int, redis: RedisServer) -> tuple[float, float]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     setup_django(args.db_name)
+    from communities.models import GateController
+
+    # Each figure enables the controllers it measures; leftovers of an interrupted run
+    # would otherwise be retried by the worker and weigh on the figures.
+    GateController.objects.update(enabled=False)
     community = big_list(args.entries)
     results: dict[str, object] = {"entries": args.entries}
     results["delta_bytes_one_change"] = figure_delta_bytes(community)

@@ -47,13 +47,18 @@ def _lease_seconds() -> int:
 
 
 def _claim(controller_id: int) -> ControllerSync:
-    ControllerSync.objects.get_or_create(controller_id=controller_id)
     now = timezone.now()
-    claimed = ControllerSync.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lt=now), controller_id=controller_id
-    ).update(lease_until=now + dt.timedelta(seconds=_lease_seconds()))
+    free = Q(lease_until__isnull=True) | Q(lease_until__lt=now)
+    lease = now + dt.timedelta(seconds=_lease_seconds())
+    claimed = ControllerSync.objects.filter(free, controller_id=controller_id).update(
+        lease_until=lease
+    )
     if not claimed:
-        raise LeaseBusy(controller_id)
+        _sync, created = ControllerSync.objects.get_or_create(controller_id=controller_id)
+        if not created or not ControllerSync.objects.filter(
+            free, controller_id=controller_id
+        ).update(lease_until=lease):
+            raise LeaseBusy(controller_id)
     return ControllerSync.objects.get(controller_id=controller_id)
 
 

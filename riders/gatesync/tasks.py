@@ -7,11 +7,13 @@ controller behind its community's head and enqueues it again.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import random
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -47,6 +49,7 @@ def backoff(retries: int) -> float:
 )
 def push_controller(self, controller_id: int, snapshot: bool = False) -> str:
     """Bring one controller to its community's head (idempotent)."""
+    _queued_clear(controller_id)  # from now on a new change enqueues a new push
     try:
         outcome = controller_push(controller_id, snapshot=snapshot)
     except LeaseBusy:
@@ -60,13 +63,39 @@ def push_controller(self, controller_id: int, snapshot: bool = False) -> str:
     return f"{outcome.kind} -> {outcome.version}"
 
 
+QUEUED_TTL = 60
+
+
+def _queued_key(controller_id: int) -> str:
+    return f"gatesync:queued:{controller_id}"
+
+
+def _queued_mark(controller_id: int) -> bool:
+    """True if no push for this controller waits in the queue yet (and now one does)."""
+    try:
+        return cache.add(_queued_key(controller_id), 1, QUEUED_TTL)
+    except Exception:  # noqa: BLE001 - the cache is down: enqueue anyway
+        return True
+
+
+def _queued_clear(controller_id: int) -> None:
+    with contextlib.suppress(Exception):  # the cache is down: the mark expires by itself
+        cache.delete(_queued_key(controller_id))
+
+
 def enqueue_push(controller_id: int, *, snapshot: bool = False) -> bool:
-    """Enqueue a push; False (logged) when the broker cannot be reached. The change is in
-    the database already, so `reconcile` pushes it once the broker is back: a request
-    that changed something must not fail because Redis is down."""
+    """Enqueue a push, unless one for this controller already waits in the queue (it
+    reads the head when it runs, so it carries this change too; the mark expires after
+    QUEUED_TTL in case its message was lost). False (logged) when the broker cannot be
+    reached: the change is in the database already and `reconcile` pushes it once the
+    broker is back — a request that changed something must not fail because Redis is
+    down."""
+    if not snapshot and not _queued_mark(controller_id):
+        return True
     try:
         push_controller.delay(controller_id, snapshot=snapshot)
     except Exception as error:  # noqa: BLE001 - kombu/redis errors of every kind
+        _queued_clear(controller_id)
         log.warning(
             "push for controller %s not enqueued (%s); reconcile will", controller_id, error
         )
