@@ -209,7 +209,9 @@ def events_ensure(community, riders: list[int], total: int, now: dt.datetime) ->
     have = AccessEvent.objects.filter(gate_id__in=gates).count()
     if have >= total:
         return
-    AccessEvent.objects.filter(gate_id__in=gates).delete()
+    # One DELETE (see dashboard.services.events_expire): no rows loaded into memory.
+    stale = AccessEvent.objects.filter(gate_id__in=gates)
+    stale._raw_delete(stale.db)
     day = list(_rows_day(gates, riders, now))
     history = total - len(day)
     _copy(_rows_history(gates, riders, now, history), history, f"{community.slug} history")
