@@ -39,6 +39,14 @@ def celery_broker(redis_server, settings):
     """Point this process's Celery app at our Redis and stop running tasks inline."""
     from portal.celery import app
 
+    # The worker's cache is this Redis too: producer and worker must share it (the
+    # "push already queued" marks), as they do in production through REDIS_URL.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_server.url,
+        }
+    }
     saved = (app.conf.task_always_eager, app.conf.broker_url)
     app.conf.task_always_eager = False
     app.conf.broker_url = redis_server.url
