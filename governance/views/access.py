@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from portal.security.ratelimit import ip_and_posted_phone, ip_and_session_phone, ratelimit
+
 from ..services.invitations import (
     invitation_accept,
     invitation_owner,
@@ -71,6 +73,7 @@ def invite(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "governance/invite.html", {"form": form, "owner": owner})
 
 
+@ratelimit(scope="login-code-send", key=ip_and_posted_phone, methods=["POST"])
 @require_http_methods(["GET", "POST"])
 def login_phone(request: HttpRequest) -> HttpResponse:
     form = PhoneForm(request.POST or None)
@@ -82,6 +85,7 @@ def login_phone(request: HttpRequest) -> HttpResponse:
     return render(request, "governance/login_phone.html", {"form": form})
 
 
+@ratelimit(scope="login-code-verify", key=ip_and_session_phone, methods=["POST"])
 @require_http_methods(["GET", "POST"])
 def login_code(request: HttpRequest) -> HttpResponse:
     phone = request.session.get(PHONE_SESSION_KEY)

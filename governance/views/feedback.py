@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from communities.models import Community
 from communities.permissions import CHANGE, VIEW, get_community_for_user, user_has_community_perm
+from portal.security.ratelimit import ratelimit
 
 from ..forms import FeedbackForm, NoticeForm, TriageForm
 from ..models import Feedback, Notice
@@ -30,6 +31,7 @@ def _apply_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+@ratelimit(scope="feedback", methods=["POST"])
 @require_http_methods(["GET", "POST"])
 def feedback_new(request: HttpRequest, slug: str) -> HttpResponse:
     community = Community.objects.filter(slug=slug).first()

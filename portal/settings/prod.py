@@ -23,3 +23,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+# Production sits behind one reverse proxy (it sets X-Forwarded-Proto above): rate limits and
+# lock-outs count the address it saw, not its own (portal/security/client.py).
+SECURITY_PROXY_COUNT = env_int("SECURITY_PROXY_COUNT", 1)

@@ -16,3 +16,6 @@ ALLOWED_HOSTS = ["*"]
 # Tasks run in the test process; the gate-sync fault tests switch to a real broker and
 # worker themselves (riders/tests/test_gatesync_faults.py).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
+# Counters in a shared cache would make tests depend on each other; the rate-limit tests
+# turn this on (portal/tests/test_security_ratelimit.py).
+SECURITY_RATELIMIT_ENABLED = False

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import time
 
 from django.conf import settings
@@ -44,5 +45,6 @@ def controller_from_request(request: HttpRequest) -> GateController | None:
         return None
     expected = controller_sign(secret=controller.secret, timestamp=int(stamp), body=request.body)
     if not hmac.compare_digest(expected, signature.strip().lower()):
+        logging.getLogger("last100.security").warning("bad_signature controller=%s", controller.pk)
         return None
     return controller

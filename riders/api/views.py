@@ -18,6 +18,7 @@ from rest_framework.response import Response
 
 from communities.models import Gate
 from communities.permissions import GUARD, user_has_community_perm
+from portal.security.ratelimit import controller_or_user, ratelimit
 
 from ..models import EventSource, Reason, Rider
 from ..services.keys import jwks_json
@@ -70,6 +71,7 @@ def _rider_json(request: HttpRequest, rider: Rider | None) -> dict | None:
     }
 
 
+@ratelimit(scope="verify", key=controller_or_user)
 @extend_schema(
     summary="Verify a rider's pass online",
     request=VerifyRequestSerializer,

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from communities.models import EntryPolicy, Gate
 from communities.services import rules_current
+from portal.security.ratelimit import ratelimit
 
 from ..forms import ManualRegistrationForm
 from ..models import AccessGrant, Rider
@@ -165,6 +166,7 @@ def _replaced_code(request: HttpRequest, gate: Gate) -> HttpResponse:
 
 
 @never_cache
+@ratelimit(scope="register")
 @require_http_methods(["GET", "HEAD", "POST"])
 def gate_register(request: HttpRequest, code: str) -> HttpResponse:
     gate, replaced = gate_for_code(code)

@@ -1,0 +1,179 @@
+"""Fixed-window rate limits counted in the shared cache (Redis when REDIS_URL is set).
+
+    @ratelimit(scope="register")                       # per client address
+    @ratelimit(scope="verify", key=controller_or_user)  # any callable of the request
+
+A scope's rate comes from settings.SECURITY_RATE_LIMITS ("10/m", "5/10m", "100/h"). A key
+callable may return several keys (an address and a phone number): each is a bucket of its
+own and the request is refused when any one is full. Refusals answer 429 with Retry-After
+and a message in the user's language (JSON {"detail": ...} under /api/), and are logged to
+"last100.security" with phone numbers masked."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from .client import client_ip, masked_phone, security_log
+
+KeyFunc = Callable[[HttpRequest], "str | Iterable[str] | None"]
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Rate:
+    count: int
+    period: int  # seconds
+
+    @classmethod
+    def parse(cls, text: str) -> Rate:
+        match = _RATE.match(text)
+        if match is None:
+            raise ValueError(f"{text!r} is not a rate like '10/m' or '5/15m'.")
+        count, multiplier, unit = match.groups()
+        return cls(int(count), int(multiplier or 1) * _UNIT_SECONDS[unit])
+
+
+def ip_key(request: HttpRequest) -> str:
+    return "ip:" + client_ip(request)
+
+
+def phone_key(phone: str) -> str:
+    return "phone:" + "".join(ch for ch in phone if ch.isdigit() or ch == "+")
+
+
+def _masked(key: str) -> str:
+    kind, _sep, value = key.partition(":")
+    return f"phone:{masked_phone(value)}" if kind == "phone" else key
+
+
+def _keys(request: HttpRequest, key: str | KeyFunc) -> list[str]:
+    if key == "ip":
+        return [ip_key(request)]
+    if key == "user_or_ip":
+        user = getattr(request, "user", None)
+        return [
+            f"user:{user.pk}" if user is not None and user.is_authenticated else ip_key(request)
+        ]
+    found = key(request)  # type: ignore[operator]
+    if found is None:
+        return []
+    return [found] if isinstance(found, str) else [k for k in found if k]
+
+
+def _hit(scope: str, key: str, rate: Rate, now: float) -> int | None:
+    """Count one request in `key`'s current window; seconds to wait when it is over."""
+    window = int(now // rate.period)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # no address or phone in Redis
+    cache_key = f"rl:{scope}:{digest}:{window}"
+    cache.add(cache_key, 0, timeout=rate.period + 1)
+    try:
+        count = cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.set(cache_key, 1, timeout=rate.period + 1)
+        count = 1
+    if count <= rate.count:
+        return None
+    return max(1, math.ceil((window + 1) * rate.period - now))
+
+
+def check(request: HttpRequest, *, scope: str, key: str | KeyFunc = "ip") -> HttpResponse | None:
+    """The 429 answer when `request` is over the scope's limit, else None (and counted)."""
+    if not settings.SECURITY_RATELIMIT_ENABLED:
+        return None
+    rate = Rate.parse(settings.SECURITY_RATE_LIMITS[scope])
+    now = time.time()
+    waits = []
+    for one in _keys(request, key):
+        wait = _hit(scope, one, rate, now)
+        if wait is not None:
+            waits.append(wait)
+            security_log.warning(
+                "rate_limited scope=%s key=%s path=%s", scope, _masked(one), request.path
+            )
+    if not waits:
+        return None
+    return too_many_requests(request, retry_after=max(waits))
+
+
+def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:
+    detail = _("Too many attempts. Please wait %(seconds)d seconds and try again.") % {
+        "seconds": retry_after
+    }
+    return refusal_429(
+        request, detail=detail, retry_after=retry_after, template="security/too_many_requests.html"
+    )
+
+
+def refusal_429(
+    request: HttpRequest, *, detail: str, retry_after: int, template: str
+) -> HttpResponse:
+    """429 with Retry-After: JSON {"detail": ...} under /api/, else `template` showing
+    `detail` in the page's frame."""
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": detail}, status=429)
+    else:
+        response = render(request, template, {"detail": detail}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def ratelimit(
+    *, scope: str, key: str | KeyFunc = "ip", methods: Iterable[str] | None = None
+) -> Callable:
+    """Limit a view. `key` is "ip", "user_or_ip" or a callable of the request returning one
+    key or several; `methods` (default: all) are the HTTP methods that count."""
+    counted = {m.upper() for m in methods} if methods is not None else None
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if counted is None or request.method in counted:
+                refused = check(request, scope=scope, key=key)
+                if refused is not None:
+                    return refused
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# Keys for the views that need more than the address.
+
+
+def controller_or_user(request: HttpRequest) -> str:
+    """Gate verification: a signing controller per (claimed id, address), since the id is
+    not yet checked here and must not let others use up a real controller's allowance; a
+    guard per user; anyone else per address."""
+    controller = request.headers.get("X-L100-Controller", "")
+    if controller.isdigit():
+        return f"controller:{controller}:{client_ip(request)}"
+    return _keys(request, "user_or_ip")[0]
+
+
+def ip_and_posted_phone(request: HttpRequest) -> list[str]:
+    """Asking for a one-time code: per address and per phone number typed."""
+    phone = request.POST.get("phone", "") if request.method == "POST" else ""
+    return [ip_key(request)] + ([phone_key(phone)] if phone.strip() else [])
+
+
+def ip_and_session_phone(request: HttpRequest) -> list[str]:
+    """Typing the one-time code: per address and per phone number it was sent to."""
+    from governance.views.access import PHONE_SESSION_KEY
+
+    phone = request.session.get(PHONE_SESSION_KEY, "")
+    return [ip_key(request)] + ([phone_key(phone)] if phone else [])
