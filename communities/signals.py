@@ -5,7 +5,6 @@ processes too, since the key is read from the database."""
 from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
 
 from .models import (
@@ -29,8 +28,6 @@ def community_touch(community_id: int | None) -> None:
 _DIRECT = (Building, Gate, ParkingZone, RestStation, DeliveryFacility, DeliveryRules)
 
 
-@receiver(post_save)
-@receiver(post_delete)
 def _touch_on_change(sender, instance, **kwargs) -> None:
     if kwargs.get("raw"):
         return
@@ -48,3 +45,12 @@ def _touch_on_change(sender, instance, **kwargs) -> None:
             Gate.objects.filter(pk=instance.gate_id).values_list("community_id", flat=True).first()
         )
         community_touch(community_id)
+
+
+# Connected per model, not to every model: a receiver of post_delete for every sender
+# makes Django load each row of every bulk delete in the project (no fast delete).
+for _model in (*_DIRECT, Unit, GateController):
+    post_save.connect(_touch_on_change, sender=_model, dispatch_uid=f"touch-save-{_model.__name__}")
+    post_delete.connect(
+        _touch_on_change, sender=_model, dispatch_uid=f"touch-delete-{_model.__name__}"
+    )
