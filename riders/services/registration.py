@@ -20,7 +20,7 @@ from typing import Any
 import jwt
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +42,7 @@ from .jwk import public_key_from_jwk
 ASSERTION_MAX_BYTES = 4096
 ALLOWED_ALGS = ("EdDSA", "ES256")
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "name", "iat", "exp", "jti")
+UNIQUE_RIDER = ("platform", "platform_rider_id")  # Rider's rider_unique_per_platform
 
 
 class AssertionRefused(Exception):
@@ -105,15 +106,20 @@ def platform_jws_verify(
     iss = unverified.get("iss")
     if not isinstance(iss, str) or not iss:
         raise AssertionRefused("missing_claims", "iss")
-    platform = Platform.objects.filter(code=iss[:40]).first()
+    kid = header.get("kid")
+    key = None
+    if isinstance(kid, str) and kid:
+        # The key with its platform in one query; the platform alone only to explain a refusal.
+        key = (
+            PlatformKey.objects.select_related("platform")
+            .filter(platform__code=iss[:40], kid=kid[:100], active=True)
+            .first()
+        )
+    platform = key.platform if key is not None else Platform.objects.filter(code=iss[:40]).first()
     if platform is None:
         raise AssertionRefused("unknown_platform")
     if not platform.active:
         raise AssertionRefused("platform_inactive")
-    kid = header.get("kid")
-    if not isinstance(kid, str) or not kid:
-        raise AssertionRefused("unknown_key")
-    key = PlatformKey.objects.filter(platform=platform, kid=kid[:100], active=True).first()
     if key is None:
         raise AssertionRefused("unknown_key")
     if key.alg != alg:  # the key decides the algorithm, never the token
@@ -170,15 +176,57 @@ def assertion_verify(token: Any, *, now: dt.datetime | None = None) -> VerifiedA
 def assertion_consume(verified: VerifiedAssertion) -> None:
     """Use the assertion's jti once; AssertionRefused('replayed') on the second use.
     Must run inside the registration's transaction."""
-    try:
-        with transaction.atomic():
-            UsedAssertion.objects.create(
-                platform=verified.platform,
-                jti=verified.claims["jti"],
-                expires_at=verified.expires_at,
-            )
-    except IntegrityError:
-        raise AssertionRefused("replayed") from None
+    # INSERT ... ON CONFLICT DO NOTHING: one statement, no savepoint; 0 rows = used before.
+    table = connection.ops.quote_name(UsedAssertion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (platform_id, jti, expires_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING",
+            [verified.platform.pk, verified.claims["jti"], verified.expires_at],
+        )
+        claimed = cursor.rowcount
+    if claimed != 1:
+        raise AssertionRefused("replayed")
+
+
+def _rider_upsert(*, platform: Platform, platform_rider_id: str, values: dict[str, Any]) -> Rider:
+    """Create the rider or update `values` on the existing one, in one statement
+    (INSERT ... ON CONFLICT DO UPDATE ... RETURNING every column; PostgreSQL and SQLite).
+    Other fields of an existing rider (photo, platform_active, ...) are left alone and
+    come back as stored. Concurrent registrations of one rider wait on its row."""
+    rider = Rider(platform=platform, platform_rider_id=platform_rider_id, **values)
+    quote = connection.ops.quote_name
+    fields = [f for f in Rider._meta.concrete_fields if not f.primary_key]
+    columns, params = [], []
+    for field in fields:
+        columns.append(quote(field.column))
+        params.append(field.get_db_prep_save(field.pre_save(rider, add=True), connection))
+    updated = [Rider._meta.get_field(name) for name in values] + [
+        Rider._meta.get_field("updated_at")
+    ]
+    assignments = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in updated)
+    returned = list(Rider._meta.concrete_fields)
+    unique = ", ".join(quote(Rider._meta.get_field(n).column) for n in UNIQUE_RIDER)
+    sql = (
+        f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT ({unique}) DO UPDATE SET {assignments} "
+        f"RETURNING {', '.join(quote(f.column) for f in returned)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    values_out = []
+    for field, value in zip(returned, row, strict=True):
+        column = field.get_col(Rider._meta.db_table)
+        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(
+            connection
+        ):
+            value = convert(value, column, connection)
+        values_out.append(value)
+    stored = Rider.from_db(connection.alias, [f.attname for f in returned], values_out)
+    stored.platform = platform  # the caller's instance: no query for rider.platform
+    return stored
 
 
 @dataclass
@@ -212,10 +260,10 @@ def rider_register_from_assertion(*, verified: VerifiedAssertion, gate: Gate) ->
         text = _clean_text(claims.get(claim), max_length=size)
         if text:
             values[field] = text
-    rider, _created = Rider.objects.update_or_create(
+    rider = _rider_upsert(
         platform=verified.platform,
         platform_rider_id=_clean_text(claims["sub"], max_length=100, required=True),
-        defaults=values,
+        values=values,
     )
     if not rider.platform_active:
         return Registration(rider=rider, grant=None, outcome="platform_inactive")

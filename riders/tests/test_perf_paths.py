@@ -1,0 +1,233 @@
+"""The two hot paths of issue #3 stay lean: online verification (a plain Django view,
+the controller from the process's cache, the grant and the community's rules in one
+query) and one-click registration (no savepoint of its own, the rider in one upsert).
+Query counts are asserted, never times; the speed itself is `make bench`."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from communities.services import rules_publish
+from communities.tests.factories import GateFactory
+from riders.api.auth import controller_sign
+from riders.models import AccessEvent, AccessGrant, GrantStatus, Rider, UsedAssertion
+from riders.services.keys import pass_token_issue
+from riders.services.registration import (
+    AssertionRefused,
+    assertion_consume,
+    assertion_verify,
+)
+from riders.tests import test_verify_api as verify_tests
+from riders.tests.factories import sign_assertion
+
+pytestmark = pytest.mark.django_db
+
+# The verify tests' fixtures and signed request (one copy of each).
+URL = verify_tests.URL
+signed_post = verify_tests.signed_post
+controller = verify_tests.controller
+grant = verify_tests.grant
+_fresh_cache = verify_tests._fresh_cache
+
+# Statements gate sync adds inside grant_request's transaction (head, entry, change log).
+GATE_SYNC_WRITES = 3
+
+
+def scan(client, controller, gate, grant, **extra):
+    return signed_post(
+        client,
+        controller,
+        {"token": pass_token_issue(grant=grant), "gate": gate.entry_code, **extra},
+    )
+
+
+# --- online verification ------------------------------------------------------------------
+
+
+def test_a_warm_scan_costs_two_queries_the_grant_with_rules_and_the_event(
+    client, controller, gate, grant
+):
+    assert scan(client, controller, gate, grant).json()["decision"] == "open"  # warms caches
+    token = pass_token_issue(grant=grant)
+    with CaptureQueriesContext(connection) as queries:
+        response = signed_post(client, controller, {"token": token, "gate": gate.entry_code})
+    body = response.json()
+    assert (body["decision"], body["reason"]) == ("open", "ok"), body
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert len(sql) == 2, sql
+    assert "riders_accessgrant" in sql[0] and "communities_deliveryrules" in sql[0]
+    assert sql[1].startswith("INSERT INTO") and "riders_accessevent" in sql[1]
+    assert AccessEvent.objects.filter(event_id=body["event_id"], decision="open").exists()
+
+
+def test_rules_read_with_the_grant_still_decide(client, controller, gate, grant, community):
+    rules_publish(
+        community=community, acting_user=None, entry_policy="no_entry", handoff_point="Gate"
+    )
+    assert scan(client, controller, gate, grant).json()["reason"] == "no_entry"
+    rules_publish(community=community, acting_user=None, entry_policy="open")
+    assert scan(client, controller, gate, grant).json()["reason"] == "ok"
+
+
+def test_disabling_a_controller_or_changing_its_secret_takes_effect_at_once(
+    client, controller, gate, grant
+):
+    assert scan(client, controller, gate, grant).status_code == 200  # now in the cache
+    old_secret = controller.secret
+    controller.secret = "a-new-secret"
+    controller.save()
+    response = signed_post(
+        client,
+        controller,
+        {"token": pass_token_issue(grant=grant), "gate": gate.entry_code},
+        secret=old_secret,
+    )
+    assert response.status_code == 403
+    assert scan(client, controller, gate, grant).status_code == 200
+    controller.enabled = False
+    controller.save()
+    assert scan(client, controller, gate, grant).status_code == 403
+
+
+def test_closing_the_gate_to_riders_takes_effect_at_once(client, controller, gate, grant):
+    assert scan(client, controller, gate, grant).json()["decision"] == "open"
+    gate.open_to_riders = False
+    gate.save()
+    body = scan(client, controller, gate, grant).json()
+    assert (body["decision"], body["reason"]) == ("deny", "gate_closed_to_riders")
+
+
+def test_a_guard_session_needs_the_csrf_token(gate, grant, staff_user):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff_user)
+    payload = {"token": pass_token_issue(grant=grant), "gate": gate.entry_code}
+    refused = client.post(URL, payload, content_type="application/json")
+    assert refused.status_code == 403 and not AccessEvent.objects.exists()
+    client.get(reverse("riders:guard_console", args=[gate.entry_code]))
+    token = client.cookies["csrftoken"].value
+    response = client.post(URL, payload, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 200 and response.json()["decision"] == "open"
+
+
+def test_bad_bodies_and_methods_get_the_same_answers_as_before(client, controller, gate):
+    assert client.get(URL).status_code == 405
+    body = b"{not json"
+    stamp = int(time.time())
+    response = client.post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_X_L100_CONTROLLER=str(controller.pk),
+        HTTP_X_L100_TIMESTAMP=str(stamp),
+        HTTP_X_L100_SIGNATURE=controller_sign(secret=controller.secret, timestamp=stamp, body=body),
+    )
+    assert response.status_code == 400
+    response = signed_post(client, controller, {"gate": gate.entry_code, "direction": "up"})
+    errors = response.json()["errors"]
+    assert response.status_code == 400 and set(errors) == {"token", "direction"}
+    response = signed_post(client, controller, {"token": "x" * 2000, "gate": gate.entry_code})
+    assert response.status_code == 400 and set(response.json()["errors"]) == {"token"}
+    assert not AccessEvent.objects.exists()
+
+
+def test_the_schema_still_documents_verify(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    operation = schema["paths"]["/api/v1/gates/verify"]["post"]
+    assert operation["summary"] == "Verify a rider's pass online"
+    assert set(operation["responses"]) == {"200", "400", "403", "404"}
+    assert "requestBody" in operation
+
+
+# --- one-click registration ---------------------------------------------------------------
+
+
+def link(gate, token: str) -> str:
+    return reverse("riders:register", args=[gate.entry_code]) + "?assertion=" + token
+
+
+def test_one_click_registration_of_a_new_rider_costs_at_most_13_own_statements(
+    client, gate, platform
+):
+    token = sign_assertion(platform, sub="R900", name="韩梅梅", plate="沪B54321")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(link(gate, token))
+    assert response.status_code == 302
+    sql = [q["sql"] for q in queries.captured_queries]
+    # gate, key+platform, savepoint, jti, rider upsert, rules, grant_request (existing?,
+    # savepoint, grant, audit, release), release, device row.
+    assert len(sql) - GATE_SYNC_WRITES <= 13, "\n".join(sql)
+    assert sum("riders_platform" in s and "riders_platformkey" in s for s in sql[:2]) == 1
+    rider = Rider.objects.get(platform=platform, platform_rider_id="R900")
+    assert (rider.name, rider.vehicle_plate, rider.verified_by_platform) == (
+        "韩梅梅",
+        "沪B54321",
+        True,
+    )
+    grant = AccessGrant.objects.get(rider=rider, community=gate.community)
+    assert grant.status == GrantStatus.ACTIVE
+
+
+def test_registering_again_updates_the_claims_and_keeps_the_rest(client, gate, platform, rider):
+    rider.phone = "13900000000"
+    rider.platform_active = False
+    rider.save()
+    created_at = rider.created_at
+    response = client.get(
+        link(gate, sign_assertion(platform, sub="R123", name="李雷雷", phone=None))
+    )
+    assert response.status_code == 403  # the platform deactivated this rider
+    rider.refresh_from_db()
+    assert rider.name == "李雷雷" and rider.phone == "13900000000"
+    assert rider.platform_active is False and rider.created_at == created_at
+    assert Rider.objects.filter(platform=platform, platform_rider_id="R123").count() == 1
+    assert not AccessGrant.objects.filter(rider=rider).exists()
+
+
+def test_a_jti_is_claimed_once_without_a_savepoint(gate, platform):
+    verified = assertion_verify(sign_assertion(platform, sub="R901"))
+    with CaptureQueriesContext(connection) as queries:
+        assertion_consume(verified)
+    assert len(queries.captured_queries) == 1
+    with pytest.raises(AssertionRefused) as refused:
+        assertion_consume(verified)
+    assert refused.value.code == "replayed"
+    assert UsedAssertion.objects.filter(jti=verified.claims["jti"]).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ("unknown_platform", "unknown_platform"),
+        ("inactive_platform", "platform_inactive"),
+        ("unknown_kid", "unknown_key"),
+        ("no_kid", "unknown_key"),
+    ],
+)
+def test_the_joined_key_lookup_keeps_every_refusal(platform, change, code):
+    if change == "unknown_platform":
+        token = sign_assertion(platform, iss="nobody")
+    elif change == "inactive_platform":
+        platform.active = False
+        platform.save()
+        token = sign_assertion(platform)
+    elif change == "unknown_kid":
+        token = sign_assertion(platform, headers={"kid": "no-such-key"})
+    else:
+        token = sign_assertion(platform, headers={"kid": ""})
+    with pytest.raises(AssertionRefused) as refused:
+        assertion_verify(token)
+    assert refused.value.code == code
+
+
+def test_two_gates_of_one_community_make_one_rider_and_one_grant(client, gate, platform):
+    other = GateFactory(community=gate.community, name="South Gate")
+    for where in (gate, other):
+        assert client.get(link(where, sign_assertion(platform, sub="R902"))).status_code == 302
+    rider = Rider.objects.get(platform=platform, platform_rider_id="R902")
+    assert AccessGrant.objects.filter(rider=rider).count() == 1
