@@ -11,9 +11,11 @@ import contextlib
 import datetime as dt
 import logging
 import random
+from concurrent.futures import ThreadPoolExecutor
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -64,6 +66,9 @@ def push_controller(self, controller_id: int, snapshot: bool = False) -> str:
 
 
 QUEUED_TTL = 60
+FANOUT_MIN = 8  # this many controllers or more are pushed by push_many
+FANOUT_CHUNK = 50
+FANOUT_THREADS = 16
 
 
 def _queued_key(controller_id: int) -> str:
@@ -103,6 +108,31 @@ def enqueue_push(controller_id: int, *, snapshot: bool = False) -> bool:
     return True
 
 
+def enqueue_many(controller_ids: list[int]) -> int:
+    """Enqueue pushes to these controllers: one task each when they are few, else tasks
+    of FANOUT_CHUNK controllers pushed in parallel threads (`push_many`), so a community
+    with hundreds of controllers does not wait for hundreds of tasks in a row. Those
+    already queued are left out. Returns how many were enqueued."""
+    if len(controller_ids) < FANOUT_MIN:
+        done = 0
+        for controller_id in controller_ids:
+            if not enqueue_push(controller_id):
+                break  # the broker is down: the rest would fail the same way
+            done += 1
+        return done
+    fresh = [pk for pk in controller_ids if _queued_mark(pk)]
+    for start in range(0, len(fresh), FANOUT_CHUNK):
+        chunk = fresh[start : start + FANOUT_CHUNK]
+        try:
+            push_many.delay(chunk)
+        except Exception as error:  # noqa: BLE001 - kombu/redis errors of every kind
+            for controller_id in fresh[start:]:
+                _queued_clear(controller_id)
+            log.warning("pushes not enqueued (%s); reconcile will", error)
+            return start
+    return len(fresh)
+
+
 def enqueue_community(community_id: int) -> int:
     """Enqueue a push for every enabled controller of the community."""
     ids = list(
@@ -110,10 +140,36 @@ def enqueue_community(community_id: int) -> int:
             "pk", flat=True
         )
     )
-    for controller_id in ids:
-        if not enqueue_push(controller_id):
-            break  # the broker is down: the rest would fail the same way
-    return len(ids)
+    return enqueue_many(ids)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=2 * SOFT_TIME_LIMIT,
+    time_limit=2 * TIME_LIMIT,
+)
+def push_many(controller_ids: list[int]) -> dict[str, int]:
+    """Push to several controllers at once, FANOUT_THREADS at a time (idempotent; a
+    failure is recorded per controller and retried by `reconcile` after its backoff)."""
+    for controller_id in controller_ids:
+        _queued_clear(controller_id)
+
+    def one(controller_id: int) -> str:
+        try:
+            return controller_push(controller_id).kind
+        except LeaseBusy:
+            return "busy"
+        except DriverError:
+            return "failed"
+        finally:
+            connection.close()  # each thread has its own connection
+
+    counts: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=FANOUT_THREADS) as pool:
+        for kind in pool.map(one, controller_ids):
+            counts[kind] = counts.get(kind, 0) + 1
+    return counts
 
 
 def controllers_behind(*, now: dt.datetime | None = None) -> list[int]:
@@ -149,10 +205,7 @@ def controllers_behind(*, now: dt.datetime | None = None) -> list[int]:
 @shared_task(acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
 def reconcile() -> int:
     """Beat: enqueue every controller behind its community's head."""
-    due = controllers_behind()
-    for controller_id in due:
-        enqueue_push(controller_id)
-    return len(due)
+    return enqueue_many(controllers_behind())
 
 
 @shared_task(acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)

@@ -208,3 +208,20 @@ def test_a_heartbeat_while_redis_is_down_is_still_answered(
     answer = _signed(client, controller, "/api/v1/gates/heartbeat", {"version": 0})
     assert answer.status_code == 200
     assert answer.json()["action"] == "snapshot"  # enqueued later by reconcile
+
+
+def test_a_community_with_many_controllers_is_pushed_in_parallel_and_converges(
+    running, worker, community
+):
+    sim, controllers, _gate = running(controllers=12)  # above FANOUT_MIN: push_many
+    for controller in controllers:
+        wait_until(
+            lambda c=controller: _converged(sim, c.pk, community.pk), timeout=CONVERGE_SECONDS
+        )
+    grant = _grant(community)
+    grant_revoke(grant=grant, reason="gone", acting_user=None)
+    for controller in controllers:
+        wait_until(
+            lambda c=controller: _converged(sim, c.pk, community.pk), timeout=CONVERGE_SECONDS
+        )
+    assert "push_many" in worker.log() or "riders.gatesync.tasks.push_many" in worker.log()
