@@ -11,4 +11,9 @@ urlpatterns = [
     path("c/<slug:slug>/", views.community_detail, name="community"),
     path("c/<slug:slug>/events.csv", views.community_events_csv, name="events_csv"),
     path("riders/<int:rider_id>/history", views.rider_history, name="rider_history"),
+    path(
+        "c/<slug:slug>/controllers/<int:controller_id>/sync",
+        views.controller_sync,
+        name="controller_sync",
+    ),
 ]

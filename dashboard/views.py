@@ -11,18 +11,27 @@ from dataclasses import dataclass
 
 from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from communities.models import Community
-from communities.permissions import VIEW, communities_for_user, get_community_for_user
+from communities.models import Community, GateController
+from communities.permissions import (
+    CHANGE,
+    VIEW,
+    communities_for_user,
+    get_community_for_user,
+    user_has_community_perm,
+)
+from riders.gatesync.push import controller_resync_request
+from riders.gatesync.tasks import enqueue_push
 from riders.models import AccessGrant, Decision, Reason, Rider
 
 from . import charts, selectors
@@ -198,6 +207,7 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
             # One reverse() instead of one per event row: /staff/riders/<id>/history
             "riders_url": reverse("dashboard:rider_history", args=[0]).removesuffix("0/history"),
             "query": request.GET.urlencode(),
+            "can_change": user_has_community_perm(request.user, community, perm=CHANGE),
         },
     )
 
@@ -273,3 +283,24 @@ def rider_history(request: HttpRequest, rider_id: int) -> HttpResponse:
     for visit in visits:
         visit.community_name = names.get(visit.community_id, "")
     return render(request, "dashboard/rider_history.html", {"rider": rider, "visits": visits})
+
+
+@login_required
+@require_POST
+def controller_sync(request: HttpRequest, slug: str, controller_id: int) -> HttpResponse:
+    """ "Sync now" (send what is missing) or "Full resync" (the whole list) for one gate
+    controller; staff who may change the community only."""
+    community = get_community_for_user(request.user, slug, perm=CHANGE)
+    controller = get_object_or_404(GateController, pk=controller_id, gate__community=community)
+    full = request.POST.get("full") == "1"
+    controller_resync_request(controller=controller, full=full)
+    queued = enqueue_push(controller.pk, snapshot=full)
+    messages.add_message(
+        request,
+        messages.SUCCESS if queued else messages.WARNING,
+        (_("Full resync of %(name)s queued.") if full else _("Sync of %(name)s queued."))
+        % {"name": controller.name}
+        if queued
+        else _("The task queue cannot be reached; the controller will be synced when it is back."),
+    )
+    return redirect(reverse("dashboard:community", args=[community.slug]) + "#gates-title")

@@ -104,3 +104,26 @@ def test_sync_gates_prints_the_health_and_fails_loudly_when_unreachable(gate):
         call_command("sync_gates", "--controller", str(controller.pk), stdout=out, stderr=out)
     with pytest.raises(CommandError, match="No community"):
         call_command("sync_gates", "--community", "nowhere")
+
+
+def test_staff_sync_a_controller_from_the_dashboard(client, staff_user, community, gate):
+    controller = GateControllerFactory(gate=gate, endpoint=DEAD, name="West lane")
+    client.force_login(staff_user)
+    page = client.get(reverse("dashboard:community", args=[community.slug]))
+    sync_url = reverse("dashboard:controller_sync", args=[community.slug, controller.pk])
+    assert sync_url in page.content.decode()
+    answer = client.post(sync_url, {"full": "1"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert answer.status_code == 302
+    sync = ControllerSync.objects.get(controller=controller)
+    assert sync.failures == 1 and sync.offline_since is not None  # tried at once (eager)
+    assert client.get(sync_url).status_code == 405
+
+
+def test_another_companys_staff_cannot_sync_from_the_dashboard(
+    client, other_staff_user, community, gate
+):
+    controller = GateControllerFactory(gate=gate, endpoint=DEAD)
+    client.force_login(other_staff_user)
+    sync_url = reverse("dashboard:controller_sync", args=[community.slug, controller.pk])
+    assert client.post(sync_url, {"full": "1"}).status_code == 404
+    assert not ControllerSync.objects.filter(controller=controller, failures__gt=0).exists()
