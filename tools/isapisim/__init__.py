@@ -1,0 +1,1 @@
+"""A fake Hikvision access-control terminal speaking ISAPI (docs/hikvision.md)."""
