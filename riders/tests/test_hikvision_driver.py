@@ -56,14 +56,11 @@ class Terminal:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        wait_until(self.persons_list, timeout=15)
-
-    def persons_list(self) -> list[dict[str, Any]]:
-        with urllib.request.urlopen(f"{self.url}/debug/persons", timeout=3) as response:
-            return json.loads(response.read())["persons"] or [{}]  # truthy once it answers
+        wait_until(lambda: self.persons() is not None, timeout=15)
 
     def persons(self) -> dict[str, dict[str, Any]]:
-        return {p["employeeNo"]: p for p in self.persons_list() if p}
+        with urllib.request.urlopen(f"{self.url}/debug/persons", timeout=3) as response:
+            return {p["employeeNo"]: p for p in json.loads(response.read())["persons"]}
 
     def fail(self, *employees: str) -> None:
         request = urllib.request.Request(
