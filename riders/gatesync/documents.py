@@ -102,6 +102,25 @@ def delta_document(
     to_version = head_version(community_id) if to_version is None else to_version
     if from_version <= 0 or from_version > to_version:
         return None
+    # Log rows never change once written, so the changes between two versions are the
+    # same for every controller of the community: a fleet behind one change reads them once.
+    key = (community_id, from_version, to_version)
+    cached = _DELTAS.get(key)
+    if cached is not None:
+        return {**cached, "controller": controller_id}
+    doc = _delta_read(community_id, from_version, to_version)
+    if doc is not None:
+        if len(_DELTAS) >= 256:
+            _DELTAS.clear()
+        _DELTAS[key] = doc
+        return {**doc, "controller": controller_id}
+    return None
+
+
+_DELTAS: dict[tuple[int, int, int], dict[str, Any]] = {}
+
+
+def _delta_read(community_id: int, from_version: int, to_version: int) -> dict[str, Any] | None:
     count = to_version - from_version
     if count > delta_max_changes():
         return None
@@ -132,7 +151,7 @@ def delta_document(
     return {
         "protocol": PROTOCOL,
         "type": "delta",
-        "controller": controller_id,
+        "controller": None,
         "community": community_id,
         "from_version": from_version,
         "version": to_version,

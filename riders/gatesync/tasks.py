@@ -11,7 +11,8 @@ import contextlib
 import datetime as dt
 import logging
 import random
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from queue import Empty, SimpleQueue
 
 from celery import shared_task
 from django.core.cache import cache
@@ -155,20 +156,39 @@ def push_many(controller_ids: list[int]) -> dict[str, int]:
     for controller_id in controller_ids:
         _queued_clear(controller_id)
 
-    def one(controller_id: int) -> str:
-        try:
-            return controller_push(controller_id).kind
-        except LeaseBusy:
-            return "busy"
-        except DriverError:
-            return "failed"
-        finally:
-            connection.close()  # each thread has its own connection
-
+    work: SimpleQueue[int] = SimpleQueue()
+    for controller_id in controller_ids:
+        work.put(controller_id)
     counts: dict[str, int] = {}
-    with ThreadPoolExecutor(max_workers=FANOUT_THREADS) as pool:
-        for kind in pool.map(one, controller_ids):
-            counts[kind] = counts.get(kind, 0) + 1
+    lock = threading.Lock()
+
+    def drain() -> None:
+        # One database connection per thread for all its pushes, closed when done.
+        try:
+            while True:
+                try:
+                    controller_id = work.get_nowait()
+                except Empty:
+                    return
+                try:
+                    kind = controller_push(controller_id).kind
+                except LeaseBusy:
+                    kind = "busy"
+                except DriverError:
+                    kind = "failed"
+                with lock:
+                    counts[kind] = counts.get(kind, 0) + 1
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=drain, daemon=True)
+        for _ in range(min(FANOUT_THREADS, len(controller_ids)))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     return counts
 
 
