@@ -188,7 +188,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "last100.security": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "last100.security": {"level": "INFO"},  # docs/security.md
+        "axes": {"level": "WARNING"},  # its INFO lines name every attempt; ours mask them
+    },
 }
 
 # Governance

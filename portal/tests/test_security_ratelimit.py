@@ -185,3 +185,13 @@ def test_counters_live_in_the_shared_redis_cache(needs_redis, gate):
     keys = redis.Redis.from_url(needs_redis).keys("*rl:register:*")
     assert len(keys) == 1
     assert IP.encode() not in keys[0]  # the address is hashed, not stored
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(rf, settings):
+    from portal.security.client import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    assert client_ip(request) == "10.0.0.1"  # no proxy trusted: X-Forwarded-For ignored
+    settings.SECURITY_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.7"  # not the left part the client wrote
+    assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
