@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from communities.admin.audit import AdminAuditMixin
+
 from .models import (
     Ballot,
     BallotLog,
@@ -36,7 +38,7 @@ class OwnershipInline(admin.TabularInline):
 
 
 @admin.register(Owner)
-class OwnerAdmin(admin.ModelAdmin):
+class OwnerAdmin(AdminAuditMixin, admin.ModelAdmin):
     list_display = ("name", "phone", "user", "invited_at")
     search_fields = ("name", "phone", "user__username")
     raw_id_fields = ("user",)

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin import (
+    AdminAuditMixin,
     CommunityListFilter,
     SuperuserOnlyAdmin,
     _has_perm,
@@ -16,6 +17,7 @@ from communities.admin import (
 from communities.permissions import MANAGE_RIDERS, VIEW, communities_for_user
 
 from .models import AccessEvent, AccessGrant, PassSigningKey, Platform, PlatformKey, Rider
+from .privacy import can_view_personal_data, personal_data_view_record
 from .services import grants
 from .services.keys import pass_key_rotate
 
@@ -32,7 +34,7 @@ class PlatformKeyInline(admin.TabularInline):
 
 
 @admin.register(Platform)
-class PlatformAdmin(SuperuserOnlyAdmin):
+class PlatformAdmin(AdminAuditMixin, SuperuserOnlyAdmin):
     list_display = ("name", "code", "active")
     search_fields = ("name", "code")
     inlines = (PlatformKeyInline,)
@@ -63,7 +65,7 @@ class ScopedToCommunities(admin.ModelAdmin):
 
 
 @admin.register(Rider)
-class RiderAdmin(ScopedToCommunities):
+class RiderAdmin(AdminAuditMixin, ScopedToCommunities):
     """Staff see riders who hold (or asked for) access to one of their communities."""
 
     list_display = (
@@ -102,6 +104,27 @@ class RiderAdmin(ScopedToCommunities):
     @admin.display(description=_("phone"))
     def phone_masked(self, obj):
         return obj.phone_masked
+
+    def _reveals_phone(self, request, obj) -> bool:
+        # Lists stay masked for everyone; one rider's page shows the number to holders.
+        return obj is not None and can_view_personal_data(request.user)
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self._reveals_phone(request, obj):
+            return tuple("phone" if f == "phone_masked" else f for f in fields)
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if self._reveals_phone(request, obj):
+            return tuple("phone" if f == "phone_masked" else f for f in fields)
+        return fields
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if self._reveals_phone(request, obj) and obj.phone:
+            personal_data_view_record(rider=obj, acting_user=request.user)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)

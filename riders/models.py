@@ -154,6 +154,8 @@ class Rider(models.Model):
         verbose_name = _("rider")
         verbose_name_plural = _("riders")
         ordering = ["name"]
+        # Global (user or group): unmasked phones on one rider's page, each view audited.
+        permissions = [("view_personal_data", _("Can view riders' personal data unmasked"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["platform", "platform_rider_id"], name="rider_unique_per_platform"

@@ -36,6 +36,7 @@ from .models import (
     Reason,
     Rider,
 )
+from .privacy import can_view_personal_data, phone_for_staff
 from .services import grants as grant_services
 from .services.gates import gate_code_rotate
 
@@ -225,7 +226,15 @@ def _render_rider(request: HttpRequest, rider: Rider, grants: list[AccessGrant],
     return render(
         request,
         "riders/staff/rider_detail.html",
-        {"rider": rider, "grants": grants, "events": events, "Status": GrantStatus},
+        {
+            "rider": rider,
+            "grants": grants,
+            "events": events,
+            "Status": GrantStatus,
+            "phone": extra.get("phone") or rider.phone_masked,
+            "phone_revealed": bool(extra.get("phone")),
+            "can_reveal_phone": bool(rider.phone) and can_view_personal_data(request.user),
+        },
         status=extra.get("status", 200),
     )
 
@@ -234,6 +243,11 @@ def _render_rider(request: HttpRequest, rider: Rider, grants: list[AccessGrant],
 @require_GET
 def rider_detail(request: HttpRequest, rider_id: int) -> HttpResponse:
     rider, grants = _rider_in_scope(request, rider_id)
+    if request.GET.get("show") == "phone" and can_view_personal_data(request.user):
+        # Unmasked only when asked for, and audited (riders.privacy).
+        return _render_rider(
+            request, rider, grants, phone=phone_for_staff(rider=rider, user=request.user)
+        )
     return _render_rider(request, rider, grants)
 
 

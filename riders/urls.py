@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from .views import passes, registration
+from .views import passes, privacy, registration
 
 app_name = "riders"
 
@@ -8,5 +8,7 @@ urlpatterns = [
     path("r/<str:code>/", registration.gate_register, name="register"),
     path("pass/", passes.pass_page, name="pass"),
     path("pass/tokens", passes.pass_tokens, name="pass_tokens"),
+    path("pass/my-data/", privacy.my_data, name="my_data"),
+    path("pass/my-data/erase", privacy.my_data_erase, name="my_data_erase"),
 ]
 urlpatterns += [path("", include("riders.staff_urls"))]

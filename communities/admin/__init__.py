@@ -10,9 +10,11 @@ have a service (community creation, delivery rules, bulk import, staff) go throu
 - `community`: the community's page, publishing rules, importing buildings and units
 - `places`: buildings, gates, parking zones, rest stations, facilities, rules history
 - `companies`: property companies and staff memberships (superusers only)
+- `audit`: audit rows (before/after of changed fields) for the admin's own writes
 """
 
 from . import community, companies, places  # noqa: F401  (registers the admins)
+from .audit import AdminAuditMixin
 from .scoping import (
     CommunityListFilter,
     CommunityScopedAdmin,
@@ -22,6 +24,7 @@ from .scoping import (
 )
 
 __all__ = [
+    "AdminAuditMixin",
     "CommunityListFilter",
     "CommunityScopedAdmin",
     "SuperuserOnlyAdmin",

@@ -36,8 +36,6 @@ from .scoping import (
     CommunityScopedAdmin,
     CompanyFilter,
     ScopedInlineMixin,
-    _changed,
-    audit_admin_write,
 )
 
 IMPORT_CACHE_SECONDS = 1800
@@ -250,10 +248,7 @@ class CommunityAdmin(CommunityScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            admin.ModelAdmin.save_model(self, request, obj, form, change)
-            audit_admin_write(
-                request, obj=obj, action="change", community_id=obj.pk, changed=_changed(form)
-            )
+            super().save_model(request, obj, form, change)  # audited by AdminAuditMixin
             return
         data = dict(form.cleaned_data)
         created = services.community_create(

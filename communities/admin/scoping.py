@@ -7,14 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from portal.audit import audit_record
-
 from ..models import Building, Community, Gate, PropertyCompany, StaffMembership
 from ..permissions import CHANGE, VIEW, communities_for_user, user_has_community_perm
+from .audit import AdminAuditMixin
 from .markers import map_context
 
 
@@ -39,23 +38,6 @@ def _has_perm(request: HttpRequest, community: Community, perm: str) -> bool:
     if key not in memo:
         memo[key] = user_has_community_perm(request.user, community, perm=perm)
     return memo[key]
-
-
-def audit_admin_write(
-    request: HttpRequest, *, obj: Model, action: str, community_id: int | None, changed: dict
-) -> None:
-    """An audit row for a plain admin save or delete (writes with a service audit there)."""
-    audit_record(
-        action=f"{obj._meta.model_name}_{action}",
-        obj=obj,
-        acting_user=request.user,
-        community_id=community_id,
-        after=changed or None,
-    )
-
-
-def _changed(form: Any) -> dict[str, str]:
-    return {name: str(form.cleaned_data.get(name)) for name in form.changed_data}
 
 
 class CompanyFilter(admin.SimpleListFilter):
@@ -90,41 +72,7 @@ class CommunityListFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AuditedFormsetsMixin:
-    """Inline rows saved from a page write one audit row each (added, changed, deleted)."""
-
-    def _community_id_of(self, obj: Any) -> int | None:
-        raise NotImplementedError
-
-    def save_formset(self, request, form, formset, change):
-        super().save_formset(request, form, formset, change)
-        for obj in formset.new_objects:
-            audit_admin_write(
-                request,
-                obj=obj,
-                action="add",
-                community_id=self._community_id_of(form.instance),
-                changed={},
-            )
-        for obj, fields in formset.changed_objects:
-            audit_admin_write(
-                request,
-                obj=obj,
-                action="change",
-                community_id=self._community_id_of(form.instance),
-                changed={"fields": ", ".join(fields)},
-            )
-        for obj in formset.deleted_objects:
-            audit_admin_write(
-                request,
-                obj=obj,
-                action="delete",
-                community_id=self._community_id_of(form.instance),
-                changed={"was": str(obj)},
-            )
-
-
-class CommunityScopedAdmin(AuditedFormsetsMixin, admin.ModelAdmin):
+class CommunityScopedAdmin(AdminAuditMixin, admin.ModelAdmin):
     """For models with a `community` (or reachable through `community_path`)."""
 
     community_path = "community"
@@ -188,33 +136,11 @@ class CommunityScopedAdmin(AuditedFormsetsMixin, admin.ModelAdmin):
             context.update(map_context(self._community_for_add(request)))
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        audit_admin_write(
-            request,
-            obj=obj,
-            action="change" if change else "add",
-            community_id=self._community_id_of(obj),
-            changed=_changed(form),
-        )
-
-    def delete_model(self, request, obj):
-        community_id = self._community_id_of(obj)
-        audit_admin_write(
-            request, obj=obj, action="delete", community_id=community_id, changed={"was": str(obj)}
-        )
-        super().delete_model(request, obj)
-
-    def delete_queryset(self, request, queryset):
-        for obj in queryset.select_related(self.community_path):
-            audit_admin_write(
-                request,
-                obj=obj,
-                action="delete",
-                community_id=self._community_id_of(obj),
-                changed={"was": str(obj)},
-            )
-        super().delete_queryset(request, queryset)
+    def audit_queryset(self, queryset: QuerySet) -> QuerySet:
+        """A bulk delete reads each row's community once, with the rows."""
+        if queryset.model is Community:
+            return queryset
+        return queryset.select_related(self.community_path)
 
 
 class ScopedInlineMixin:

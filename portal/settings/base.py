@@ -256,3 +256,12 @@ CELERY_BEAT_SCHEDULE["dashboard-roll-up-events"] = {
 }
 
 from .security import *  # noqa: E402,F403
+
+# Riders' personal data (riders/privacy.py, docs/privacy.md)
+# A rider with no active grant, no event and no change for this many days is erased.
+RIDERS_INACTIVE_PURGE_DAYS = env_int("RIDERS_INACTIVE_PURGE_DAYS", 365)
+RIDERS_PURGE_BATCH = env_int("RIDERS_PURGE_BATCH", 500)
+CELERY_BEAT_SCHEDULE["riders-purge-inactive"] = {
+    "task": "riders.tasks.purge_inactive_riders",
+    "schedule": float(env_int("RIDERS_PURGE_SECONDS", 3600)),
+}
