@@ -28,6 +28,14 @@ def _violations(page) -> list[str]:
     return page.evaluate("window.__csp")
 
 
+def _visit(page, url: str, ready: str = "body") -> None:
+    """Open `url`, wait for `ready`, and fail on any violation the page reported (the list
+    starts empty on each page)."""
+    page.goto(url)
+    page.wait_for_selector(ready)
+    assert _violations(page) == [], url
+
+
 def _cookie(page, live_server, name: str, value: str) -> None:
     page.context.add_cookies([{"name": name, "value": value, "url": live_server.url}])
 
@@ -40,15 +48,17 @@ def test_our_pages_run_under_the_policy(live_server, phone_page, staff_user, com
     console: list[str] = []
     page.on("console", lambda m: console.append(m.text))
 
-    page.goto(f"{live_server.url}/c/{community.slug}/")
-    page.goto(f"{live_server.url}/r/{gate.entry_code}/")
+    _visit(page, f"{live_server.url}/c/{community.slug}/")
+    _visit(page, f"{live_server.url}/r/{gate.entry_code}/")
     _cookie(page, live_server, settings.RIDERS_DEVICE_COOKIE, device_issue(rider=grant.rider))
-    page.goto(f"{live_server.url}/pass/")
-    page.wait_for_selector("[data-role=qr] svg")
+    _visit(page, f"{live_server.url}/pass/", "[data-role=qr] svg")
     client = Client()
     client.force_login(staff_user)
     _cookie(page, live_server, settings.SESSION_COOKIE_NAME, client.cookies["sessionid"].value)
-    page.goto(f"{live_server.url}/guard/{gate.entry_code}/")
+    _visit(page, f"{live_server.url}/guard/{gate.entry_code}/")
+    _visit(page, f"{live_server.url}/staff/", "main")
+    _visit(page, f"{live_server.url}/staff/riders/", "main")
+    _visit(page, f"{live_server.url}/guard/{gate.entry_code}/")
     page.click(".dir-button[data-direction=out]")  # guard.js runs
     assert page.get_attribute(".dir-button[data-direction=out]", "aria-pressed") == "true"
     assert _violations(page) == []
@@ -80,3 +90,16 @@ def test_the_policy_blocks_an_injected_inline_script(live_server, phone_page, co
     page.wait_for_function("window.__csp.length > 0")
     assert page.evaluate("window.__ran") is False
     assert _violations(page)[0].startswith("script-src")
+
+
+def test_the_admin_runs_under_the_policy(live_server, phone_page, superuser, community):
+    page = phone_page
+    page.add_init_script(WATCH)
+    _visit(page, f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "root")
+    page.fill("#id_password", "pw-root-123")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    assert _violations(page) == []
+    _visit(page, f"{live_server.url}/admin/communities/community/", "#result_list")
+    _visit(page, f"{live_server.url}/admin/communities/community/{community.pk}/change/", "form")
