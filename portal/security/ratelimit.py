@@ -79,15 +79,21 @@ def _hit(scope: str, key: str, rate: Rate, now: float) -> int | None:
     window = int(now // rate.period)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # no address or phone in Redis
     cache_key = f"rl:{scope}:{digest}:{window}"
-    cache.add(cache_key, 0, timeout=rate.period + 1)
+    # Incremented first: once a window has begun (the usual case) that is all it takes.
     try:
         count = cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.set(cache_key, 1, timeout=rate.period + 1)
-        count = 1
+    except ValueError:  # the window's first request (or a race with another's add)
+        count = 1 if cache.add(cache_key, 1, timeout=rate.period + 1) else _incr_or_1(cache_key)
     if count <= rate.count:
         return None
     return max(1, math.ceil((window + 1) * rate.period - now))
+
+
+def _incr_or_1(cache_key: str) -> int:
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # gone again in between: count this request alone
+        return 1
 
 
 def check(request: HttpRequest, *, scope: str, key: str | KeyFunc = "ip") -> HttpResponse | None:
