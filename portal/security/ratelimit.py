@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -79,21 +80,33 @@ def _hit(scope: str, key: str, rate: Rate, now: float) -> int | None:
     window = int(now // rate.period)
     digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # no address or phone in Redis
     cache_key = f"rl:{scope}:{digest}:{window}"
-    # Incremented first: once a window has begun (the usual case) that is all it takes.
-    try:
-        count = cache.incr(cache_key)
-    except ValueError:  # the window's first request (or a race with another's add)
-        count = 1 if cache.add(cache_key, 1, timeout=rate.period + 1) else _incr_or_1(cache_key)
+    count = _count(cache_key, timeout=rate.period + 1)
     if count <= rate.count:
         return None
     return max(1, math.ceil((window + 1) * rate.period - now))
 
 
-def _incr_or_1(cache_key: str) -> int:
+def _count(cache_key: str, *, timeout: int) -> int:
+    """Add one to the window's counter, creating it with `timeout`; the new count."""
+    backend = caches["default"]
+    if isinstance(backend, RedisCache):
+        # One round trip instead of Django's add, then exists + incr (docs/security.md has
+        # the figures): SET NX EX and INCR in one MULTI/EXEC, atomic as a pair.
+        key = backend.make_and_validate_key(cache_key)
+        client = backend._cache.get_client(key, write=True)
+        pipe = client.pipeline()
+        pipe.set(key, 0, ex=timeout, nx=True)
+        pipe.incr(key)
+        return int(pipe.execute()[1])
     try:
         return cache.incr(cache_key)
-    except ValueError:  # gone again in between: count this request alone
-        return 1
+    except ValueError:  # the window's first request (or a race with another's add)
+        if cache.add(cache_key, 1, timeout=timeout):
+            return 1
+        try:
+            return cache.incr(cache_key)
+        except ValueError:  # gone again in between: count this request alone
+            return 1
 
 
 def check(request: HttpRequest, *, scope: str, key: str | KeyFunc = "ip") -> HttpResponse | None:
