@@ -1,0 +1,183 @@
+"""`python -m bench.scale.run` (`make bench-scale`): every scenario of `make bench` on the
+small demo data and on the large generated data, in one run, then one table with both and
+their ratio (target: large within 1.5x of small), and EXPLAIN of the hot queries on the
+large database.
+
+Needs PostgreSQL (DATABASE_URL: the server; the bench uses its own databases on it).
+The large database is generated once (`manage.py generate_load_data`) and kept: a marker
+row with the same sizes means it is reused. SCALE=small (or --scale small) makes a quick
+set (20,000 riders, 200 communities, 100,000 events) instead of the issue's numbers.
+Other arguments go to `bench.run` as they are (--duration, --only, --rounds, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+OUT = ROOT / "var" / "bench"
+TARGET = 1.5
+SIZES = {
+    "full": ["--riders=1000000", "--communities=10000", "--events=5000000", "--huge=3"],
+    "small": [
+        "--riders=20000",
+        "--communities=200",
+        "--events=100000",
+        "--huge=1",
+        "--huge-grants=10000",
+        "--huge-units=2000",
+    ],
+}
+
+
+def log(message: str) -> None:
+    print(f"bench-scale: {message}", file=sys.stderr, flush=True)
+
+
+def _manage(db_url: str, *args: str) -> None:
+    env = {**os.environ, "DATABASE_URL": db_url, "DJANGO_SETTINGS_MODULE": "bench.settings"}
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def _marker(db_url: str) -> dict | None:
+    import psycopg
+
+    with psycopg.connect(db_url.replace("postgres://", "postgresql://", 1)) as conn:
+        exists = conn.execute("SELECT to_regclass('scale_load_data')").fetchone()[0]
+        if not exists:
+            return None
+        row = conn.execute(
+            "SELECT params, seconds FROM scale_load_data ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    return None if row is None else {"params": row[0], "seconds": row[1]}
+
+
+def large_database(db_name: str, sizes: list[str], seed: int) -> str:
+    """The large database's URL, generated unless a marker says it holds these sizes."""
+    from ..run import bench_database_url
+
+    url = bench_database_url(db_name)
+    wanted = {a.split("=")[0].lstrip("-").replace("-", "_"): int(a.split("=")[1]) for a in sizes}
+    wanted["seed"] = seed
+    marker = _marker(url)
+    if marker and all(marker["params"].get(k) == v for k, v in wanted.items()):
+        log(f"{db_name}: reusing the generated data ({marker['seconds']:.0f} s to generate)")
+        return url
+    log(f"{db_name}: generating {' '.join(sizes)} (once; kept for later runs)")
+    _manage(url, "migrate", "--noinput", "-v0")
+    started = time.perf_counter()
+    _manage(url, "generate_load_data", *sizes, f"--seed={seed}", "--force")
+    log(f"{db_name}: generated in {(time.perf_counter() - started) / 60:.1f} min")
+    return url
+
+
+def bench(db_name: str, json_path: Path, passthrough: list[str]) -> dict:
+    command = [sys.executable, "-m", "bench.run", "--db-name", db_name, "--json", str(json_path)]
+    log("running " + " ".join(command[1:] + passthrough))
+    result = subprocess.run([*command, *passthrough], cwd=ROOT)
+    if result.returncode == 2 or not json_path.exists():
+        raise SystemExit(f"bench-scale: bench.run on {db_name} could not run")
+    return json.loads(json_path.read_text())
+
+
+def table(small: dict, large: dict) -> tuple[str, bool]:
+    """Rows: scenario, small and large p50 and ratio-to-floor, and the two ratios large /
+    small of p50 latency and of throughput (normalised by each run's floor)."""
+    by_name = {row["scenario"]: row for row in large["rows"]}
+    header = (
+        "scenario",
+        "small p50 ms",
+        "large p50 ms",
+        "p50 ratio",
+        "small x floor",
+        "large x floor",
+        "slowdown",
+        "target",
+        "result",
+    )
+    lines, ok = [], True
+    for row in small["rows"]:
+        if row["scenario"] == "floor" or row["scenario"] not in by_name:
+            continue
+        big = by_name[row["scenario"]]
+        p50_ratio = big["p50_ms"] / row["p50_ms"] if row["p50_ms"] else float("inf")
+        slowdown = row["ratio"] / big["ratio"] if big["ratio"] else float("inf")
+        errors = row["errors"] or big["errors"]
+        passed = slowdown <= TARGET and p50_ratio <= TARGET and not errors
+        ok &= passed
+        lines.append(
+            (
+                row["scenario"],
+                f"{row['p50_ms']:.2f}",
+                f"{big['p50_ms']:.2f}",
+                f"{p50_ratio:.2f}",
+                f"{row['ratio']:.3f}",
+                f"{big['ratio']:.3f}",
+                f"{slowdown:.2f}",
+                f"<= {TARGET}",
+                ("pass" if passed else "fail") + (" (errors)" if errors else ""),
+            )
+        )
+    widths = [max(len(c) for c in col) for col in zip(header, *lines, strict=True)]
+    out = []
+    for number, line in enumerate([header, *lines]):
+        out.append(
+            "  ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(line, widths, strict=True))
+            )
+        )
+        if number == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out), ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.scale.run", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--scale", choices=sorted(SIZES), default=os.environ.get("SCALE", "full") or "full"
+    )
+    parser.add_argument("--small-db", default="last100_scale_small")
+    parser.add_argument("--large-db", default=None, help="default last100_scale_<scale>")
+    parser.add_argument("--seed", type=int, default=42)
+    args, passthrough = parser.parse_known_args(argv)
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        log("needs PostgreSQL: set DATABASE_URL=postgres://... (the server to use)")
+        return 2
+    large_db = args.large_db or f"last100_scale_{args.scale}"
+    sizes = SIZES[args.scale]
+    started = time.perf_counter()
+    large_database(large_db, sizes, args.seed)
+    small = bench(args.small_db, OUT / "scale-small.json", passthrough)
+    large = bench(large_db, OUT / "scale-large.json", passthrough)
+    explain_out = OUT / f"scale-explain-{large_db}.txt"
+    subprocess.run(
+        [sys.executable, "-m", "bench.scale.explain", "--db-name", large_db, "--out", explain_out],
+        cwd=ROOT,
+        check=False,
+    )
+    text, ok = table(small, large)
+    print()
+    print(
+        f"Last100 bench-scale: small = demo data ({args.small_db}), large = {' '.join(sizes)} "
+        f"({large_db}); p50 ratio = large/small median latency, slowdown = small/large "
+        f"throughput as a ratio to the floor of its own run; {time.perf_counter() - started:.0f} s"
+    )
+    print(text)
+    print(f"(EXPLAIN (ANALYZE, BUFFERS) of the hot queries: {explain_out})")
+    (OUT / "scale-last.json").write_text(
+        json.dumps({"small": small["rows"], "large": large["rows"], "pass": ok}, indent=2) + "\n"
+    )
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
