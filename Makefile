@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 GATESIM_PORT ?= 9100
 
-.PHONY: run test install lint format messages bench migrate clean
+.PHONY: run test install lint format messages bench bench-scale migrate clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,11 @@ messages: install
 
 bench: install
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# Every bench scenario on the demo data and on 1,000,000 riders / 10,000 communities /
+# 5,000,000 events (generated once, kept), with the ratios; SCALE=small for a quick set.
+bench-scale: install
+	$(PY) -m bench.scale.run $(BENCH_ARGS)
 
 clean:
 	rm -rf var db.sqlite3
