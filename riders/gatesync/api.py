@@ -20,7 +20,10 @@ from .inbound import EVENTS_MAX_BATCH, controller_heartbeat, events_ingest
 
 class HeartbeatRequest(serializers.Serializer):
     version = serializers.IntegerField(min_value=0, max_value=2**62)
-    clock = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=2**40)
+    # Unix seconds; the offset from the server clock is stored in a 32-bit column.
+    clock = serializers.IntegerField(
+        required=False, allow_null=True, min_value=0, max_value=2**31 - 1
+    )
     firmware = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
     size = serializers.IntegerField(required=False, min_value=0, max_value=2**40)
     digest = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")

@@ -1,0 +1,251 @@
+"""The people of the security tests, one logged-in client per role, over one small world.
+
+Roles (docs/security-matrix.md):
+
+- ``anonymous``: nobody.
+- ``rider``: a browser holding the device cookie of a rider with an active grant here.
+- ``owner_here`` / ``owner_there``: an owner of a unit in this community / in a community
+  of another company (governance Owner with a log-in).
+- ``guard``: a staff user holding only the guard permission on this community.
+- ``staff_here`` / ``staff_there``: staff of this community's company / of another company.
+- ``platform``: a delivery platform's signed JWS (no session); the rider's platform.
+- ``controller``: a gate controller of this community signing with HMAC headers.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.test import Client
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from communities.tests.factories import (
+    CommunityFactory,
+    DeliveryFacilityFactory,
+    GateControllerFactory,
+    GateFactory,
+    ParkingZoneFactory,
+    PropertyCompanyFactory,
+    RestStationFactory,
+    StaffUserFactory,
+)
+
+ROLES = (
+    "anonymous",
+    "rider",
+    "owner_here",
+    "owner_there",
+    "guard",
+    "staff_here",
+    "staff_there",
+    "platform",
+    "controller",
+)
+#: Roles with no Django session: login_required pages send them to a log-in page.
+NOT_LOGGED_IN = frozenset({"anonymous", "rider", "platform", "controller"})
+#: Roles that may enter the Django admin at all (is_staff).
+ADMIN_STAFF = frozenset({"guard", "staff_here", "staff_there"})
+EVERYONE = frozenset(ROLES)
+
+
+@dataclass
+class World:
+    """Objects of this community (``community``) and of another company (``other_*``)."""
+
+    company: Any
+    community: Any
+    other_company: Any
+    other_community: Any
+    gate: Any
+    other_gate: Any
+    controller: Any
+    platform: Any
+    rider: Any
+    grant: Any
+    resolution: Any
+    closed_resolution: Any
+    feedback: Any
+    users: dict[str, Any] = field(default_factory=dict)
+    owners: dict[str, Any] = field(default_factory=dict)
+    device_token: str = ""
+    invite_token: str = ""
+
+
+def deactivation_jws(world: World) -> str:
+    """A platform's signed request to deactivate its rider (fresh jti each time)."""
+    from riders.tests.factories import sign_assertion
+
+    return sign_assertion(
+        world.platform,
+        aud=f"{settings.PORTAL_BASE_URL}/api/v1/platform",
+        sub=world.rider.platform_rider_id,
+        action="deactivate",
+        jti=uuid.uuid4().hex,
+    )
+
+
+def controller_headers(world: World, body: bytes) -> dict[str, str]:
+    from riders.api.auth import controller_sign
+
+    stamp = int(time.time())
+    return {
+        "HTTP_X_L100_CONTROLLER": str(world.controller.pk),
+        "HTTP_X_L100_TIMESTAMP": str(stamp),
+        "HTTP_X_L100_SIGNATURE": controller_sign(
+            secret=world.controller.secret, timestamp=stamp, body=body
+        ),
+    }
+
+
+def world_build() -> World:
+    from dashboard.models import HourlyEventCount
+    from governance import services as gov
+    from governance.services.feedback import feedback_submit, notice_publish
+    from governance.services.invitations import owner_invite
+    from governance.tests.factories import (
+        owner_with_login,
+        resolution_opened,
+        units_make,
+        votes_cast,
+    )
+    from riders.models import AccessEvent
+    from riders.services.keys import pass_key_current
+    from riders.services.registration import device_issue
+    from riders.tests.factories import AccessGrantFactory, PlatformFactory, RiderFactory
+
+    cache.clear()  # rate limits and single-use markers of an earlier test
+    company = PropertyCompanyFactory(name="Green Leaf Property", slug="green-leaf")
+    other_company = PropertyCompanyFactory(name="Blue Sky Property", slug="blue-sky")
+    community = CommunityFactory(company=company, slug="garden-court", name="Garden Court")
+    other_community = CommunityFactory(company=other_company, slug="sky-court", name="Sky Court")
+    gate = GateFactory(community=community, name="North gate")
+    other_gate = GateFactory(community=other_community, name="Sky gate")
+    controller = GateControllerFactory(gate=gate, secret="controller-secret")
+    GateControllerFactory(gate=other_gate, secret="other-secret")
+    platform = PlatformFactory(code="meituan", name="Meituan")
+    rider = RiderFactory(platform=platform, platform_rider_id="R-matrix")
+    grant = AccessGrantFactory(rider=rider, community=community)
+    ParkingZoneFactory(community=community)
+    RestStationFactory(community=community)
+    DeliveryFacilityFactory(community=community)
+    pass_key_current()
+    event = AccessEvent.objects.create(
+        gate=gate,
+        rider=rider,
+        grant=grant,
+        direction="in",
+        decision="open",
+        reason="ok",
+        source="guard",
+    )
+    HourlyEventCount.objects.create(
+        community=community,
+        gate=gate,
+        hour=event.occurred_at.replace(minute=0, second=0, microsecond=0),
+        direction="in",
+        decision="open",
+        reason="ok",
+        count=1,
+    )
+
+    users = {
+        "staff_here": StaffUserFactory(company=company, username="staff.green"),
+        "staff_there": StaffUserFactory(company=other_company, username="staff.blue"),
+    }
+    guard = get_user_model().objects.create_user("guard.green", password="pw", is_staff=True)
+    assign_perm("communities.guard_community", guard, community)
+    users["guard"] = guard
+
+    owner_here = owner_with_login("owner.green")
+    owner_there = owner_with_login("owner.blue")
+    for owner, place in ((owner_here, community), (owner_there, other_community)):
+        for unit in units_make(place, 1):
+            gov.ownership_add(unit=unit, owner=owner, acting_user=None)
+    users["owner_here"], users["owner_there"] = owner_here.user, owner_there.user
+
+    resolution = resolution_opened(community)
+    votes_cast(resolution, [owner_here], "for")
+    closed = resolution_opened(community, title="Food cabinet at the north gate")
+    closed.closes_at = timezone.now()
+    closed.save(update_fields=["closes_at"])
+    closed = gov.resolution_close(resolution=closed, acting_user=None)
+    feedback = feedback_submit(
+        community=community, category="other", text="The gate is slow.", acting_user=None
+    )
+    notice_publish(community=community, title="Water off", body="Tuesday", acting_user=None)
+    link = owner_invite(owner=owner_here, acting_user=None)
+    return World(
+        company=company,
+        community=community,
+        other_company=other_company,
+        other_community=other_community,
+        gate=gate,
+        other_gate=other_gate,
+        controller=controller,
+        platform=platform,
+        rider=rider,
+        grant=grant,
+        resolution=resolution,
+        closed_resolution=closed,
+        feedback=feedback,
+        users=users,
+        owners={"owner_here": owner_here, "owner_there": owner_there},
+        device_token=device_issue(rider=rider),
+        invite_token=link.rstrip("/").rsplit("/", 1)[-1],
+    )
+
+
+@pytest.fixture
+def world(db) -> World:
+    return world_build()
+
+
+class RoleClient:
+    """Sends a request as one role: session, device cookie, JWS body or HMAC headers."""
+
+    def __init__(self, role: str, world: World):
+        self.role, self.world = role, world
+        self.client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        if role in world.users:
+            self.client.force_login(world.users[role])
+        if role == "rider":
+            self.client.cookies[settings.RIDERS_DEVICE_COOKIE] = world.device_token
+
+    def request(self, method: str, url: str, data: Any = None, content_type: str | None = None):
+        extra: dict[str, str] = {}
+        body: bytes | str | dict | None = data
+        if self.role == "platform" and method != "get" and data is None:
+            body, content_type = deactivation_jws(self.world), "application/jose"
+        if content_type == "application/json" and isinstance(body, dict):
+            body = json.dumps(body)
+        if self.role == "controller":
+            if method == "get":
+                raw = b""
+            else:
+                if content_type is None:
+                    content_type = "application/json"
+                    body = json.dumps(data if data is not None else {})
+                raw = body.encode() if isinstance(body, str) else (body or b"")
+            extra.update(controller_headers(self.world, raw))
+        if self.role == "platform" and method == "get":
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {deactivation_jws(self.world)}"
+        call = getattr(self.client, method)
+        if method == "get":
+            return call(url, data or {}, **extra)
+        if content_type is None:
+            return call(url, data or {}, **extra)
+        return call(url, body, content_type=content_type, **extra)
+
+
+@pytest.fixture
+def role_client(world):
+    return lambda role: RoleClient(role, world)
