@@ -25,6 +25,8 @@ from .signals import community_touch
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
+#: Columns read from a sheet: a row 16,384 cells wide must not cost memory (zip bombs).
+MAX_COLS = 32
 
 HEADERS = {
     "building": ("building", "楼栋", "楼号", "栋"),
@@ -90,7 +92,7 @@ def _read_table(name: str, data: bytes) -> list[list[str]]:
             raise ImportFileError(_("This is not a readable XLSX workbook.")) from exc
         sheet = workbook.worksheets[0]
         rows = []
-        for values in sheet.iter_rows(values_only=True):
+        for values in sheet.iter_rows(values_only=True, max_col=MAX_COLS):
             rows.append(["" if v is None else _cell(v) for v in values])
             if len(rows) > MAX_ROWS + 1:
                 break

@@ -7,6 +7,8 @@ import unicodedata
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from portal.uploads import image_reencode
+
 from .models import Platform
 
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
@@ -64,4 +66,5 @@ class ManualRegistrationForm(forms.Form):
         photo = self.cleaned_data.get("photo")
         if photo and photo.size > PHOTO_MAX_BYTES:
             raise forms.ValidationError(_("The photo is too large (at most 5 MB)."))
-        return photo
+        # Re-encoded: no EXIF (a rider's home GPS), no appended payload, a random name.
+        return image_reencode(photo, max_bytes=PHOTO_MAX_BYTES) if photo else photo
