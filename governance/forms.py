@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import EntryPolicy
+from portal.uploads import image_reencode
 
 from .effects import FACILITY_KINDS
 from .models import Choice, Feedback, Matter
@@ -122,6 +123,11 @@ class FeedbackForm(forms.Form):
         max_length=100,
         required=False,
     )
+
+    def clean_photo(self):
+        photo = self.cleaned_data.get("photo")
+        # Re-encoded: no EXIF (where it was taken), nothing appended, a random name.
+        return image_reencode(photo, max_bytes=5 * 1024 * 1024) if photo else photo
 
 
 class TriageForm(forms.Form):
