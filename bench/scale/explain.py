@@ -90,7 +90,7 @@ def _paths() -> dict[str, Callable[[], object]]:
         "last 200 events of a rider": lambda: list(
             AccessEvent.objects.filter(rider=rider).order_by("-occurred_at")[:200]
         ),
-        "events of a community, last 7 days, by decision": lambda: list(
+        "events of a community since the newest event, by decision": lambda: list(
             AccessEvent.objects.filter(
                 gate__community=community,
                 occurred_at__gte=AccessEvent.objects.order_by("-occurred_at").values_list(

@@ -78,9 +78,12 @@ def large_database(db_name: str, sizes: list[str], seed: int) -> str:
 
 
 def bench(db_name: str, json_path: Path, passthrough: list[str]) -> dict:
-    command = [sys.executable, "-m", "bench.run", "--db-name", db_name, "--json", str(json_path)]
-    log("running " + " ".join(command[1:] + passthrough))
-    result = subprocess.run([*command, *passthrough], cwd=ROOT)
+    # Ours last, so a --db-name or --json among the passed-through arguments cannot win.
+    command = [sys.executable, "-m", "bench.run", *passthrough]
+    command += ["--db-name", db_name, "--json", str(json_path)]
+    json_path.unlink(missing_ok=True)  # never read an earlier run's figures
+    log("running " + " ".join(command[1:]))
+    result = subprocess.run(command, cwd=ROOT)
     if result.returncode == 2 or not json_path.exists():
         raise SystemExit(f"bench-scale: bench.run on {db_name} could not run")
     return json.loads(json_path.read_text())
