@@ -166,7 +166,9 @@ def tally(resolution) -> Tally:
     )
     values: dict[str, int] = {}
     rows = (
-        Ballot.objects.filter(resolution=resolution)
+        # The roll entries' resolution too (always the same one): the join then reads only
+        # this resolution's roll, not every roll ever frozen.
+        Ballot.objects.filter(resolution=resolution, voter__resolution=resolution)
         .order_by()
         .values("choice")
         .annotate(area=Sum("voter__area_hundredths"), voters=Count("id"))
