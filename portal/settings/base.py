@@ -255,8 +255,6 @@ CELERY_BEAT_SCHEDULE["dashboard-roll-up-events"] = {
     "schedule": float(env_int("DASHBOARD_ROLLUP_SECONDS", 300)),
 }
 
-from .security import *  # noqa: E402,F403
-
 # Riders' personal data (riders/privacy.py, docs/privacy.md)
 # A rider with no active grant, no event and no change for this many days is erased.
 RIDERS_INACTIVE_PURGE_DAYS = env_int("RIDERS_INACTIVE_PURGE_DAYS", 365)
@@ -265,3 +263,5 @@ CELERY_BEAT_SCHEDULE["riders-purge-inactive"] = {
     "task": "riders.tasks.purge_inactive_riders",
     "schedule": float(env_int("RIDERS_PURGE_SECONDS", 3600)),
 }
+
+from .security import *  # noqa: E402,F403
