@@ -141,6 +141,45 @@ def table(small: dict, large: dict) -> tuple[str, bool]:
     return "\n".join(out), ok
 
 
+GATESYNC_FIGURES = (
+    ("delta_bytes_one_change", "delta bytes, one change"),
+    ("snapshot_seconds", "snapshot of the list, s"),
+    ("change_to_applied_p95", "change -> applied p95, s"),
+    ("fleet_change_seconds", "one change -> fleet, s"),
+)
+
+
+def gatesync(db_name: str, json_path: Path, args: list[str]) -> dict | None:
+    """bench.gatesync in the same database: its own community and controllers beside the
+    data set (a real worker, Redis and simulators)."""
+    json_path.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "bench.gatesync", *args]
+    command += ["--db-name", db_name, "--json", str(json_path)]
+    log("running " + " ".join(command[1:]))
+    subprocess.run(command, cwd=ROOT, check=False)
+    return json.loads(json_path.read_text()) if json_path.exists() else None
+
+
+def gatesync_table(small: dict | None, large: dict | None) -> tuple[str, bool]:
+    if not small or not large:
+        return "gate sync: the bench did not run on both databases", False
+    lines, ok = [], True
+    for key, label in GATESYNC_FIGURES:
+        if key not in small or key not in large:
+            continue
+        ratio = large[key] / small[key] if small[key] else float("inf")
+        # Bytes are exact; a few hundredths of a second are below what a shared machine
+        # can tell apart, so tiny figures pass within 0.1 s.
+        passed = ratio <= TARGET or (key != "delta_bytes_one_change" and large[key] < 0.1)
+        ok &= passed
+        lines.append(
+            f"{label:<28}{small[key]:>12}{large[key]:>12}{ratio:>8.2f}  "
+            + ("pass" if passed else "fail")
+        )
+    header = f"{'gate sync':<28}{'small':>12}{'large':>12}{'ratio':>8}  result"
+    return "\n".join([header, "-" * len(header), *lines]), ok
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.scale.run", description=__doc__.split("\n")[0]
@@ -151,6 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small-db", default="last100_scale_small")
     parser.add_argument("--large-db", default=None, help="default last100_scale_<scale>")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--gatesync-args",
+        default="--entries 50000 --changes 20 --fleet 200",
+        help="arguments for bench.gatesync on each database ('' skips it)",
+    )
     args, passthrough = parser.parse_known_args(argv)
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         log("needs PostgreSQL: set DATABASE_URL=postgres://... (the server to use)")
@@ -167,7 +211,14 @@ def main(argv: list[str] | None = None) -> int:
         cwd=ROOT,
         check=False,
     )
+    sync_text, sync_ok = "", True
+    if args.gatesync_args:
+        sync_args = args.gatesync_args.split()
+        sync_small = gatesync(args.small_db, OUT / "scale-gatesync-small.json", sync_args)
+        sync_large = gatesync(large_db, OUT / "scale-gatesync-large.json", sync_args)
+        sync_text, sync_ok = gatesync_table(sync_small, sync_large)
     text, ok = table(small, large)
+    ok &= sync_ok
     print()
     print(
         f"Last100 bench-scale: small = demo data ({args.small_db}), large = {' '.join(sizes)} "
@@ -175,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
         f"throughput as a ratio to the floor of its own run; {time.perf_counter() - started:.0f} s"
     )
     print(text)
+    if sync_text:
+        print()
+        print(sync_text)
     print(f"(EXPLAIN (ANALYZE, BUFFERS) of the hot queries: {explain_out})")
     (OUT / "scale-last.json").write_text(
         json.dumps({"small": small["rows"], "large": large["rows"], "pass": ok}, indent=2) + "\n"
