@@ -166,9 +166,11 @@ def tally(resolution) -> Tally:
     )
     values: dict[str, int] = {}
     rows = (
-        # The roll entries' resolution too (always the same one): the join then reads only
-        # this resolution's roll, not every roll ever frozen.
-        Ballot.objects.filter(resolution=resolution, voter__resolution=resolution)
+        # Joined on the roll entry's primary key only. Do not add the (redundant) roll
+        # entry's resolution: with fresh, unanalysed rows PostgreSQL then estimates one row
+        # each side and nests two resolution scans (16 s on the scale data set instead of
+        # 20 ms).
+        Ballot.objects.filter(resolution=resolution)
         .order_by()
         .values("choice")
         .annotate(area=Sum("voter__area_hundredths"), voters=Count("id"))
