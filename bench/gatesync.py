@@ -339,8 +339,11 @@ def measure(args: argparse.Namespace, redis: RedisServer) -> int:
     from communities.models import GateController
 
     # Each figure enables the controllers it measures; leftovers of an interrupted run
-    # would otherwise be retried by the worker and weigh on the figures.
-    GateController.objects.update(enabled=False)
+    # would otherwise be retried by the worker and weigh on the figures. Only this bench's
+    # own: the database may be shared with `make bench` (bench-scale runs both).
+    GateController.objects.filter(gate__community__slug__in=[SLUG, FLEET_SLUG]).update(
+        enabled=False
+    )
     community = big_list(args.entries)
     results: dict[str, object] = {"entries": args.entries}
     results["delta_bytes_one_change"] = figure_delta_bytes(community)

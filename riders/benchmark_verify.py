@@ -24,6 +24,8 @@ def verify_requests(community) -> Callable[[int], Request]:
         .order_by("pk")
         .first()
     )
+    if not controller.enabled:  # another bench may have left it switched off
+        GateController.objects.filter(pk=controller.pk).update(enabled=True)
     platform, _ = Platform.objects.get_or_create(code="bench", defaults={"name": "Bench"})
     rider, _ = Rider.objects.get_or_create(
         platform=platform,
