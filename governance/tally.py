@@ -41,10 +41,10 @@ from dataclasses import asdict, dataclass
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Sum
 from django.utils.translation import gettext_lazy as _
 
-from .models import Ballot, Choice, Matter, RollEntry
+from .models import Choice, Matter, RollEntry
 
 QUORUM = Fraction(2, 3)
 ORDINARY = Fraction(1, 2)
@@ -165,15 +165,16 @@ def tally(resolution) -> Tally:
         area=Sum("area_hundredths"), voters=Count("id")
     )
     values: dict[str, int] = {}
+    # From this resolution's roll to its voters' ballots (by the ballot's voter index):
+    # whatever PostgreSQL believes about row counts (fresh, unanalysed rows included), the
+    # plan reads this roll only — 20 ms on the scale data set, where joining from the
+    # ballots' side read all 167,000 roll entries (30 ms) or, with a redundant filter,
+    # nested two resolution scans (16 s).
     rows = (
-        # Joined on the roll entry's primary key only. Do not add the (redundant) roll
-        # entry's resolution: with fresh, unanalysed rows PostgreSQL then estimates one row
-        # each side and nests two resolution scans (16 s on the scale data set instead of
-        # 20 ms).
-        Ballot.objects.filter(resolution=resolution)
+        RollEntry.objects.filter(resolution=resolution, ballots__isnull=False)
         .order_by()
-        .values("choice")
-        .annotate(area=Sum("voter__area_hundredths"), voters=Count("id"))
+        .values(choice=F("ballots__choice"))
+        .annotate(area=Sum("area_hundredths"), voters=Count("ballots"))
     )
     for row in rows:
         if row["choice"] in Choice.values:
