@@ -8,8 +8,6 @@ Nothing here is mocked: the worker is `celery -A portal worker -B`, the simulato
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import os
 import shutil
@@ -19,12 +17,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+
+from tools.gatesim import client as gatesim_client
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -241,37 +240,19 @@ class GateSim:
             except subprocess.TimeoutExpired:
                 self.process.kill()
 
+    # Requests to a simulated controller go through the simulator's own client (standard
+    # library only): one signing and HTTP path for the simulator's tests, these and benches.
     def state(self, controller_id: int) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.endpoint(controller_id)}/v1/state", timeout=3) as r:
-            return json.loads(r.read())
+        return gatesim_client.state(self.endpoint(controller_id))
 
     def scan(self, controller_id: int, token: str, direction: str = "in") -> dict[str, Any]:
-        body = json.dumps({"token": token, "direction": direction}).encode()
-        request = urllib.request.Request(
-            f"{self.endpoint(controller_id)}/scan",
-            data=body,
-            headers={"Content-Type": "application/json", "Accept": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=3) as response:
-            return json.loads(response.read())
+        return gatesim_client.scan(self.endpoint(controller_id), token, direction)
 
     def reset(self, controller_id: int) -> dict[str, Any]:
         """A factory reset: the controller forgets its list (version 0)."""
-        body = b"{}"
-        stamp = int(time.time())
-        secret = self.controllers[controller_id]
-        signature = hmac.new(
-            secret.encode(), f"{stamp}\n".encode() + body, hashlib.sha256
-        ).hexdigest()
-        request = urllib.request.Request(
-            f"{self.endpoint(controller_id)}/v1/reset",
-            data=body,
-            headers={
-                "Content-Type": "application/json",
-                "X-L100-Controller": str(controller_id),
-                "X-L100-Timestamp": str(stamp),
-                "X-L100-Signature": signature,
-            },
+        status, answer = gatesim_client.reset(
+            self.endpoint(controller_id), controller_id, self.controllers[controller_id]
         )
-        with urllib.request.urlopen(request, timeout=3) as response:
-            return json.loads(response.read())
+        if status != 200:
+            raise RuntimeError(f"reset of controller {controller_id} answered {status}")
+        return answer

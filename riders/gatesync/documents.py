@@ -71,17 +71,21 @@ def list_entries(community_id: int) -> list[list[Any]]:
     ]
 
 
-def snapshot_document(*, controller_id: int, community_id: int) -> dict[str, Any]:
-    """The whole list at one version. The head is read before and after the entries; if a
-    writer committed in between (the head moved) it is read again, so the entries always
-    match the version they are sent with."""
+def _consistent_list(community_id: int) -> tuple[int, dict[str, Any], list[list[Any]]]:
+    """(version, policy, entries) at one version. The head is read before and after the
+    entries; if a writer committed in between (the head moved) it is read again, so the
+    entries always match the version they are given with."""
     for _attempt in range(5):
         version, policy = _head(community_id)
         entries = list_entries(community_id)
         if _head(community_id)[0] == version:
             break
-    if not policy:
-        policy = _default_policy(community_id)
+    return version, policy or _default_policy(community_id), entries
+
+
+def snapshot_document(*, controller_id: int, community_id: int) -> dict[str, Any]:
+    """The whole list at one version."""
+    version, policy, entries = _consistent_list(community_id)
     return {
         "protocol": PROTOCOL,
         "type": "snapshot",
@@ -161,9 +165,5 @@ def _delta_read(community_id: int, from_version: int, to_version: int) -> dict[s
 
 def portal_digest(community_id: int) -> tuple[int, str, int]:
     """(version, digest, size) of the portal's list for the community."""
-    for _attempt in range(5):
-        version, policy = _head(community_id)
-        entries = list_entries(community_id)
-        if _head(community_id)[0] == version:
-            break
-    return version, list_digest(entries, policy or _default_policy(community_id)), len(entries)
+    version, policy, entries = _consistent_list(community_id)
+    return version, list_digest(entries, policy), len(entries)

@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from ..models import AccessGrant, GrantStatus
@@ -80,7 +80,7 @@ def _bump(community_id: int, count: int = 1) -> int:
             AccessListHead.objects.create(
                 community_id=community_id, version=0, policy=_default_policy(community_id)
             )
-    except Exception:  # noqa: BLE001 - IntegrityError from a concurrent first change
+    except IntegrityError:  # a concurrent first change created it
         pass
     return _bump(community_id, count)
 
