@@ -59,6 +59,10 @@ class LoadResult:
     body_bytes: int = 0
     statuses: Counter = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
+    #: The measured window on `time.monotonic()`'s clock (CLOCK_MONOTONIC, shared by every
+    #: process of the machine): from the end of the warm-up until the last response.
+    #: `bench.run` keeps the servers' own timings of the requests that began in it.
+    window: tuple[float, float] = (0.0, 0.0)
 
     @property
     def requests(self) -> int:
@@ -198,6 +202,7 @@ async def _run(
 ) -> LoadResult:
     shared = _Shared(source, f"{host}:{port}")
     start = time.perf_counter()
+    to_monotonic = time.monotonic() - start
     measure_from = start + warmup
     stop_at = measure_from + duration
     result = LoadResult(name=name, seconds=0.0)
@@ -208,7 +213,9 @@ async def _run(
         )
     )
     # Requests in flight at stop_at finish after it; count the time they took too.
-    result.seconds = time.perf_counter() - measure_from
+    ended = time.perf_counter()
+    result.seconds = ended - measure_from
+    result.window = (measure_from + to_monotonic, ended + to_monotonic)
     return result
 
 

@@ -1,7 +1,13 @@
 """`python -m bench.run` (`make bench`): load the floor and the portal's scenarios with the
 same client, interleaved (floor, scenario, floor, scenario, ..., floor), and print
-requests/s, p50, p99, errors and each scenario's ratio to the floor runs on either side
-of it. The table is also written to var/bench/last.json.
+requests/s, client p50/p95/p99, server p50/p95, errors and each scenario's ratio to the
+floor runs on either side of it. The table is also written to var/bench/last.json.
+
+Client latency is measured by the load client from sending a request to reading its whole
+response, so it includes the time the request waits in the listening socket's backlog
+and for a free worker thread. Server time is measured inside the gunicorn worker, from
+when it begins handling the request (headers read) until the response is written
+(bench/gunicorn.conf.py's pre_request/post_request hooks): what the application costs.
 
 Database: DATABASE_URL set (PostgreSQL) -> a dedicated database on that server
 (`--db-name`, default last100_bench), created if missing; unset -> a SQLite file under
@@ -25,7 +31,7 @@ import sys
 import time
 import traceback
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -145,9 +151,11 @@ class Run:
     result: loadgen.LoadResult
     floor_before: float | None = None
     floor_after: float | None = None
+    server_ms: list[float] = field(default_factory=list)  # filled once the servers stop
 
     def as_json(self) -> dict:
         r = self.result
+        server = sorted(self.server_ms)
         return {
             "scenario": self.scenario,
             "round": self.round,
@@ -155,7 +163,11 @@ class Run:
             "seconds": round(r.seconds, 3),
             "rps": round(r.rps, 1),
             "p50_ms": round(r.percentile_ms(50), 2),
+            "p95_ms": round(r.percentile_ms(95), 2),
             "p99_ms": round(r.percentile_ms(99), 2),
+            "server_requests": len(server),
+            "server_p50_ms": _rounded(loadgen.percentile(server, 50)) if server else None,
+            "server_p95_ms": _rounded(loadgen.percentile(server, 95)) if server else None,
             "errors": r.errors,
             "avg_body_bytes": round(r.body_bytes / r.requests) if r.requests else 0,
             "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
@@ -163,6 +175,10 @@ class Run:
             "floor_before_rps": self.floor_before,
             "floor_after_rps": self.floor_after,
         }
+
+
+def _rounded(value: float) -> float:
+    return round(value, 2)
 
 
 def plan(chosen: list[Scenario], rounds: int) -> list[tuple[Scenario, int]]:
@@ -200,8 +216,8 @@ def measure(
         runs.append(Run(scenario.name, round_, result))
         log(
             f"[{index}/{len(sequence)}] {scenario.name:<14} {result.rps:9.1f} req/s"
-            f"  p50 {result.percentile_ms(50):7.2f} ms  p99 {result.percentile_ms(99):7.2f} ms"
-            f"  errors {result.errors}"
+            f"  p50 {result.percentile_ms(50):7.2f} ms  p95 {result.percentile_ms(95):7.2f} ms"
+            f"  p99 {result.percentile_ms(99):7.2f} ms  errors {result.errors}"
         )
     for position, run in enumerate(runs):
         if run.scenario == FLOOR.name:
@@ -209,6 +225,14 @@ def measure(
         run.floor_before = _neighbour_floor(runs, position, -1)
         run.floor_after = _neighbour_floor(runs, position, +1)
     return runs
+
+
+def attach_server_times(runs: list[Run], servers: dict[str, Server]) -> None:
+    """Give each run the server times of the requests that began in its measured window
+    (call once the servers have stopped, so every record is written)."""
+    for run in runs:
+        server = servers[SCENARIOS[run.scenario].server]
+        run.server_ms = server.server_times_ms(run.result.window)
 
 
 def _neighbour_floor(runs: list[Run], position: int, step: int) -> float | None:
@@ -229,6 +253,8 @@ def summarise(runs: list[Run], chosen: list[Scenario]) -> list[dict]:
         if not mine:
             continue
         latencies = sorted(ms for run in mine for ms in run.result.latencies_ms)
+        server = sorted(ms for run in mine for ms in run.server_ms)
+        server_p95 = _rounded(loadgen.percentile(server, 95)) if server else None
         seconds = sum(run.result.seconds for run in mine)
         errors = sum(run.result.errors for run in mine)
         rps = (len(latencies) - errors) / seconds if seconds else 0.0
@@ -243,20 +269,31 @@ def summarise(runs: list[Run], chosen: list[Scenario]) -> list[dict]:
             ]
             floor_rps = sum(floors) / len(floors) if floors else 0.0
             ratio = rps / floor_rps if floor_rps else 0.0
-        if scenario.target_ratio is None:
+        checks = []
+        if scenario.target_ratio is not None:
+            checks.append(ratio >= scenario.target_ratio)
+        if scenario.server_p95_max_ms is not None:
+            # No server figures (the hooks did not run) cannot show the bar is met.
+            checks.append(server_p95 is not None and server_p95 <= scenario.server_p95_max_ms)
+        if not checks:
             verdict = "fail" if errors else "-"
         else:
-            verdict = "pass" if ratio >= scenario.target_ratio and not errors else "fail"
+            verdict = "pass" if all(checks) and not errors else "fail"
         rows.append(
             {
                 "scenario": scenario.name,
                 "rps": round(rps, 1),
                 "p50_ms": round(loadgen.percentile(latencies, 50), 2),
+                "p95_ms": round(loadgen.percentile(latencies, 95), 2),
                 "p99_ms": round(loadgen.percentile(latencies, 99), 2),
+                "server_p50_ms": _rounded(loadgen.percentile(server, 50)) if server else None,
+                "server_p95_ms": server_p95,
                 "requests": len(latencies),
+                "server_requests": len(server),
                 "errors": errors,
                 "ratio": round(ratio, 3),
                 "target": scenario.target_ratio,
+                "server_p95_target_ms": scenario.server_p95_max_ms,
                 "result": verdict,
                 "description": scenario.description,
             }
@@ -264,17 +301,46 @@ def summarise(runs: list[Run], chosen: list[Scenario]) -> list[dict]:
     return rows
 
 
+def _ms_cell(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _target_cell(row: dict) -> str:
+    """The scenario's bars: a ratio to the floor, a server-time p95, both, or none."""
+    parts = []
+    if row.get("target") is not None:
+        parts.append(f">= {row['target']:.2f}")
+    if row.get("server_p95_target_ms") is not None:
+        parts.append(f"server p95 <= {row['server_p95_target_ms']:g} ms")
+    return ", ".join(parts) or "-"
+
+
 def format_table(rows: list[dict]) -> str:
-    header = ("scenario", "requests/s", "p50 ms", "p99 ms", "errors", "ratio", "target", "result")
+    header = (
+        "scenario",
+        "requests/s",
+        "p50 ms",
+        "p95 ms",
+        "p99 ms",
+        "server p50 ms",
+        "server p95 ms",
+        "errors",
+        "ratio",
+        "target",
+        "result",
+    )
     lines = [
         (
             row["scenario"],
             f"{row['rps']:.1f}",
             f"{row['p50_ms']:.2f}",
+            _ms_cell(row.get("p95_ms")),
             f"{row['p99_ms']:.2f}",
+            _ms_cell(row.get("server_p50_ms")),
+            _ms_cell(row.get("server_p95_ms")),
             str(row["errors"]),
             f"{row['ratio']:.2f}",
-            "-" if row["target"] is None else f">= {row['target']:.2f}",
+            _target_cell(row),
             row["result"],
         )
         for row in rows
@@ -351,6 +417,7 @@ def main(argv: list[str] | None = None) -> int:
             options=options,
             log_path=bench_state_dir(args.db_name) / "floor.log",
             ready_path="/",
+            times_path=bench_state_dir(args.db_name) / "floor.times",
         ),
         "portal": Server(
             name="portal",
@@ -359,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
             options=options,
             log_path=bench_state_dir(args.db_name) / "portal.log",
             ready_path="/healthz",
+            times_path=bench_state_dir(args.db_name) / "portal.times",
         ),
     }
     needed = {scenario.server for scenario in chosen}
@@ -379,6 +447,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         runs = measure(args, servers, sources, plan(chosen, args.rounds))
 
+    attach_server_times(runs, servers)  # the servers have stopped: every record is written
     rows = summarise(runs, chosen)
     meta = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -4,14 +4,20 @@ Each server gets a listening socket on a free loopback port, bound here and hand
 gunicorn as an inherited file descriptor (`--bind fd://N`), so no other process can take
 the port between choosing and binding it. Gunicorn runs in its own process group, which
 `stop()` ends (that group holds only the master and workers started here).
+
+Server time: each server's workers append a record per request to `times_path`
+(bench/gunicorn.conf.py's hooks); `server_times_ms(window)` reads back the requests that
+began inside a run's measured window.
 """
 
 from __future__ import annotations
 
+import bisect
 import http.client
 import os
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -21,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN_CONF = Path(__file__).resolve().parent / "gunicorn.conf.py"
 HOST = "127.0.0.1"
+SERVER_TIME_RECORD = struct.Struct("<dd")  # as written by gunicorn.conf.py's post_request
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,7 @@ class Server:
         options: GunicornOptions,
         log_path: Path,
         ready_path: str,
+        times_path: Path | None = None,
     ) -> None:
         self.name = name
         self.app = app
@@ -70,6 +78,8 @@ class Server:
         self.options = options
         self.log_path = log_path
         self.ready_path = ready_path
+        self.times_path = times_path
+        self._times: tuple[list[float], list[float]] | None = None
         self.port: int | None = None
         self.process: subprocess.Popen | None = None
 
@@ -94,11 +104,15 @@ class Server:
                 self.app,
             ]
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            env = dict(self.env)
+            if self.times_path is not None:
+                self.times_path.write_bytes(b"")  # an earlier run's records are not ours
+                env["BENCH_SERVER_TIMES"] = str(self.times_path)
             with self.log_path.open("wb") as log:
                 self.process = subprocess.Popen(
                     command,
                     cwd=ROOT,
-                    env=self.env,
+                    env=env,
                     pass_fds=(fd,),
                     stdin=subprocess.DEVNULL,
                     stdout=log,
@@ -130,6 +144,7 @@ class Server:
         raise ServerFailed(f"{self.name} server not ready after {timeout:.0f} s ({last}).")
 
     def stop(self) -> None:
+        self._times = None  # read the records afresh: the last ones land as workers exit
         process = self.process
         if process is None or process.poll() is not None:
             return
@@ -141,6 +156,25 @@ class Server:
             process.wait(timeout=10)
         except ProcessLookupError:
             pass
+
+    def server_times_ms(self, window: tuple[float, float]) -> list[float]:
+        """Server times (ms) of the requests whose handling began inside `window`
+        (monotonic seconds). Read once, after the server has stopped (so every record of
+        its last requests is written)."""
+        if self.times_path is None:
+            return []
+        if self._times is None:
+            try:
+                data = self.times_path.read_bytes()
+            except OSError:
+                data = b""
+            data = data[: len(data) - len(data) % SERVER_TIME_RECORD.size]
+            records = sorted(SERVER_TIME_RECORD.iter_unpack(data))
+            self._times = ([r[0] for r in records], [r[1] * 1000 for r in records])
+        starts, durations = self._times
+        low = bisect.bisect_left(starts, window[0])
+        high = bisect.bisect_right(starts, window[1])
+        return durations[low:high]
 
     def log_tail(self, lines: int = 30) -> str:
         try:

@@ -175,13 +175,57 @@ def test_ratio_is_against_the_floor_runs_either_side_and_errors_fail():
         "requests/s",
         "p50",
         "ms",
+        "p95",
+        "ms",
         "p99",
+        "ms",
+        "server",
+        "p50",
+        "ms",
+        "server",
+        "p95",
         "ms",
         "errors",
         "ratio",
         "target",
         "result",
     ]
+
+
+def test_a_server_time_bar_is_judged_on_the_servers_p95_and_needs_its_figures():
+    fast = Scenario(name="fast", description="", setup=lambda c: None, server_p95_max_ms=50)
+    slow = Scenario(name="slow", description="", setup=lambda c: None, server_p95_max_ms=50)
+    blind = Scenario(name="blind", description="", setup=lambda c: None, server_p95_max_ms=50)
+    runs = [_run("floor", 1000), _run("fast", 10), _run("slow", 10), _run("blind", 10)]
+    runs[1].server_ms = [10.0] * 95 + [400.0] * 5  # p95 10 ms: the slowest 5 % do not count
+    runs[2].server_ms = [10.0] * 94 + [400.0] * 6
+    rows = {row["scenario"]: row for row in run.summarise(runs, [FLOOR, fast, slow, blind])}
+    assert (rows["fast"]["server_p50_ms"], rows["fast"]["server_p95_ms"]) == (10.0, 10.0)
+    assert rows["fast"]["result"] == "pass"
+    assert rows["slow"]["server_p95_ms"] == 400.0 and rows["slow"]["result"] == "fail"
+    assert rows["blind"]["server_p95_ms"] is None and rows["blind"]["result"] == "fail"
+    assert rows["floor"]["server_p95_ms"] is None and rows["floor"]["result"] == "-"
+    assert "server p95 <= 50 ms" in run.format_table(list(rows.values()))
+    assert SCENARIOS["registration"].server_p95_max_ms == 50
+
+
+def test_server_times_are_the_records_of_requests_begun_in_the_window(tmp_path):
+    from bench.servers import SERVER_TIME_RECORD, GunicornOptions, Server
+
+    times = tmp_path / "portal.times"
+    records = [(10.0, 0.001), (11.0, 0.002), (12.0, 0.003), (13.0, 0.004)]
+    times.write_bytes(b"".join(SERVER_TIME_RECORD.pack(*r) for r in records) + b"\x00" * 5)
+    server = Server(
+        name="portal",
+        app="x",
+        env={},
+        options=GunicornOptions(),
+        log_path=tmp_path / "log",
+        ready_path="/",
+        times_path=times,
+    )
+    assert server.server_times_ms((10.5, 12.0)) == pytest.approx([2.0, 3.0])
+    assert server.server_times_ms((20.0, 30.0)) == []
 
 
 def test_a_scenario_name_registers_once():
@@ -246,6 +290,10 @@ def test_make_bench_runs_floor_and_portal_and_reports_ratios(tmp_path):
     assert rows["floor"]["errors"] == rows["healthz"]["errors"] == 0
     assert rows["rules_page"]["target"] == 0.40
     assert rows["rules_page"]["result"] in ("pass", "fail")
+    # Server time from the workers' hooks: a record for (about) every measured request.
+    for row in rows.values():
+        assert 0 < row["server_p50_ms"] <= row["server_p95_ms"]
+        assert row["server_requests"] >= row["requests"] * 0.9
     # Interleaved: floor, healthz, floor, rules_page, floor.
     assert [r["scenario"] for r in report["runs"]] == [
         "floor",
