@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.utils import timezone
 
 from communities.services import rules_publish
@@ -16,6 +17,7 @@ from riders.models import AccessEvent
 from riders.services import grants
 from riders.services.keys import pass_key_rotate, pass_token_issue
 from riders.tests.factories import AccessGrantFactory
+from tests.entrance import EntranceClient
 
 URL = "/api/v1/gates/verify"
 
@@ -23,6 +25,14 @@ URL = "/api/v1/gates/verify"
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
+
+
+@pytest.fixture(params=["full stack", "machine entrance"])
+def client(request):
+    """Every test twice: through Django's full middleware stack, and routed as the
+    deployed entrance routes it (signed controller requests skip sessions, CSRF, axes and
+    CSP; portal/machine.py)."""
+    return Client() if request.param == "full stack" else EntranceClient()
 
 
 @pytest.fixture
