@@ -92,7 +92,7 @@ def _count(cache_key: str, *, timeout: int) -> int:
     if isinstance(backend, RedisCache):
         # One round trip instead of Django's add, then exists + incr (docs/security.md has
         # the figures): SET NX EX and INCR in one MULTI/EXEC, atomic as a pair.
-        key = backend.make_and_validate_key(cache_key)
+        key = backend.make_key(cache_key)  # ours: short ASCII, nothing to validate
         client = backend._cache.get_client(key, write=True)
         pipe = client.pipeline()
         pipe.set(key, 0, ex=timeout, nx=True)

@@ -125,6 +125,7 @@ _GRANT_FIELDS = ("id", "rider_id", "community_id", "status", "valid_from", "vali
 _RIDER_FIELDS = ("id", "platform_id", "name", "phone", "photo", "station", "platform_active")
 
 
+@functools.cache
 def _columns(model: type[models.Model], attnames: tuple[str, ...]) -> list[models.Field]:
     by_attname = {f.attname: f for f in model._meta.concrete_fields}
     return [by_attname[name] for name in attnames]
@@ -154,9 +155,30 @@ def _grant_sql() -> str:
     )
 
 
-def _from_db(value: Any, field: models.Field) -> Any:
+def _hot_cursor() -> Any:
+    """A cursor for the two statements of a scan. On PostgreSQL (psycopg 3) it binds
+    parameters on the server, which spares composing the statement's text in Python per
+    scan (Django's own cursors bind on the client); it is wrapped as Django wraps its
+    cursors, so query logging and counting see it."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    import psycopg
+
+    connection.ensure_connection()
+    return connection._prepare_cursor(psycopg.Cursor(connection.connection))
+
+
+@functools.cache
+def _converters(field: models.Field) -> tuple[Any, tuple[Any, ...]]:
+    """The field's column and its from-database converters, looked up once per process
+    (they depend on the backend and the field, not on the row)."""
     column = field.get_col(field.model._meta.db_table)
-    for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+    return column, (*connection.ops.get_db_converters(column), *field.get_db_converters(connection))
+
+
+def _from_db(value: Any, field: models.Field) -> Any:
+    column, converters = _converters(field)
+    for convert in converters:
         value = convert(value, column, connection)
     return value
 
@@ -165,7 +187,7 @@ def _grant_with_rules(grant_id: int) -> AccessGrant | None:
     """The grant (id, rider, community, status, validity) with its rider and the
     platform's name, annotated with the community's current rules (rules_policy is None
     when it has published none): one SELECT. Other fields are deferred."""
-    with connection.cursor() as cursor:
+    with _hot_cursor() as cursor:
         cursor.execute(_grant_sql(), [grant_id])
         row = cursor.fetchone()
     if row is None:
@@ -214,7 +236,7 @@ def _event_insert(event: AccessEvent) -> None:
     """What AccessEvent.save() inserts, in one prepared statement (no ORM compilation)."""
     sql, fields = _event_sql()
     params = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
-    with connection.cursor() as cursor:
+    with _hot_cursor() as cursor:
         cursor.execute(sql, params)
         event.pk = cursor.fetchone()[0]
     event._state.adding = False
