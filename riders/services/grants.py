@@ -95,16 +95,22 @@ def grant_request(
     source: str,
     acting_user: User,
     entry_policy: str | None = None,
+    rider_is_new: bool = False,
 ) -> AccessGrant:
     """The rider asks for access to `community`. New grants are pending, or active at once
     when the community approves platform-verified riders automatically (and riders may
     enter). An existing grant is returned unchanged, whatever its status: a suspended or
-    revoked rider cannot lift that by registering again."""
+    revoked rider cannot lift that by registering again.
+
+    `rider_is_new`: the caller inserted `rider` in this very transaction, so no grant of
+    it can exist nor be inserted by anyone else before this commits: neither the look-up
+    nor the savepoint guarding against a concurrent duplicate is needed."""
     if source not in GrantSource.values:
         raise ValidationError(_("Unknown source of the request."), code="bad_source")
-    existing = AccessGrant.objects.filter(rider=rider, community=community).first()
-    if existing is not None:
-        return existing
+    if not rider_is_new:
+        existing = AccessGrant.objects.filter(rider=rider, community=community).first()
+        if existing is not None:
+            return existing
     if entry_policy is None:  # callers that already read the rules pass their policy
         rules = rules_current(community)
         entry_policy = rules.entry_policy if rules else EntryPolicy.REGISTERED
@@ -114,17 +120,24 @@ def grant_request(
     if grant_auto_approvable(rider=rider, community=community, entry_policy=policy):
         grant.status = GrantStatus.ACTIVE
         grant.valid_until = now + GRANT_DEFAULT_VALIDITY
+
+    def write() -> None:
+        grant.save(force_insert=True)
+        audit_record(
+            action="grant_request",
+            obj=grant,
+            acting_user=acting_user,
+            community_id=community.pk,
+            after=_snapshot(grant) | {"source": source, "rider_id": rider.pk},
+        )
+        _grant_changed(grant, "request")
+
+    if rider_is_new:
+        write()
+        return grant
     try:
         with transaction.atomic():
-            grant.save(force_insert=True)
-            audit_record(
-                action="grant_request",
-                obj=grant,
-                acting_user=acting_user,
-                community_id=community.pk,
-                after=_snapshot(grant) | {"source": source, "rider_id": rider.pk},
-            )
-            _grant_changed(grant, "request")
+            write()
     except IntegrityError:
         # The same rider registered twice at once: the other request won; use its grant.
         return AccessGrant.objects.get(rider=rider, community=community)

@@ -189,11 +189,15 @@ def assertion_consume(verified: VerifiedAssertion) -> None:
         raise AssertionRefused("replayed")
 
 
-def _rider_upsert(*, platform: Platform, platform_rider_id: str, values: dict[str, Any]) -> Rider:
+def _rider_upsert(
+    *, platform: Platform, platform_rider_id: str, values: dict[str, Any]
+) -> tuple[Rider, bool]:
     """Create the rider or update `values` on the existing one, in one statement
     (INSERT ... ON CONFLICT DO UPDATE ... RETURNING every column; PostgreSQL and SQLite).
     Other fields of an existing rider (photo, platform_active, ...) are left alone and
-    come back as stored. Concurrent registrations of one rider wait on its row."""
+    come back as stored. Concurrent registrations of one rider wait on its row.
+    Returns (rider, created); `created` is known on PostgreSQL only (a row this statement
+    inserted has no xmax), elsewhere it is False, which costs a look-up, never a mistake."""
     rider = Rider(platform=platform, platform_rider_id=platform_rider_id, **values)
     quote = connection.ops.quote_name
     fields = [f for f in Rider._meta.concrete_fields if not f.primary_key]
@@ -207,15 +211,20 @@ def _rider_upsert(*, platform: Platform, platform_rider_id: str, values: dict[st
     assignments = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in updated)
     returned = list(Rider._meta.concrete_fields)
     unique = ", ".join(quote(Rider._meta.get_field(n).column) for n in UNIQUE_RIDER)
+    postgresql = connection.vendor == "postgresql"
     sql = (
         f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
         f"VALUES ({', '.join(['%s'] * len(columns))}) "
         f"ON CONFLICT ({unique}) DO UPDATE SET {assignments} "
         f"RETURNING {', '.join(quote(f.column) for f in returned)}"
+        + (", (xmax = 0)" if postgresql else "")
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
+    created = bool(row[-1]) if postgresql else False
+    if postgresql:
+        row = row[:-1]
     values_out = []
     for field, value in zip(returned, row, strict=True):
         column = field.get_col(Rider._meta.db_table)
@@ -226,7 +235,7 @@ def _rider_upsert(*, platform: Platform, platform_rider_id: str, values: dict[st
         values_out.append(value)
     stored = Rider.from_db(connection.alias, [f.attname for f in returned], values_out)
     stored.platform = platform  # the caller's instance: no query for rider.platform
-    return stored
+    return stored, created
 
 
 @dataclass
@@ -234,6 +243,7 @@ class Registration:
     rider: Rider
     grant: AccessGrant | None
     outcome: str  # active, pending, no_entry, suspended, revoked, platform_inactive
+    device_token: str | None = None  # a new device cookie's token, when one was issued
 
 
 def _outcome(grant: AccessGrant | None) -> str:
@@ -243,9 +253,20 @@ def _outcome(grant: AccessGrant | None) -> str:
 
 
 @transaction.atomic
-def rider_register_from_assertion(*, verified: VerifiedAssertion, gate: Gate) -> Registration:
+def rider_register_from_assertion(
+    *,
+    verified: VerifiedAssertion,
+    gate: Gate,
+    remember_device: bool = False,
+    device_rider: Rider | None = None,
+) -> Registration:
     """Consume the assertion, create or update the rider, and ask for access to the gate's
-    community unless its rules forbid riders to enter."""
+    community unless its rules forbid riders to enter.
+
+    `remember_device`: the platform vouched for this rider, so the browser becomes theirs:
+    unless its cookie already names them (`device_rider`), a device token is issued in
+    this transaction (`Registration.device_token`), before gate sync takes the
+    community's lock, rather than in a transaction of its own afterwards."""
     assertion_consume(verified)
     claims = verified.claims
     values = {
@@ -260,25 +281,35 @@ def rider_register_from_assertion(*, verified: VerifiedAssertion, gate: Gate) ->
         text = _clean_text(claims.get(claim), max_length=size)
         if text:
             values[field] = text
-    rider = _rider_upsert(
+    rider, created = _rider_upsert(
         platform=verified.platform,
         platform_rider_id=_clean_text(claims["sub"], max_length=100, required=True),
         values=values,
     )
+    token = None
+    if remember_device and (device_rider is None or device_rider.pk != rider.pk):
+        token = device_issue(rider=rider)
     if not rider.platform_active:
-        return Registration(rider=rider, grant=None, outcome="platform_inactive")
+        return Registration(
+            rider=rider, grant=None, outcome="platform_inactive", device_token=token
+        )
     rules = rules_current(gate.community)
     if rules is not None and rules.entry_policy == EntryPolicy.NO_ENTRY:
-        existing = AccessGrant.objects.filter(rider=rider, community=gate.community).first()
-        return Registration(rider=rider, grant=existing, outcome="no_entry")
+        existing = (
+            None
+            if created
+            else AccessGrant.objects.filter(rider=rider, community=gate.community).first()
+        )
+        return Registration(rider=rider, grant=existing, outcome="no_entry", device_token=token)
     grant = grant_request(
         rider=rider,
         community=gate.community,
         source=GrantSource.PLATFORM,
         acting_user=None,
         entry_policy=rules.entry_policy if rules is not None else None,
+        rider_is_new=created,
     )
-    return Registration(rider=rider, grant=grant, outcome=_outcome(grant))
+    return Registration(rider=rider, grant=grant, outcome=_outcome(grant), device_token=token)
 
 
 @transaction.atomic

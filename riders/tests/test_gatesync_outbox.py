@@ -102,6 +102,38 @@ def test_suspend_revoke_reinstate_and_validity_each_log_one_change(community):
     assert not AccessListEntry.objects.filter(grant=grant).exists()
 
 
+def test_an_entry_carries_the_version_of_the_change_that_wrote_it(community):
+    grant = _request(community)
+    later = timezone.now() + dt.timedelta(days=30)
+    grant_set_validity(
+        grant=grant, valid_from=grant.valid_from, valid_until=later, acting_user=None
+    )
+    entry = AccessListEntry.objects.get(grant=grant)
+    last = AccessChange.objects.filter(community=community).latest("version")
+    assert entry.version == last.version == head_version(community.pk)
+    assert entry.valid_until == int(later.timestamp())
+    assert last.payload == {"entry": entry.as_list()} and last.cause == "set_validity"
+    grant_suspend(grant=grant, reason="complaint", acting_user=None)
+    last = AccessChange.objects.filter(community=community).latest("version")
+    assert (last.op, last.grant_id, last.payload) == ("del", grant.pk, {})
+    assert last.version == head_version(community.pk)
+    assert not AccessListEntry.objects.filter(grant=grant).exists()
+
+
+def test_a_communitys_first_change_creates_its_head():
+    from riders.gatesync.models import AccessListHead
+
+    community = CommunityFactory(auto_approve_verified_riders=True)
+    # A community made before gate sync existed: no head, no log.
+    AccessChange.objects.filter(community=community).delete()
+    AccessListHead.objects.filter(community=community).delete()
+    grant = _request(community)
+    assert grant.status == GrantStatus.ACTIVE
+    assert head_version(community.pk) == 1
+    assert AccessListEntry.objects.get(grant=grant).version == 1
+    assert _ops(community) == [("put", grant.pk)]
+
+
 def test_a_change_that_alters_nothing_writes_nothing(community):
     grant = _request(community)
     head = head_version(community.pk)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +17,8 @@ from django.urls import reverse
 from communities.services import rules_publish
 from communities.tests.factories import GateFactory
 from riders.api.auth import controller_sign
+from riders.gatesync.documents import head_version
+from riders.gatesync.models import AccessChange, AccessListEntry
 from riders.models import AccessEvent, AccessGrant, GrantStatus, Rider, UsedAssertion
 from riders.services.keys import pass_token_issue
 from riders.services.registration import (
@@ -171,6 +174,38 @@ def test_one_click_registration_of_a_new_rider_costs_at_most_13_own_statements(
     )
     grant = AccessGrant.objects.get(rider=rider, community=gate.community)
     assert grant.status == GrantStatus.ACTIVE
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's path")
+@pytest.mark.django_db(transaction=True)  # real BEGIN/COMMIT and on-commit hooks
+def test_a_new_riders_registration_takes_the_community_lock_in_its_last_statement(
+    client, gate, platform
+):
+    """Registrations of one community queue on its access list head from the bump to
+    COMMIT: on PostgreSQL the bump, list entry and change row are one statement, the last
+    before COMMIT; the device row is written before it, in the same transaction; a new
+    rider needs neither a look-up of its grant nor a savepoint."""
+    token = sign_assertion(platform, sub="R903", name="韩梅梅")
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(link(gate, token))
+    assert response.status_code == 302
+    assert settings.RIDERS_DEVICE_COOKIE in response.cookies
+    sql = [q["sql"] for q in queries.captured_queries]
+    # gate, key+platform, BEGIN, jti, rider, device, rules, grant, audit, gate sync,
+    # COMMIT, then (after commit) the community's controllers for the push.
+    assert len(sql) == 12, "\n".join(sql)
+    heads = [i for i, s in enumerate(sql) if "riders_accesslisthead" in s]
+    assert len(heads) == 1 and sql[heads[0] + 1] == "COMMIT", "\n".join(sql)
+    assert "riders_accesslistentry" in sql[heads[0]] and "riders_accesschange" in sql[heads[0]]
+    assert heads[0] > next(i for i, s in enumerate(sql) if "riders_riderdevice" in s)
+    assert not any("SAVEPOINT" in s for s in sql)
+    rider = Rider.objects.get(platform=platform, platform_rider_id="R903")
+    grant = AccessGrant.objects.get(rider=rider, community=gate.community)
+    entry = AccessListEntry.objects.get(grant=grant)
+    change = AccessChange.objects.get(community=gate.community, grant_id=grant.pk)
+    assert entry.version == change.version == head_version(gate.community_id)
+    assert change.payload == {"entry": entry.as_list()} and change.cause == "request"
+    assert rider.devices.count() == 1
 
 
 def test_registering_again_updates_the_claims_and_keeps_the_rest(client, gate, platform, rider):

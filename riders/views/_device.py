@@ -18,15 +18,21 @@ def device_rider(request: HttpRequest) -> Rider | None:
 
 
 def device_remember(
-    request: HttpRequest, response: HttpResponse, *, rider: Rider, current: Rider | None
+    request: HttpRequest,
+    response: HttpResponse,
+    *,
+    rider: Rider,
+    current: Rider | None,
+    token: str | None = None,
 ) -> None:
     """Bind this browser to `rider`, unless its cookie already does (no new device row on
-    every scan)."""
+    every scan). `token`: one the registration already issued for `rider` in its own
+    transaction; otherwise one is issued here."""
     if current is not None and current.pk == rider.pk:
         return
     response.set_cookie(
         settings.RIDERS_DEVICE_COOKIE,
-        device_issue(rider=rider),
+        token or device_issue(rider=rider),
         max_age=settings.RIDERS_DEVICE_COOKIE_MAX_AGE,
         httponly=True,
         secure=request.is_secure(),

@@ -184,7 +184,12 @@ def gate_register(request: HttpRequest, code: str) -> HttpResponse:
 def _register_one_click(request: HttpRequest, gate: Gate, token: str) -> HttpResponse:
     try:
         verified = assertion_verify(token)
-        registration = rider_register_from_assertion(verified=verified, gate=gate)
+        current = device_rider(request)
+        # The platform vouched for this rider: this browser is theirs from now on (the
+        # device row is written in the registration's transaction).
+        registration = rider_register_from_assertion(
+            verified=verified, gate=gate, remember_device=True, device_rider=current
+        )
     except AssertionRefused as refused:
         return _refuse(request, _assertion_refusal(refused.code, gate), gate=gate)
     refusal = _outcome_refusal(registration, gate)
@@ -192,8 +197,13 @@ def _register_one_click(request: HttpRequest, gate: Gate, token: str) -> HttpRes
         response = _refuse(request, refusal, gate=gate)
     else:
         response = HttpResponseRedirect(reverse("riders:pass"))
-    # The platform vouched for this rider: this browser is theirs from now on.
-    device_remember(request, response, rider=registration.rider, current=device_rider(request))
+    device_remember(
+        request,
+        response,
+        rider=registration.rider,
+        current=current,
+        token=registration.device_token,
+    )
     return response
 
 
