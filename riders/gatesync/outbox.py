@@ -111,8 +111,10 @@ def grant_changed(grant: AccessGrant, *, cause: str, new: bool = False) -> int |
     if want == (list(current) if current else None):
         return None
     if connection.vendor == "postgresql":
-        version = _log_in_one_statement(grant, want=want, listed=current is not None, cause=cause)
-        push_after_commit(grant.community_id)
+        version, controller_ids = _log_in_one_statement(
+            grant, want=want, listed=current is not None, cause=cause
+        )
+        push_after_commit(grant.community_id, controller_ids=controller_ids)
         return version
     version = _bump(grant.community_id)
     if want is None:
@@ -150,14 +152,20 @@ def grant_changed(grant: AccessGrant, *, cause: str, new: bool = False) -> int |
 
 def _log_in_one_statement(
     grant: AccessGrant, *, want: Entry | None, listed: bool, cause: str
-) -> int:
+) -> tuple[int, list[int]]:
     """Bump the head, put/update/delete the grant's list entry and write the change row in
-    one statement (PostgreSQL); returns the new version. The same rows as `_bump` plus the
-    ORM writes of `grant_changed`'s portable path."""
+    one statement (PostgreSQL): the same rows as `_bump` plus the ORM writes of
+    `grant_changed`'s portable path. Returns the new version and the community's enabled
+    controllers, read by the same statement so the push after commit needs no query of
+    its own (a controller enabled meanwhile is caught by its own sync and by reconcile)."""
+    from communities.models import Gate, GateController
+
     quote = connection.ops.quote_name
     head = quote(AccessListHead._meta.db_table)
     entries = quote(AccessListEntry._meta.db_table)
     changes = quote(AccessChange._meta.db_table)
+    controllers = quote(GateController._meta.db_table)
+    gates = quote(Gate._meta.db_table)
     now = timezone.now()
     if want is None:
         op, payload = ChangeOp.DEL, {}
@@ -180,9 +188,13 @@ def _log_in_one_statement(
     sql = (
         f"WITH head AS (UPDATE {head} SET version = version + 1, updated_at = %s "  # noqa: S608
         "WHERE community_id = %s RETURNING version), "
-        f"entry AS ({entry_sql}) "
-        f"INSERT INTO {changes} (community_id, version, op, grant_id, payload, cause, "
-        "created_at) SELECT %s, version, %s, %s, %s::jsonb, %s, %s FROM head RETURNING version"
+        f"entry AS ({entry_sql}), "
+        f"change AS (INSERT INTO {changes} (community_id, version, op, grant_id, payload, "
+        "cause, created_at) SELECT %s, version, %s, %s, %s::jsonb, %s, %s FROM head "
+        "RETURNING version) "
+        f"SELECT version, ARRAY(SELECT c.id FROM {controllers} c JOIN {gates} g "
+        "ON g.id = c.gate_id WHERE g.community_id = %s AND c.enabled ORDER BY c.id) "
+        "FROM change"
     )
     params = [
         now,
@@ -194,12 +206,13 @@ def _log_in_one_statement(
         json.dumps(payload),
         cause,
         now,
+        grant.community_id,
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     if row is not None:
-        return row[0]
+        return row[0], list(row[1])
     # No head yet (the community's first change): nothing was written; create it as
     # `_bump` does and run the statement again.
     _head_create(grant.community_id)
@@ -296,18 +309,22 @@ def community_rebuild(community_id: int, *, cause: str = "rebuild") -> int:
 # --- after commit: wake the pushers ---------------------------------------------------
 
 
-def push_after_commit(community_id: int) -> None:
+def push_after_commit(community_id: int, *, controller_ids: list[int] | None = None) -> None:
     """Enqueue a push to each controller of the community once the transaction commits
     (once per community per transaction, however many changes it made; nothing if it rolls
-    back)."""
+    back). `controller_ids`: the community's enabled controllers as the caller has just
+    read them; otherwise they are queried after commit."""
     for _sids, func, _robust in connection.run_on_commit:
         if getattr(func, "gatesync_community", None) == community_id:
             return
 
     def run() -> None:
-        from .tasks import enqueue_community
+        from .tasks import enqueue_community, enqueue_many
 
-        enqueue_community(community_id)
+        if controller_ids is None:
+            enqueue_community(community_id)
+        elif controller_ids:
+            enqueue_many(controller_ids)
 
     run.gatesync_community = community_id  # type: ignore[attr-defined]
     transaction.on_commit(run, robust=True)

@@ -11,7 +11,9 @@ optional phone, station, plate. Verified locally: no call to the platform.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import json
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -94,8 +96,9 @@ def platform_jws_verify(
         raise AssertionRefused("malformed", "size")
     token = token.strip()
     try:
-        header = jwt.get_unverified_header(token)
-        unverified = jwt.decode(token, options={"verify_signature": False})
+        # Header and claims in one parse, only to pick the key; verified below.
+        parsed = jwt.decode_complete(token, options={"verify_signature": False})
+        header, unverified = parsed["header"], parsed["payload"]
     except Exception:  # noqa: BLE001 - hostile input must only give a typed refusal
         raise AssertionRefused("malformed") from None
     if not isinstance(unverified, dict) or not isinstance(header, dict):
@@ -109,11 +112,15 @@ def platform_jws_verify(
     kid = header.get("kid")
     key = None
     if isinstance(kid, str) and kid:
-        # The key with its platform in one query; the platform alone only to explain a refusal.
-        key = (
-            PlatformKey.objects.select_related("platform")
-            .filter(platform__code=iss[:40], kid=kid[:100], active=True)
-            .first()
+        # The key with its platform in one query; the platform alone only to explain a
+        # refusal. (platform, kid) is unique: no ordering to build or sort.
+        key = next(
+            iter(
+                PlatformKey.objects.select_related("platform")
+                .filter(platform__code=iss[:40], kid=kid[:100], active=True)
+                .order_by()[:1]
+            ),
+            None,
         )
     platform = key.platform if key is not None else Platform.objects.filter(code=iss[:40]).first()
     if platform is None:
@@ -125,7 +132,7 @@ def platform_jws_verify(
     if key.alg != alg:  # the key decides the algorithm, never the token
         raise AssertionRefused("bad_algorithm", "does not match the key")
     try:
-        public = public_key_from_jwk(key.public_jwk)
+        public = _public_key(json.dumps(key.public_jwk, sort_keys=True))
         claims = jwt.decode(
             token,
             public,
@@ -159,6 +166,13 @@ def platform_jws_verify(
         raise AssertionRefused("bad_claims", "sub")
     expires_at = dt.datetime.fromtimestamp(exp, tz=dt.UTC)
     return VerifiedAssertion(platform=platform, claims=claims, expires_at=expires_at)
+
+
+@functools.lru_cache(maxsize=256)
+def _public_key(jwk_json: str) -> Any:
+    """A platform's public key object, parsed once per process per JWK (keyed by the JWK's
+    text, so an edited key is parsed afresh; a deactivated one is never looked up)."""
+    return public_key_from_jwk(json.loads(jwk_json))
 
 
 def assertion_verify(token: Any, *, now: dt.datetime | None = None) -> VerifiedAssertion:

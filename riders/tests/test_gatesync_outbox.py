@@ -134,6 +134,29 @@ def test_a_communitys_first_change_creates_its_head():
     assert _ops(community) == [("put", grant.pk)]
 
 
+@pytest.mark.django_db(transaction=True)  # real commits: the push runs after one
+def test_a_grant_change_pushes_after_commit_to_the_enabled_controllers(community, monkeypatch):
+    from django.db import connection
+
+    from riders.gatesync import tasks
+
+    gate = GateFactory(community=community)
+    enabled = [GateControllerFactory(gate=gate), GateControllerFactory(gate=gate)]
+    GateControllerFactory(gate=gate, enabled=False)
+    pushed: list[list[int]] = []
+    monkeypatch.setattr(tasks, "enqueue_many", lambda ids: pushed.append(ids) or len(ids))
+    if connection.vendor == "postgresql":  # read by the change's own statement
+        monkeypatch.setattr(tasks, "enqueue_community", lambda pk: pytest.fail("queried"))
+    else:
+        monkeypatch.setattr(
+            tasks, "enqueue_community", lambda pk: pushed.append([c.pk for c in enabled])
+        )
+    with transaction.atomic():
+        _request(community)
+        assert pushed == []  # nothing before commit
+    assert pushed == [sorted(c.pk for c in enabled)]
+
+
 def test_a_change_that_alters_nothing_writes_nothing(community):
     grant = _request(community)
     head = head_version(community.pk)

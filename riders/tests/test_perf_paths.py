@@ -191,9 +191,9 @@ def test_a_new_riders_registration_takes_the_community_lock_in_its_last_statemen
     assert response.status_code == 302
     assert settings.RIDERS_DEVICE_COOKIE in response.cookies
     sql = [q["sql"] for q in queries.captured_queries]
-    # gate, key+platform, BEGIN, jti, rider, device, rules, grant, audit, gate sync,
-    # COMMIT, then (after commit) the community's controllers for the push.
-    assert len(sql) == 12, "\n".join(sql)
+    # gate, key+platform, BEGIN, jti, rider, device, rules, grant, audit, gate sync (which
+    # also reads the controllers to push to after commit), COMMIT.
+    assert len(sql) == 11, "\n".join(sql)
     heads = [i for i, s in enumerate(sql) if "riders_accesslisthead" in s]
     assert len(heads) == 1 and sql[heads[0] + 1] == "COMMIT", "\n".join(sql)
     assert "riders_accesslistentry" in sql[heads[0]] and "riders_accesschange" in sql[heads[0]]
