@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import EntryPolicy, Gate
+from communities.models import DeliveryRules, EntryPolicy, Gate
 from communities.services import rules_current
 
 from ..models import (
@@ -204,14 +204,30 @@ def assertion_consume(verified: VerifiedAssertion) -> None:
 
 
 def _rider_upsert(
-    *, platform: Platform, platform_rider_id: str, values: dict[str, Any]
-) -> tuple[Rider, bool]:
+    *,
+    platform: Platform,
+    platform_rider_id: str,
+    values: dict[str, Any],
+    claim: VerifiedAssertion | None = None,
+    policy_of: int | None = None,
+) -> tuple[Rider, bool, str | None]:
     """Create the rider or update `values` on the existing one, in one statement
     (INSERT ... ON CONFLICT DO UPDATE ... RETURNING every column; PostgreSQL and SQLite).
     Other fields of an existing rider (photo, platform_active, ...) are left alone and
     come back as stored. Concurrent registrations of one rider wait on its row.
-    Returns (rider, created); `created` is known on PostgreSQL only (a row this statement
-    inserted has no xmax), elsewhere it is False, which costs a look-up, never a mistake."""
+
+    On PostgreSQL only, the same statement can also claim `claim`'s jti (as
+    `assertion_consume` does; the rider is written only if the claim succeeds, else
+    AssertionRefused('replayed')) and read community `policy_of`'s current entry policy:
+    one round trip instead of three.
+
+    Returns (rider, created, entry policy): `created` is known on PostgreSQL only (a row
+    this statement inserted has no xmax), elsewhere it is False, which costs a look-up,
+    never a mistake; the entry policy is None unless `policy_of` was given ("registered"
+    when the community has published no rules)."""
+    postgresql = connection.vendor == "postgresql"
+    if not postgresql and (claim is not None or policy_of is not None):
+        raise ValueError("claim and policy_of need PostgreSQL")
     rider = Rider(platform=platform, platform_rider_id=platform_rider_id, **values)
     quote = connection.ops.quote_name
     fields = [f for f in Rider._meta.concrete_fields if not f.primary_key]
@@ -225,17 +241,47 @@ def _rider_upsert(
     assignments = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in updated)
     returned = list(Rider._meta.concrete_fields)
     unique = ", ".join(quote(Rider._meta.get_field(n).column) for n in UNIQUE_RIDER)
-    postgresql = connection.vendor == "postgresql"
+    placeholders = ", ".join(["%s"] * len(columns))
+    source = f"VALUES ({placeholders})"
+    head, tail, before, after = "", "", [], []
+    if claim is not None:
+        used = quote(UsedAssertion._meta.db_table)
+        head = (
+            f"WITH claim AS (INSERT INTO {used} (platform_id, jti, expires_at) "  # noqa: S608
+            "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1), rider AS ("
+        )
+        before = [claim.platform.pk, claim.claims["jti"], claim.expires_at]
+        source = f"SELECT {placeholders} WHERE EXISTS (SELECT FROM claim)"
+    if policy_of is not None:
+        rules = quote(DeliveryRules._meta.db_table)
+        policy = (
+            f"(SELECT {quote(DeliveryRules._meta.get_field('entry_policy').column)} "  # noqa: S608
+            f"FROM {rules} WHERE community_id = %s ORDER BY version DESC LIMIT 1)"
+        )
+        after = [policy_of]
+    else:
+        policy = "NULL"
+    if claim is not None:
+        tail = f") SELECT rider.*, {policy} FROM rider"
+    elif policy_of is not None:
+        head, tail = "WITH rider AS (", f") SELECT rider.*, {policy} FROM rider"
     sql = (
-        f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"{head}INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
+        f"{source} "
         f"ON CONFLICT ({unique}) DO UPDATE SET {assignments} "
         f"RETURNING {', '.join(quote(f.column) for f in returned)}"
-        + (", (xmax = 0)" if postgresql else "")
+        + (", (xmax = 0) AS created_" if postgresql else "")
+        + tail
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*before, *params, *after])
         row = cursor.fetchone()
+    if row is None:  # only with a claim: the jti was used before, nothing was written
+        raise AssertionRefused("replayed")
+    entry_policy = None
+    if tail:
+        entry_policy = row[-1] or EntryPolicy.REGISTERED
+        row = row[:-1]
     created = bool(row[-1]) if postgresql else False
     if postgresql:
         row = row[:-1]
@@ -249,7 +295,7 @@ def _rider_upsert(
         values_out.append(value)
     stored = Rider.from_db(connection.alias, [f.attname for f in returned], values_out)
     stored.platform = platform  # the caller's instance: no query for rider.platform
-    return stored, created
+    return stored, created, entry_policy
 
 
 @dataclass
@@ -281,7 +327,10 @@ def rider_register_from_assertion(
     unless its cookie already names them (`device_rider`), a device token is issued in
     this transaction (`Registration.device_token`), before gate sync takes the
     community's lock, rather than in a transaction of its own afterwards."""
-    assertion_consume(verified)
+    # PostgreSQL: the jti, the rider and the community's entry policy in one statement.
+    one_statement = connection.vendor == "postgresql"
+    if not one_statement:
+        assertion_consume(verified)
     claims = verified.claims
     values = {
         "name": _clean_text(claims.get("name"), max_length=100, required=True),
@@ -295,10 +344,12 @@ def rider_register_from_assertion(
         text = _clean_text(claims.get(claim), max_length=size)
         if text:
             values[field] = text
-    rider, created = _rider_upsert(
+    rider, created, policy = _rider_upsert(
         platform=verified.platform,
         platform_rider_id=_clean_text(claims["sub"], max_length=100, required=True),
         values=values,
+        claim=verified if one_statement else None,
+        policy_of=gate.community_id if one_statement else None,
     )
     token = None
     if remember_device and (device_rider is None or device_rider.pk != rider.pk):
@@ -307,8 +358,10 @@ def rider_register_from_assertion(
         return Registration(
             rider=rider, grant=None, outcome="platform_inactive", device_token=token
         )
-    rules = rules_current(gate.community)
-    if rules is not None and rules.entry_policy == EntryPolicy.NO_ENTRY:
+    if policy is None:
+        rules = rules_current(gate.community)
+        policy = rules.entry_policy if rules is not None else EntryPolicy.REGISTERED
+    if policy == EntryPolicy.NO_ENTRY:
         existing = (
             None
             if created
@@ -320,7 +373,7 @@ def rider_register_from_assertion(
         community=gate.community,
         source=GrantSource.PLATFORM,
         acting_user=None,
-        entry_policy=rules.entry_policy if rules is not None else None,
+        entry_policy=policy,
         rider_is_new=created,
     )
     return Registration(rider=rider, grant=grant, outcome=_outcome(grant), device_token=token)

@@ -191,9 +191,9 @@ def test_a_new_riders_registration_takes_the_community_lock_in_its_last_statemen
     assert response.status_code == 302
     assert settings.RIDERS_DEVICE_COOKIE in response.cookies
     sql = [q["sql"] for q in queries.captured_queries]
-    # gate, key+platform, BEGIN, jti, rider, device, rules, grant, audit, gate sync (which
-    # also reads the controllers to push to after commit), COMMIT.
-    assert len(sql) == 11, "\n".join(sql)
+    # gate, key+platform, BEGIN, jti+rider+entry policy, device, grant, audit, gate sync
+    # (which also reads the controllers to push to after commit), COMMIT.
+    assert len(sql) == 9, "\n".join(sql)
     heads = [i for i, s in enumerate(sql) if "riders_accesslisthead" in s]
     assert len(heads) == 1 and sql[heads[0] + 1] == "COMMIT", "\n".join(sql)
     assert "riders_accesslistentry" in sql[heads[0]] and "riders_accesschange" in sql[heads[0]]
@@ -206,6 +206,21 @@ def test_a_new_riders_registration_takes_the_community_lock_in_its_last_statemen
     assert entry.version == change.version == head_version(gate.community_id)
     assert change.payload == {"entry": entry.as_list()} and change.cause == "request"
     assert rider.devices.count() == 1
+
+
+def test_a_replayed_jti_writes_nothing_not_even_the_riders_new_claims(client, gate, platform):
+    first = sign_assertion(platform, sub="R904", name="王芳", jti="once")
+    assert client.get(link(gate, first)).status_code == 302
+    client.cookies.clear()
+    again = sign_assertion(platform, sub="R904", name="Someone Else", jti="once")
+    response = client.get(link(gate, again))
+    assert response.status_code == 410
+    assert settings.RIDERS_DEVICE_COOKIE not in response.cookies
+    rider = Rider.objects.get(platform=platform, platform_rider_id="R904")
+    assert rider.name == "王芳" and rider.devices.count() == 1
+    fresh = sign_assertion(platform, sub="R905", jti="once")  # same jti, new rider
+    assert client.get(link(gate, fresh)).status_code == 410
+    assert not Rider.objects.filter(platform=platform, platform_rider_id="R905").exists()
 
 
 def test_registering_again_updates_the_claims_and_keeps_the_rest(client, gate, platform, rider):
