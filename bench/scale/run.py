@@ -3,6 +3,12 @@ small demo data and on the large generated data, in one run, then one table with
 their ratio (target: large within 1.5x of small), and EXPLAIN of the hot queries on the
 large database.
 
+The two data sets are measured in alternation (small, large, small, large, ...;
+--alternations, default 3) and each large run is compared with the small run just before
+it; the table gives the median of those ratios and their spread. On a shared machine
+whose load changes by the minute, one small-then-large pass could otherwise report the
+load, not the data.
+
 Needs PostgreSQL (DATABASE_URL: the server; the bench uses its own databases on it).
 The large database is generated once (`manage.py generate_load_data`) and kept: a marker
 row with the same sizes means it is reused. SCALE=small (or --scale small) makes a quick
@@ -15,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -89,40 +96,78 @@ def bench(db_name: str, json_path: Path, passthrough: list[str]) -> dict:
     return json.loads(json_path.read_text())
 
 
-def table(small: dict, large: dict) -> tuple[str, bool]:
-    """Rows: scenario, small and large p50 and ratio-to-floor, and the two ratios large /
-    small of p50 latency and of throughput (normalised by each run's floor)."""
-    by_name = {row["scenario"]: row for row in large["rows"]}
+def _spread(values: list[float]) -> str:
+    return f"{min(values):.2f}-{max(values):.2f}" if len(values) > 1 else "-"
+
+
+def table(pairs: list[tuple[dict, dict]]) -> tuple[str, bool, list[dict]]:
+    """One row per scenario over the alternations (small run, then large run, N times):
+    the medians of small and large p50 and ratio-to-floor, and the medians (with their
+    spread) of the per-alternation ratios large/small of p50 latency and of throughput
+    (normalised by each run's floor). Pairing each large run with the small run just
+    before it keeps a change in the machine's load out of the ratio."""
     header = (
         "scenario",
         "small p50 ms",
         "large p50 ms",
         "p50 ratio",
+        "spread",
         "small x floor",
         "large x floor",
         "slowdown",
+        "spread",
         "target",
         "result",
     )
-    lines, ok = [], True
-    for row in small["rows"]:
-        if row["scenario"] == "floor" or row["scenario"] not in by_name:
+    names = [row["scenario"] for row in pairs[0][0]["rows"] if row["scenario"] != "floor"]
+    lines, ok, rows = [], True, []
+    for name in names:
+        small_rows, large_rows = [], []
+        for small, large in pairs:
+            by_small = {row["scenario"]: row for row in small["rows"]}
+            by_large = {row["scenario"]: row for row in large["rows"]}
+            if name in by_small and name in by_large:
+                small_rows.append(by_small[name])
+                large_rows.append(by_large[name])
+        if not small_rows:
             continue
-        big = by_name[row["scenario"]]
-        p50_ratio = big["p50_ms"] / row["p50_ms"] if row["p50_ms"] else float("inf")
-        slowdown = row["ratio"] / big["ratio"] if big["ratio"] else float("inf")
-        errors = row["errors"] or big["errors"]
+        p50_ratios = [
+            big["p50_ms"] / row["p50_ms"] if row["p50_ms"] else float("inf")
+            for row, big in zip(small_rows, large_rows, strict=True)
+        ]
+        slowdowns = [
+            row["ratio"] / big["ratio"] if big["ratio"] else float("inf")
+            for row, big in zip(small_rows, large_rows, strict=True)
+        ]
+        errors = sum(r["errors"] for r in small_rows + large_rows)
+        p50_ratio, slowdown = statistics.median(p50_ratios), statistics.median(slowdowns)
         passed = slowdown <= TARGET and p50_ratio <= TARGET and not errors
         ok &= passed
+        result = {
+            "scenario": name,
+            "small_p50_ms": statistics.median(r["p50_ms"] for r in small_rows),
+            "large_p50_ms": statistics.median(r["p50_ms"] for r in large_rows),
+            "p50_ratio": round(p50_ratio, 3),
+            "p50_ratios": [round(v, 3) for v in p50_ratios],
+            "small_x_floor": statistics.median(r["ratio"] for r in small_rows),
+            "large_x_floor": statistics.median(r["ratio"] for r in large_rows),
+            "slowdown": round(slowdown, 3),
+            "slowdowns": [round(v, 3) for v in slowdowns],
+            "errors": errors,
+            "pass": passed,
+        }
+        rows.append(result)
         lines.append(
             (
-                row["scenario"],
-                f"{row['p50_ms']:.2f}",
-                f"{big['p50_ms']:.2f}",
+                name,
+                f"{result['small_p50_ms']:.2f}",
+                f"{result['large_p50_ms']:.2f}",
                 f"{p50_ratio:.2f}",
-                f"{row['ratio']:.3f}",
-                f"{big['ratio']:.3f}",
+                _spread(p50_ratios),
+                f"{result['small_x_floor']:.3f}",
+                f"{result['large_x_floor']:.3f}",
                 f"{slowdown:.2f}",
+                _spread(slowdowns),
                 f"<= {TARGET}",
                 ("pass" if passed else "fail") + (" (errors)" if errors else ""),
             )
@@ -138,7 +183,7 @@ def table(small: dict, large: dict) -> tuple[str, bool]:
         )
         if number == 0:
             out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out), ok
+    return "\n".join(out), ok, rows
 
 
 GATESYNC_FIGURES = (
@@ -195,7 +240,15 @@ def main(argv: list[str] | None = None) -> int:
         default="--entries 50000 --changes 20 --fleet 200",
         help="arguments for bench.gatesync on each database ('' skips it)",
     )
+    parser.add_argument(
+        "--alternations",
+        type=int,
+        default=3,
+        help="small run then large run, this many times; the table gives the medians",
+    )
     args, passthrough = parser.parse_known_args(argv)
+    if args.alternations < 1:
+        parser.error("--alternations must be at least 1")
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         log("needs PostgreSQL: set DATABASE_URL=postgres://... (the server to use)")
         return 2
@@ -203,8 +256,12 @@ def main(argv: list[str] | None = None) -> int:
     sizes = SIZES[args.scale]
     started = time.perf_counter()
     large_database(large_db, sizes, args.seed)
-    small = bench(args.small_db, OUT / "scale-small.json", passthrough)
-    large = bench(large_db, OUT / "scale-large.json", passthrough)
+    pairs = []
+    for number in range(1, args.alternations + 1):
+        log(f"alternation {number} of {args.alternations}")
+        small = bench(args.small_db, OUT / f"scale-small-{number}.json", passthrough)
+        large = bench(large_db, OUT / f"scale-large-{number}.json", passthrough)
+        pairs.append((small, large))
     explain_out = OUT / f"scale-explain-{large_db}.txt"
     subprocess.run(
         [sys.executable, "-m", "bench.scale.explain", "--db-name", large_db, "--out", explain_out],
@@ -217,13 +274,14 @@ def main(argv: list[str] | None = None) -> int:
         sync_small = gatesync(args.small_db, OUT / "scale-gatesync-small.json", sync_args)
         sync_large = gatesync(large_db, OUT / "scale-gatesync-large.json", sync_args)
         sync_text, sync_ok = gatesync_table(sync_small, sync_large)
-    text, ok = table(small, large)
+    text, ok, rows = table(pairs)
     ok &= sync_ok
     print()
     print(
         f"Last100 bench-scale: small = demo data ({args.small_db}), large = {' '.join(sizes)} "
         f"({large_db}); p50 ratio = large/small median latency, slowdown = small/large "
-        f"throughput as a ratio to the floor of its own run; {time.perf_counter() - started:.0f} s"
+        f"throughput as a ratio to the floor of its own run; medians of {args.alternations} "
+        f"alternations (spread: their range); {time.perf_counter() - started:.0f} s"
     )
     print(text)
     if sync_text:
@@ -231,7 +289,15 @@ def main(argv: list[str] | None = None) -> int:
         print(sync_text)
     print(f"(EXPLAIN (ANALYZE, BUFFERS) of the hot queries: {explain_out})")
     (OUT / "scale-last.json").write_text(
-        json.dumps({"small": small["rows"], "large": large["rows"], "pass": ok}, indent=2) + "\n"
+        json.dumps(
+            {
+                "rows": rows,
+                "runs": [{"small": sm["rows"], "large": lg["rows"]} for sm, lg in pairs],
+                "pass": ok,
+            },
+            indent=2,
+        )
+        + "\n"
     )
     return 0 if ok else 1
 
