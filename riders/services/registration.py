@@ -210,6 +210,7 @@ def _rider_upsert(
     values: dict[str, Any],
     claim: VerifiedAssertion | None = None,
     policy_of: int | None = None,
+    device: tuple[str, int | None] | None = None,
 ) -> tuple[Rider, bool, str | None]:
     """Create the rider or update `values` on the existing one, in one statement
     (INSERT ... ON CONFLICT DO UPDATE ... RETURNING every column; PostgreSQL and SQLite).
@@ -218,16 +219,17 @@ def _rider_upsert(
 
     On PostgreSQL only, the same statement can also claim `claim`'s jti (as
     `assertion_consume` does; the rider is written only if the claim succeeds, else
-    AssertionRefused('replayed')) and read community `policy_of`'s current entry policy:
-    one round trip instead of three.
+    AssertionRefused('replayed')), write a device row (`device`: the token's hash, and
+    the rider the browser's cookie names already, who gets none) and read community
+    `policy_of`'s current entry policy: one round trip instead of four.
 
     Returns (rider, created, entry policy): `created` is known on PostgreSQL only (a row
     this statement inserted has no xmax), elsewhere it is False, which costs a look-up,
     never a mistake; the entry policy is None unless `policy_of` was given ("registered"
     when the community has published no rules)."""
     postgresql = connection.vendor == "postgresql"
-    if not postgresql and (claim is not None or policy_of is not None):
-        raise ValueError("claim and policy_of need PostgreSQL")
+    if not postgresql and (claim is not None or policy_of is not None or device is not None):
+        raise ValueError("claim, policy_of and device need PostgreSQL")
     rider = Rider(platform=platform, platform_rider_id=platform_rider_id, **values)
     quote = connection.ops.quote_name
     fields = [f for f in Rider._meta.concrete_fields if not f.primary_key]
@@ -242,45 +244,58 @@ def _rider_upsert(
     returned = list(Rider._meta.concrete_fields)
     unique = ", ".join(quote(Rider._meta.get_field(n).column) for n in UNIQUE_RIDER)
     placeholders = ", ".join(["%s"] * len(columns))
-    source = f"VALUES ({placeholders})"
-    head, tail, before, after = "", "", [], []
-    if claim is not None:
-        used = quote(UsedAssertion._meta.db_table)
-        head = (
-            f"WITH claim AS (INSERT INTO {used} (platform_id, jti, expires_at) "  # noqa: S608
-            "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1), rider AS ("
-        )
-        before = [claim.platform.pk, claim.claims["jti"], claim.expires_at]
-        source = f"SELECT {placeholders} WHERE EXISTS (SELECT FROM claim)"
-    if policy_of is not None:
-        rules = quote(DeliveryRules._meta.db_table)
-        policy = (
-            f"(SELECT {quote(DeliveryRules._meta.get_field('entry_policy').column)} "  # noqa: S608
-            f"FROM {rules} WHERE community_id = %s ORDER BY version DESC LIMIT 1)"
-        )
-        after = [policy_of]
-    else:
-        policy = "NULL"
-    if claim is not None:
-        tail = f") SELECT rider.*, {policy} FROM rider"
-    elif policy_of is not None:
-        head, tail = "WITH rider AS (", f") SELECT rider.*, {policy} FROM rider"
-    sql = (
-        f"{head}INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
-        f"{source} "
-        f"ON CONFLICT ({unique}) DO UPDATE SET {assignments} "
+    upsert = (
+        f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
+        + (f"SELECT {placeholders} WHERE EXISTS (SELECT FROM claim) " if claim else "")
+        + ("" if claim else f"VALUES ({placeholders}) ")
+        + f"ON CONFLICT ({unique}) DO UPDATE SET {assignments} "
         f"RETURNING {', '.join(quote(f.column) for f in returned)}"
         + (", (xmax = 0) AS created_" if postgresql else "")
-        + tail
     )
+    extras = claim is not None or policy_of is not None or device is not None
+    if not extras:
+        sql, all_params = upsert, params
+    else:
+        # Data-modifying CTEs: the claim, the rider (only if claimed), the device row (for
+        # the rider, unless this browser's cookie already names them), then the policy.
+        ctes, all_params = [], []
+        if claim is not None:
+            used = quote(UsedAssertion._meta.db_table)
+            ctes.append(
+                f"claim AS (INSERT INTO {used} (platform_id, jti, expires_at) "  # noqa: S608
+                "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1)"
+            )
+            all_params += [claim.platform.pk, claim.claims["jti"], claim.expires_at]
+        ctes.append(f"rider AS ({upsert})")
+        all_params += params
+        if device is not None:
+            token_hash, device_rider_id = device
+            now = timezone.now()
+            ctes.append(
+                f"device AS (INSERT INTO {quote(RiderDevice._meta.db_table)} "  # noqa: S608
+                "(rider_id, token_hash, created_at, last_seen_at) "
+                "SELECT id, %s, %s, %s FROM rider WHERE id IS DISTINCT FROM %s)"
+            )
+            all_params += [token_hash, now, now, device_rider_id]
+        policy = "NULL"
+        if policy_of is not None:
+            rules = quote(DeliveryRules._meta.db_table)
+            column = quote(DeliveryRules._meta.get_field("entry_policy").column)
+            policy = (
+                f"(SELECT {column} FROM {rules} WHERE community_id = %s "  # noqa: S608
+                "ORDER BY version DESC LIMIT 1)"
+            )
+            all_params.append(policy_of)
+        sql = f"WITH {', '.join(ctes)} SELECT rider.*, {policy} FROM rider"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*before, *params, *after])
+        cursor.execute(sql, all_params)
         row = cursor.fetchone()
     if row is None:  # only with a claim: the jti was used before, nothing was written
         raise AssertionRefused("replayed")
     entry_policy = None
-    if tail:
-        entry_policy = row[-1] or EntryPolicy.REGISTERED
+    if extras:
+        if policy_of is not None:
+            entry_policy = row[-1] or EntryPolicy.REGISTERED
         row = row[:-1]
     created = bool(row[-1]) if postgresql else False
     if postgresql:
@@ -344,15 +359,19 @@ def rider_register_from_assertion(
         text = _clean_text(claims.get(claim), max_length=size)
         if text:
             values[field] = text
+    token = secrets.token_urlsafe(32) if remember_device else None
+    device_row = (_hash(token), device_rider.pk if device_rider else None) if token else None
     rider, created, policy = _rider_upsert(
         platform=verified.platform,
         platform_rider_id=_clean_text(claims["sub"], max_length=100, required=True),
         values=values,
         claim=verified if one_statement else None,
         policy_of=gate.community_id if one_statement else None,
+        device=device_row if one_statement else None,
     )
-    token = None
-    if remember_device and (device_rider is None or device_rider.pk != rider.pk):
+    if device_rider is not None and device_rider.pk == rider.pk:
+        token = None  # this browser is theirs already: no device row was written
+    elif token and not one_statement:
         token = device_issue(rider=rider)
     if not rider.platform_active:
         return Registration(

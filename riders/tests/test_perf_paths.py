@@ -25,6 +25,7 @@ from riders.services.registration import (
     AssertionRefused,
     assertion_consume,
     assertion_verify,
+    rider_for_device,
 )
 from riders.tests import test_verify_api as verify_tests
 from riders.tests.factories import sign_assertion
@@ -183,17 +184,18 @@ def test_a_new_riders_registration_takes_the_community_lock_in_its_last_statemen
 ):
     """Registrations of one community queue on its access list head from the bump to
     COMMIT: on PostgreSQL the bump, list entry and change row are one statement, the last
-    before COMMIT; the device row is written before it, in the same transaction; a new
-    rider needs neither a look-up of its grant nor a savepoint."""
+    before COMMIT; the jti, the rider, the device row and the entry policy are one
+    statement before it; a new rider needs neither a look-up of its grant nor a
+    savepoint."""
     token = sign_assertion(platform, sub="R903", name="韩梅梅")
     with CaptureQueriesContext(connection) as queries:
         response = client.get(link(gate, token))
     assert response.status_code == 302
     assert settings.RIDERS_DEVICE_COOKIE in response.cookies
     sql = [q["sql"] for q in queries.captured_queries]
-    # gate, key+platform, BEGIN, jti+rider+entry policy, device, grant, audit, gate sync
+    # gate, key+platform, BEGIN, jti+rider+device+entry policy, grant, audit, gate sync
     # (which also reads the controllers to push to after commit), COMMIT.
-    assert len(sql) == 9, "\n".join(sql)
+    assert len(sql) == 8, "\n".join(sql)
     heads = [i for i, s in enumerate(sql) if "riders_accesslisthead" in s]
     assert len(heads) == 1 and sql[heads[0] + 1] == "COMMIT", "\n".join(sql)
     assert "riders_accesslistentry" in sql[heads[0]] and "riders_accesschange" in sql[heads[0]]
@@ -221,6 +223,18 @@ def test_a_replayed_jti_writes_nothing_not_even_the_riders_new_claims(client, ga
     fresh = sign_assertion(platform, sub="R905", jti="once")  # same jti, new rider
     assert client.get(link(gate, fresh)).status_code == 410
     assert not Rider.objects.filter(platform=platform, platform_rider_id="R905").exists()
+
+
+def test_a_phone_handed_to_another_rider_becomes_theirs(client, gate, platform):
+    assert client.get(link(gate, sign_assertion(platform, sub="R906"))).status_code == 302
+    response = client.get(link(gate, sign_assertion(platform, sub="R907")))
+    assert response.status_code == 302
+    token = response.cookies[settings.RIDERS_DEVICE_COOKIE].value
+    first, second = (
+        Rider.objects.get(platform=platform, platform_rider_id=sub) for sub in ("R906", "R907")
+    )
+    assert (first.devices.count(), second.devices.count()) == (1, 1)
+    assert rider_for_device(token) == second
 
 
 def test_registering_again_updates_the_claims_and_keeps_the_rest(client, gate, platform, rider):
