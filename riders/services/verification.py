@@ -22,6 +22,7 @@ from django.db.models import DEFERRED
 from django.utils import timezone
 
 from communities.models import DeliveryRules, EntryPolicy, Gate, time_in_window
+from portal.ids import uuid7
 
 from ..models import (
     AccessEvent,
@@ -105,7 +106,7 @@ def pass_verify(
                     reason = Reason.REPLAYED
     decision = Decision.OPEN if reason == Reason.OK else Decision.DENY
     event = AccessEvent(
-        event_id=uuid.uuid4(),
+        event_id=uuid7(),  # time-ordered: appended to the event-id index, not scattered
         gate=gate,
         grant=grant,
         rider=rider,
