@@ -47,6 +47,16 @@ def controller_heartbeat(
     }
     head = head_version(controller.gate.community_id)
     held = sync.version_held
+    if held is not None and version < held and _sent_before_confirmation(sync, clock):
+        # Written before our last push landed and delivered after it: the version it
+        # reports is the one that push replaced, not a reset. Recorded, nothing resent.
+        ControllerSync.objects.filter(pk=sync.pk).update(**values)
+        action = "delta" if held < head else "none"
+        if action != "none" and controller.enabled:
+            from .tasks import enqueue_push
+
+            enqueue_push(controller.pk)
+        return HeartbeatAnswer(head=head, action=action)
     if version > head or (held is not None and version < held):
         # Lower than we last confirmed (a factory reset, a restored backup) or ahead of
         # us (our database was restored): believe neither, resend the whole list.
@@ -66,6 +76,16 @@ def controller_heartbeat(
 
         enqueue_push(controller.pk)
     return HeartbeatAnswer(head=head, action=action)
+
+
+def _sent_before_confirmation(sync: ControllerSync, clock: int | None) -> bool:
+    """Whether a heartbeat stamped `clock` (the controller's Unix seconds) was written
+    before our last confirmed push, on our clock: its own clock corrected by the offset its
+    earlier heartbeats showed. Without a clock we cannot tell, and believe the version."""
+    if clock is None or sync.confirmed_at is None:
+        return False
+    offset = sync.clock_offset_seconds or 0
+    return clock - offset < sync.confirmed_at.timestamp()
 
 
 @dataclass
