@@ -33,7 +33,13 @@ def gate_for_code(code: str) -> tuple[Gate | None, bool]:
     have it, with replaced=True; or (None, False)."""
     if not code or len(code) > 64:
         return None, False
-    gate = Gate.objects.select_related("community__company").filter(entry_code=code).first()
+    # entry_code is unique: no ordering to build or sort (every registration asks this).
+    gate = next(
+        iter(
+            Gate.objects.select_related("community__company").filter(entry_code=code).order_by()[:1]
+        ),
+        None,
+    )
     if gate is not None:
         return gate, False
     old = GateCodeHistory.objects.select_related("gate__community").filter(code=code).first()
