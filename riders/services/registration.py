@@ -203,6 +203,67 @@ def assertion_consume(verified: VerifiedAssertion) -> None:
         raise AssertionRefused("replayed")
 
 
+@functools.cache
+def _converters(field: Any) -> tuple[Any, tuple[Any, ...]]:
+    """A Rider column and its from-database converters, looked up once per process."""
+    column = field.get_col(field.model._meta.db_table)
+    return column, (*connection.ops.get_db_converters(column), *field.get_db_converters(connection))
+
+
+@functools.cache
+def _upsert_sql(
+    vendor: str, updated_names: tuple[str, ...], *, claim: bool, device: bool, policy: bool
+) -> str:
+    """`_rider_upsert`'s statement, composed once per process and shape. Parameters, in
+    order: the claim's (platform, jti, expiry), every non-key Rider column, the device's
+    (token hash, created, last seen, the rider the cookie names), the community."""
+    quote = connection.ops.quote_name
+    postgresql = vendor == "postgresql"
+    columns = [quote(f.column) for f in Rider._meta.concrete_fields if not f.primary_key]
+    updated = [Rider._meta.get_field(name) for name in (*updated_names, "updated_at")]
+    assignments = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in updated)
+    returned = ", ".join(quote(f.column) for f in Rider._meta.concrete_fields)
+    unique = ", ".join(quote(Rider._meta.get_field(n).column) for n in UNIQUE_RIDER)
+    placeholders = ", ".join(["%s"] * len(columns))
+    upsert = (
+        f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
+        + (
+            f"SELECT {placeholders} WHERE EXISTS (SELECT FROM claim) "
+            if claim
+            else f"VALUES ({placeholders}) "
+        )
+        + f"ON CONFLICT ({unique}) DO UPDATE SET {assignments} RETURNING {returned}"
+        + (", (xmax = 0) AS created_" if postgresql else "")
+    )
+    if not (claim or device or policy):
+        return upsert
+    # Data-modifying CTEs: the claim, the rider (only if claimed), the device row (for the
+    # rider, unless this browser's cookie already names them), then the policy.
+    ctes = []
+    if claim:
+        ctes.append(
+            f"claim AS (INSERT INTO {quote(UsedAssertion._meta.db_table)} "  # noqa: S608
+            "(platform_id, jti, expires_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT DO NOTHING RETURNING 1)"
+        )
+    ctes.append(f"rider AS ({upsert})")
+    if device:
+        ctes.append(
+            f"device AS (INSERT INTO {quote(RiderDevice._meta.db_table)} "  # noqa: S608
+            "(rider_id, token_hash, created_at, last_seen_at) "
+            "SELECT id, %s, %s, %s FROM rider WHERE id IS DISTINCT FROM %s)"
+        )
+    current = "NULL"
+    if policy:
+        rules = quote(DeliveryRules._meta.db_table)
+        column = quote(DeliveryRules._meta.get_field("entry_policy").column)
+        current = (
+            f"(SELECT {column} FROM {rules} WHERE community_id = %s "  # noqa: S608
+            "ORDER BY version DESC LIMIT 1)"
+        )
+    return f"WITH {', '.join(ctes)} SELECT rider.*, {current} FROM rider"
+
+
 def _rider_upsert(
     *,
     platform: Platform,
@@ -231,62 +292,29 @@ def _rider_upsert(
     if not postgresql and (claim is not None or policy_of is not None or device is not None):
         raise ValueError("claim, policy_of and device need PostgreSQL")
     rider = Rider(platform=platform, platform_rider_id=platform_rider_id, **values)
-    quote = connection.ops.quote_name
-    fields = [f for f in Rider._meta.concrete_fields if not f.primary_key]
-    columns, params = [], []
-    for field in fields:
-        columns.append(quote(field.column))
-        params.append(field.get_db_prep_save(field.pre_save(rider, add=True), connection))
-    updated = [Rider._meta.get_field(name) for name in values] + [
-        Rider._meta.get_field("updated_at")
+    params = [
+        field.get_db_prep_save(field.pre_save(rider, add=True), connection)
+        for field in Rider._meta.concrete_fields
+        if not field.primary_key
     ]
-    assignments = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in updated)
-    returned = list(Rider._meta.concrete_fields)
-    unique = ", ".join(quote(Rider._meta.get_field(n).column) for n in UNIQUE_RIDER)
-    placeholders = ", ".join(["%s"] * len(columns))
-    upsert = (
-        f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
-        + (f"SELECT {placeholders} WHERE EXISTS (SELECT FROM claim) " if claim else "")
-        + ("" if claim else f"VALUES ({placeholders}) ")
-        + f"ON CONFLICT ({unique}) DO UPDATE SET {assignments} "
-        f"RETURNING {', '.join(quote(f.column) for f in returned)}"
-        + (", (xmax = 0) AS created_" if postgresql else "")
-    )
     extras = claim is not None or policy_of is not None or device is not None
-    if not extras:
-        sql, all_params = upsert, params
-    else:
-        # Data-modifying CTEs: the claim, the rider (only if claimed), the device row (for
-        # the rider, unless this browser's cookie already names them), then the policy.
-        ctes, all_params = [], []
-        if claim is not None:
-            used = quote(UsedAssertion._meta.db_table)
-            ctes.append(
-                f"claim AS (INSERT INTO {used} (platform_id, jti, expires_at) "  # noqa: S608
-                "VALUES (%s, %s, %s) ON CONFLICT DO NOTHING RETURNING 1)"
-            )
-            all_params += [claim.platform.pk, claim.claims["jti"], claim.expires_at]
-        ctes.append(f"rider AS ({upsert})")
-        all_params += params
-        if device is not None:
-            token_hash, device_rider_id = device
-            now = timezone.now()
-            ctes.append(
-                f"device AS (INSERT INTO {quote(RiderDevice._meta.db_table)} "  # noqa: S608
-                "(rider_id, token_hash, created_at, last_seen_at) "
-                "SELECT id, %s, %s, %s FROM rider WHERE id IS DISTINCT FROM %s)"
-            )
-            all_params += [token_hash, now, now, device_rider_id]
-        policy = "NULL"
-        if policy_of is not None:
-            rules = quote(DeliveryRules._meta.db_table)
-            column = quote(DeliveryRules._meta.get_field("entry_policy").column)
-            policy = (
-                f"(SELECT {column} FROM {rules} WHERE community_id = %s "  # noqa: S608
-                "ORDER BY version DESC LIMIT 1)"
-            )
-            all_params.append(policy_of)
-        sql = f"WITH {', '.join(ctes)} SELECT rider.*, {policy} FROM rider"
+    sql = _upsert_sql(
+        connection.vendor,
+        tuple(values),
+        claim=claim is not None,
+        device=device is not None,
+        policy=policy_of is not None,
+    )
+    all_params: list[Any] = []
+    if claim is not None:
+        all_params += [claim.platform.pk, claim.claims["jti"], claim.expires_at]
+    all_params += params
+    if device is not None:
+        token_hash, device_rider_id = device
+        now = timezone.now()
+        all_params += [token_hash, now, now, device_rider_id]
+    if policy_of is not None:
+        all_params.append(policy_of)
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)
         row = cursor.fetchone()
@@ -300,12 +328,11 @@ def _rider_upsert(
     created = bool(row[-1]) if postgresql else False
     if postgresql:
         row = row[:-1]
+    returned = Rider._meta.concrete_fields
     values_out = []
     for field, value in zip(returned, row, strict=True):
-        column = field.get_col(Rider._meta.db_table)
-        for convert in connection.ops.get_db_converters(column) + field.get_db_converters(
-            connection
-        ):
+        column, converters = _converters(field)
+        for convert in converters:
             value = convert(value, column, connection)
         values_out.append(value)
     stored = Rider.from_db(connection.alias, [f.attname for f in returned], values_out)
