@@ -113,15 +113,8 @@ def platform_jws_verify(
     key = None
     if isinstance(kid, str) and kid:
         # The key with its platform in one query; the platform alone only to explain a
-        # refusal. (platform, kid) is unique: no ordering to build or sort.
-        key = next(
-            iter(
-                PlatformKey.objects.select_related("platform")
-                .filter(platform__code=iss[:40], kid=kid[:100], active=True)
-                .order_by()[:1]
-            ),
-            None,
-        )
+        # refusal.
+        key = _active_key(iss[:40], kid[:100])
     platform = key.platform if key is not None else Platform.objects.filter(code=iss[:40]).first()
     if platform is None:
         raise AssertionRefused("unknown_platform")
@@ -168,6 +161,42 @@ def platform_jws_verify(
     return VerifiedAssertion(platform=platform, claims=claims, expires_at=expires_at)
 
 
+@functools.cache
+def _key_sql() -> str:
+    """The active key of a platform code and kid, with its platform: composed once per
+    process ((platform, kid) is unique, so no ordering)."""
+    quote = connection.ops.quote_name
+    selected = [f"k.{quote(f.column)}" for f in PlatformKey._meta.concrete_fields]
+    selected += [f"p.{quote(f.column)}" for f in Platform._meta.concrete_fields]
+    return (
+        f"SELECT {', '.join(selected)} FROM {quote(PlatformKey._meta.db_table)} k "  # noqa: S608
+        f"JOIN {quote(Platform._meta.db_table)} p ON p.id = k.platform_id "
+        "WHERE p.code = %s AND k.kid = %s AND k.active"
+    )
+
+
+def _active_key(code: str, kid: str) -> PlatformKey | None:
+    with connection.cursor() as cursor:
+        cursor.execute(_key_sql(), [code, kid])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    instances = []
+    for model in (PlatformKey, Platform):
+        fields = model._meta.concrete_fields
+        values = []
+        for field, value in zip(fields, row[: len(fields)], strict=True):
+            column, converters = _converters(field)
+            for convert in converters:
+                value = convert(value, column, connection)
+            values.append(value)
+        row = row[len(fields) :]
+        instances.append(model.from_db(connection.alias, [f.attname for f in fields], values))
+    key, platform = instances
+    key.platform = platform
+    return key
+
+
 @functools.lru_cache(maxsize=256)
 def _public_key(jwk_json: str) -> Any:
     """A platform's public key object, parsed once per process per JWK (keyed by the JWK's
@@ -205,7 +234,7 @@ def assertion_consume(verified: VerifiedAssertion) -> None:
 
 @functools.cache
 def _converters(field: Any) -> tuple[Any, tuple[Any, ...]]:
-    """A Rider column and its from-database converters, looked up once per process."""
+    """A column and its from-database converters, looked up once per process."""
     column = field.get_col(field.model._meta.db_table)
     return column, (*connection.ops.get_db_converters(column), *field.get_db_converters(connection))
 
