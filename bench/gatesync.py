@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from .procs import GateSim, RedisServer, Worker, wait_until
+from .procs import GateSim, RedisServer, WorkerPair, wait_until
 from .run import OUT_DIR, bench_database_url, log
 
 SLUG = "bench-gatesync"
@@ -213,7 +213,7 @@ def figure_change_latency(community, changes: int, redis: RedisServer) -> list[f
     controller.endpoint = sim.endpoint(controller.pk)
     controller.enabled = True
     controller.save()  # enqueues the first (snapshot) push
-    worker = Worker(redis.url, settings_module="bench.settings")
+    worker = WorkerPair(redis.url, settings_module="bench.settings")
     worker.start()
     grant = AccessGrant.objects.filter(community=community).order_by("pk").last()
     latencies = []
@@ -274,7 +274,7 @@ def figure_fleet(fleet: int, redis: RedisServer) -> tuple[float, float]:
     rider = Rider.objects.filter(platform=platform).first()
     Rider.objects.filter(pk=rider.pk).update(verified_by_platform=True)
     rider.refresh_from_db()
-    worker = Worker(redis.url, settings_module="bench.settings", concurrency=4)
+    worker = WorkerPair(redis.url, settings_module="bench.settings", concurrency=4)
     worker.start()
     try:
         started = time.perf_counter()

@@ -115,7 +115,11 @@ class Worker:
         reconcile_seconds: int = 1,
         settings_module: str = "portal.settings.test",
         concurrency: int = 2,
+        queues: str | None = None,
+        beat: bool = True,
     ) -> None:
+        self.queues = queues  # None: every queue (CELERY_TASK_QUEUES)
+        self.beat = beat
         self.redis_url = redis_url
         self.reconcile_seconds = reconcile_seconds
         self.settings_module = settings_module
@@ -144,9 +148,8 @@ class Worker:
                 "-A",
                 "portal",
                 "worker",
-                "-B",
-                "-s",
-                os.path.join(self.dir, "beat-schedule"),
+                *(["-B", "-s", os.path.join(self.dir, "beat-schedule")] if self.beat else []),
+                *(["-Q", self.queues] if self.queues else []),
                 "-l",
                 "INFO",
                 "--concurrency",
@@ -155,7 +158,7 @@ class Worker:
                 "--without-mingle",
                 "--without-heartbeat",
                 "-n",
-                f"faults-{os.getpid()}@%h",
+                f"faults-{os.getpid()}-{self.queues or 'all'}@%h",
             ],
             cwd=ROOT,
             env=env,
@@ -181,6 +184,32 @@ class Worker:
     def log(self) -> str:
         with open(self.log_path, encoding="utf-8", errors="replace") as handle:
             return handle.read()[-4000:]
+
+
+class WorkerPair:
+    """Two workers as production runs them (docs/gate-sync.md): one with beat for the
+    default queue (a change's pushes and every other task), one for reconcile's
+    catch-up pushes, so unreachable controllers never delay a change."""
+
+    def __init__(self, redis_url: str, *, settings_module: str, concurrency: int = 2) -> None:
+        self.main = Worker(
+            redis_url, settings_module=settings_module, concurrency=concurrency, queues="celery"
+        )
+        self.catchup = Worker(
+            redis_url,
+            settings_module=settings_module,
+            concurrency=concurrency,
+            queues="gatesync-catchup",
+            beat=False,
+        )
+
+    def start(self) -> None:
+        self.main.start()
+        self.catchup.start()
+
+    def stop(self) -> None:
+        self.catchup.stop()
+        self.main.stop()
 
 
 class GateSim:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 
 from .env import env_bool, env_int, env_list, env_str
 
@@ -150,6 +151,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A worker started without -Q consumes both; production runs one worker per queue so that
+# catching up with unreachable controllers never delays a change (docs/gate-sync.md).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("gatesync-catchup"))
 # Task time limits stay well below this, so a slow task is never delivered twice mid-run.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = TIME_ZONE
@@ -235,6 +240,10 @@ GATESYNC_LEASE_SECONDS = env_int("GATESYNC_LEASE_SECONDS", 120)
 # More changes than this since what a controller holds: send a snapshot instead.
 GATESYNC_DELTA_MAX_CHANGES = env_int("GATESYNC_DELTA_MAX_CHANGES", 2000)
 GATESYNC_RECONCILE_SECONDS = env_int("GATESYNC_RECONCILE_SECONDS", 30)
+# Catch-up pushes queued by one reconcile run at most, and the longest wait between
+# retries of a controller that keeps failing (its next heartbeat brings a push at once).
+GATESYNC_RECONCILE_MAX = env_int("GATESYNC_RECONCILE_MAX", 500)
+GATESYNC_RETRY_MAX_SECONDS = env_int("GATESYNC_RETRY_MAX_SECONDS", 3600)
 # `make run` starts a gate simulator here for the demo gates (seed_demo registers them).
 DEMO_GATESIM_URL = env_str("DEMO_GATESIM_URL", "http://127.0.0.1:9100")
 CELERY_BEAT_SCHEDULE["gatesync-reconcile"] = {

@@ -3,6 +3,15 @@
 The database is the queue of record: a lost message, a killed worker or a Redis restart
 only delays a push until `reconcile` (beat, every GATESYNC_RECONCILE_SECONDS) finds the
 controller behind its community's head and enqueues it again.
+
+Two queues: a change's pushes (and a heartbeat's, and staff's "Sync now") go to the
+default queue; `reconcile`'s catch-up pushes go to CATCHUP_QUEUE. A fleet with thousands
+of unreachable controllers — each push waiting out its HTTP timeout — then never holds up
+the push of a change to the controllers that are online: run a worker for each queue
+(docs/gate-sync.md). Catch-up is bounded too: at most GATESYNC_RECONCILE_MAX controllers
+per run, those that have not failed first, and a controller that keeps failing is retried
+less and less often (up to GATESYNC_RETRY_MAX_SECONDS); its next heartbeat brings it a
+push at once.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import threading
 from queue import Empty, SimpleQueue
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import F, OuterRef, Q, Subquery, Value
@@ -52,7 +62,7 @@ def backoff(retries: int) -> float:
 )
 def push_controller(self, controller_id: int, snapshot: bool = False) -> str:
     """Bring one controller to its community's head (idempotent)."""
-    _queued_clear(controller_id)  # from now on a new change enqueues a new push
+    _queued_clear_all(controller_id)  # from now on a new change enqueues a new push
     try:
         outcome = controller_push(controller_id, snapshot=snapshot)
     except LeaseBusy:
@@ -72,36 +82,51 @@ FANOUT_CHUNK = 50
 FANOUT_THREADS = 16
 
 
-def _queued_key(controller_id: int) -> str:
-    return f"gatesync:queued:{controller_id}"
+CATCHUP_QUEUE = "gatesync-catchup"
+# A catch-up push may wait behind many slow ones: its mark lives longer, so `reconcile`
+# does not queue the same controller again every run.
+CATCHUP_QUEUED_TTL = 600
 
 
-def _queued_mark(controller_id: int) -> bool:
-    """True if no push for this controller waits in the queue yet (and now one does)."""
+def _queued_key(controller_id: int, queue: str | None = None) -> str:
+    kind = "catchup" if queue == CATCHUP_QUEUE else "queued"
+    return f"gatesync:{kind}:{controller_id}"
+
+
+def _queued_mark(controller_id: int, queue: str | None = None) -> bool:
+    """True if no push for this controller waits in `queue` yet (and now one does)."""
+    ttl = CATCHUP_QUEUED_TTL if queue == CATCHUP_QUEUE else QUEUED_TTL
     try:
-        return cache.add(_queued_key(controller_id), 1, QUEUED_TTL)
+        return cache.add(_queued_key(controller_id, queue), 1, ttl)
     except Exception:  # noqa: BLE001 - the cache is down: enqueue anyway
         return True
 
 
-def _queued_clear(controller_id: int) -> None:
+def _queued_clear(controller_id: int, queue: str | None = None) -> None:
     with contextlib.suppress(Exception):  # the cache is down: the mark expires by itself
-        cache.delete(_queued_key(controller_id))
+        cache.delete(_queued_key(controller_id, queue))
 
 
-def enqueue_push(controller_id: int, *, snapshot: bool = False) -> bool:
+def _queued_clear_all(controller_id: int) -> None:
+    """A push is starting: it brings the controller to the head, so whatever waits in
+    either queue for it is covered, and a new change must enqueue a new push."""
+    with contextlib.suppress(Exception):
+        cache.delete_many([_queued_key(controller_id), _queued_key(controller_id, CATCHUP_QUEUE)])
+
+
+def enqueue_push(controller_id: int, *, snapshot: bool = False, queue: str | None = None) -> bool:
     """Enqueue a push, unless one for this controller already waits in the queue (it
     reads the head when it runs, so it carries this change too; the mark expires after
     QUEUED_TTL in case its message was lost). False (logged) when the broker cannot be
     reached: the change is in the database already and `reconcile` pushes it once the
     broker is back — a request that changed something must not fail because Redis is
     down."""
-    if not snapshot and not _queued_mark(controller_id):
+    if not snapshot and not _queued_mark(controller_id, queue):
         return True
     try:
-        push_controller.delay(controller_id, snapshot=snapshot)
+        push_controller.apply_async((controller_id,), {"snapshot": snapshot}, queue=queue)
     except Exception as error:  # noqa: BLE001 - kombu/redis errors of every kind
-        _queued_clear(controller_id)
+        _queued_clear(controller_id, queue)
         log.warning(
             "push for controller %s not enqueued (%s); reconcile will", controller_id, error
         )
@@ -109,7 +134,7 @@ def enqueue_push(controller_id: int, *, snapshot: bool = False) -> bool:
     return True
 
 
-def enqueue_many(controller_ids: list[int]) -> int:
+def enqueue_many(controller_ids: list[int], *, queue: str | None = None) -> int:
     """Enqueue pushes to these controllers: one task each when they are few, else tasks
     of FANOUT_CHUNK controllers pushed in parallel threads (`push_many`), so a community
     with hundreds of controllers does not wait for hundreds of tasks in a row. Those
@@ -117,18 +142,18 @@ def enqueue_many(controller_ids: list[int]) -> int:
     if len(controller_ids) < FANOUT_MIN:
         done = 0
         for controller_id in controller_ids:
-            if not enqueue_push(controller_id):
+            if not enqueue_push(controller_id, queue=queue):
                 break  # the broker is down: the rest would fail the same way
             done += 1
         return done
-    fresh = [pk for pk in controller_ids if _queued_mark(pk)]
+    fresh = [pk for pk in controller_ids if _queued_mark(pk, queue)]
     for start in range(0, len(fresh), FANOUT_CHUNK):
         chunk = fresh[start : start + FANOUT_CHUNK]
         try:
-            push_many.delay(chunk)
+            push_many.apply_async((chunk,), queue=queue)
         except Exception as error:  # noqa: BLE001 - kombu/redis errors of every kind
             for controller_id in fresh[start:]:
-                _queued_clear(controller_id)
+                _queued_clear(controller_id, queue)
             log.warning("pushes not enqueued (%s); reconcile will", error)
             return start
     return len(fresh)
@@ -154,7 +179,7 @@ def push_many(controller_ids: list[int]) -> dict[str, int]:
     """Push to several controllers at once, FANOUT_THREADS at a time (idempotent; a
     failure is recorded per controller and retried by `reconcile` after its backoff)."""
     for controller_id in controller_ids:
-        _queued_clear(controller_id)
+        _queued_clear_all(controller_id)
 
     work: SimpleQueue[int] = SimpleQueue()
     for controller_id in controller_ids:
@@ -192,9 +217,16 @@ def push_many(controller_ids: list[int]) -> dict[str, int]:
     return counts
 
 
-def controllers_behind(*, now: dt.datetime | None = None) -> list[int]:
+def retry_wait(failures: int) -> float:
+    """Seconds `reconcile` leaves a controller alone after its `failures`-th failure in a
+    row: 2, 4, 8 … up to GATESYNC_RETRY_MAX_SECONDS (an hour by default)."""
+    return float(min(settings.GATESYNC_RETRY_MAX_SECONDS, 2 ** min(failures, 20)))
+
+
+def controllers_behind(*, now: dt.datetime | None = None, limit: int | None = None) -> list[int]:
     """Enabled controllers that lack their community's head (or never synced, or were
-    asked for a full resync), leaving out those still waiting out a failure's backoff."""
+    asked for a full resync), leaving out those still waiting out a failure's backoff;
+    those that have not failed first, then the longest-failed-ago; at most `limit`."""
     now = now or timezone.now()
     head = Subquery(
         AccessListHead.objects.filter(community_id=OuterRef("gate__community_id")).values(
@@ -210,22 +242,29 @@ def controllers_behind(*, now: dt.datetime | None = None) -> list[int]:
             | Q(sync__needs_snapshot=True)
             | ~Q(sync__version_held=F("head"))
         )
+        .order_by(
+            F("sync__failures").asc(nulls_first=True),
+            F("sync__last_error_at").asc(nulls_first=True),
+            "pk",
+        )
         .values_list("pk", "sync__failures", "sync__last_error_at")
     )
-    due = []
-    for controller_id, failures, last_error_at in rows:
-        if failures and last_error_at:
-            wait = min(MAX_BACKOFF, 2 ** min(failures, 16))
-            if last_error_at > now - dt.timedelta(seconds=wait):
-                continue
+    due: list[int] = []
+    for controller_id, failures, last_error_at in rows.iterator(chunk_size=2000):
+        waiting = dt.timedelta(seconds=retry_wait(failures or 0))
+        if failures and last_error_at and last_error_at > now - waiting:
+            continue
         due.append(controller_id)
+        if limit is not None and len(due) >= limit:
+            break
     return due
 
 
 @shared_task(acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
 def reconcile() -> int:
-    """Beat: enqueue every controller behind its community's head."""
-    return enqueue_many(controllers_behind())
+    """Beat: enqueue controllers behind their community's head, on the catch-up queue."""
+    due = controllers_behind(limit=settings.GATESYNC_RECONCILE_MAX)
+    return enqueue_many(due, queue=CATCHUP_QUEUE)
 
 
 @shared_task(acks_late=True, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
