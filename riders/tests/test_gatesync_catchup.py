@@ -106,3 +106,26 @@ def test_catch_up_goes_to_its_own_queue_and_does_not_hold_up_a_change(
     # a change now: its push goes to the default queue although a catch-up one waits
     assert tasks.enqueue_push(ids[0])
     assert sent == [("one", ids[0], None)]
+
+
+def test_a_controller_that_failed_is_asked_for_its_state_before_a_snapshot_is_built(
+    community_with_a_change, monkeypatch
+):
+    from riders.gatesync import push
+    from riders.gatesync.drivers import DriverError
+
+    controller = GateControllerFactory(
+        gate=GateFactory(community=community_with_a_change),
+        endpoint="http://127.0.0.1:9/",  # nothing listens: refused at once
+        enabled=False,
+    )
+    ControllerSync.objects.update_or_create(
+        controller=controller, defaults={"failures": 3, "last_error_at": timezone.now()}
+    )
+    _enable([controller.pk])  # by update: no save signal, no push yet
+    built = []
+    monkeypatch.setattr(push, "snapshot_document", lambda **kw: built.append(kw) or {})
+    with pytest.raises(DriverError):
+        push.controller_push(controller.pk)
+    assert built == []
+    assert ControllerSync.objects.get(controller=controller).failures == 4
