@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from communities.models import DeliveryRules
 
-from .models import Owner, Resolution, ResolutionState, RollEntry, RulesDecision
+from .models import Owner, Resolution, ResolutionState, RollEntry, RollMember, RulesDecision
 
 
 def rules_set_by(rules: DeliveryRules | None) -> Resolution | None:
@@ -55,9 +55,20 @@ def resolutions_grouped(owner: Owner) -> dict[str, list[Resolution]]:
     return groups
 
 
+def owner_roll_entry_ids(owner: Owner) -> list[int]:
+    """The roll entries `owner` is a member of, across resolutions (a few dozen). Asked on
+    its own, by the owner's index, before filtering by resolution: joined in one query on
+    freshly written rolls (statistics not yet updated) PostgreSQL walked a whole
+    20,000-entry roll probing the owner's memberships for each — 70 ms per ballot on the
+    scale data set instead of 1."""
+    return list(RollMember.objects.filter(owner=owner).values_list("entry_id", flat=True))
+
+
 def roll_entries_of(owner: Owner, resolution: Resolution) -> list[RollEntry]:
     return list(
-        RollEntry.objects.filter(resolution=resolution, members__owner=owner).order_by("pk")
+        RollEntry.objects.filter(
+            pk__in=owner_roll_entry_ids(owner), resolution=resolution
+        ).order_by("pk")
     )
 
 

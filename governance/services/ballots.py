@@ -21,6 +21,7 @@ from ..models import (
     RollEntry,
     receipt_code_new,
 )
+from ..selectors import owner_roll_entry_ids
 
 User = AbstractBaseUser | AnonymousUser | None
 
@@ -52,10 +53,10 @@ def ballot_cast(
             if locked.opens_at and now < locked.opens_at and locked.state == "open":
                 raise ValidationError(_("Voting has not opened yet."), code="not_open")
             raise ValidationError(_("Voting on this resolution is closed."), code="closed")
-        entries = RollEntry.objects.filter(resolution=locked, members__owner=owner)
+        entries = RollEntry.objects.filter(pk__in=owner_roll_entry_ids(owner), resolution=locked)
         if voter is not None:
             entries = entries.filter(pk=voter.pk)
-        entries = list(entries.values_list("pk", flat=True)[:2])
+        entries = list(entries.order_by("pk").values_list("pk", flat=True)[:2])
         if not entries:
             raise ValidationError(
                 _("You are not on this resolution's roll of owners."), code="not_on_roll"
