@@ -191,9 +191,20 @@ class WorkerPair:
     default queue (a change's pushes and every other task), one for reconcile's
     catch-up pushes, so unreachable controllers never delay a change."""
 
-    def __init__(self, redis_url: str, *, settings_module: str, concurrency: int = 2) -> None:
+    def __init__(
+        self,
+        redis_url: str,
+        *,
+        settings_module: str,
+        concurrency: int = 2,
+        reconcile_seconds: int = 5,
+    ) -> None:
         self.main = Worker(
-            redis_url, settings_module=settings_module, concurrency=concurrency, queues="celery"
+            redis_url,
+            settings_module=settings_module,
+            concurrency=concurrency,
+            queues="celery",
+            reconcile_seconds=reconcile_seconds,
         )
         self.catchup = Worker(
             redis_url,
