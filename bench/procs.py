@@ -206,10 +206,12 @@ class WorkerPair:
             queues="celery",
             reconcile_seconds=reconcile_seconds,
         )
+        # One process: on the bench's 2 cores it stands for catch-up workers that
+        # production runs elsewhere.
         self.catchup = Worker(
             redis_url,
             settings_module=settings_module,
-            concurrency=concurrency,
+            concurrency=1,
             queues="gatesync-catchup",
             beat=False,
         )
