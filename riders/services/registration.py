@@ -40,6 +40,7 @@ from ..models import (
 )
 from .grants import grant_request
 from .jwk import public_key_from_jwk
+from .rows import value_from_db
 
 ASSERTION_MAX_BYTES = 4096
 ALLOWED_ALGS = ("EdDSA", "ES256")
@@ -184,12 +185,10 @@ def _active_key(code: str, kid: str) -> PlatformKey | None:
     instances = []
     for model in (PlatformKey, Platform):
         fields = model._meta.concrete_fields
-        values = []
-        for field, value in zip(fields, row[: len(fields)], strict=True):
-            column, converters = _converters(field)
-            for convert in converters:
-                value = convert(value, column, connection)
-            values.append(value)
+        values = [
+            value_from_db(value, field)
+            for field, value in zip(fields, row[: len(fields)], strict=True)
+        ]
         row = row[len(fields) :]
         instances.append(model.from_db(connection.alias, [f.attname for f in fields], values))
     key, platform = instances
@@ -230,13 +229,6 @@ def assertion_consume(verified: VerifiedAssertion) -> None:
         claimed = cursor.rowcount
     if claimed != 1:
         raise AssertionRefused("replayed")
-
-
-@functools.cache
-def _converters(field: Any) -> tuple[Any, tuple[Any, ...]]:
-    """A column and its from-database converters, looked up once per process."""
-    column = field.get_col(field.model._meta.db_table)
-    return column, (*connection.ops.get_db_converters(column), *field.get_db_converters(connection))
 
 
 @functools.cache
@@ -358,12 +350,7 @@ def _rider_upsert(
     if postgresql:
         row = row[:-1]
     returned = Rider._meta.concrete_fields
-    values_out = []
-    for field, value in zip(returned, row, strict=True):
-        column, converters = _converters(field)
-        for convert in converters:
-            value = convert(value, column, connection)
-        values_out.append(value)
+    values_out = [value_from_db(value, field) for field, value in zip(returned, row, strict=True)]
     stored = Rider.from_db(connection.alias, [f.attname for f in returned], values_out)
     stored.platform = platform  # the caller's instance: no query for rider.platform
     return stored, created, entry_policy

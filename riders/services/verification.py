@@ -36,6 +36,7 @@ from ..models import (
     Rider,
 )
 from .keys import PASS_LEEWAY_SECONDS, PASS_LIFETIME_SECONDS, PassRefused, pass_token_decode
+from .rows import value_from_db
 
 _STATUS_REASON = {
     GrantStatus.REVOKED: Reason.REVOKED,
@@ -169,21 +170,6 @@ def _hot_cursor() -> Any:
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))
 
 
-@functools.cache
-def _converters(field: models.Field) -> tuple[Any, tuple[Any, ...]]:
-    """The field's column and its from-database converters, looked up once per process
-    (they depend on the backend and the field, not on the row)."""
-    column = field.get_col(field.model._meta.db_table)
-    return column, (*connection.ops.get_db_converters(column), *field.get_db_converters(connection))
-
-
-def _from_db(value: Any, field: models.Field) -> Any:
-    column, converters = _converters(field)
-    for convert in converters:
-        value = convert(value, column, connection)
-    return value
-
-
 def _grant_with_rules(grant_id: int) -> AccessGrant | None:
     """The grant (id, rider, community, status, validity) with its rider and the
     platform's name, annotated with the community's current rules (rules_policy is None
@@ -197,7 +183,7 @@ def _grant_with_rules(grant_id: int) -> AccessGrant | None:
     parts = []
     for model, names in ((AccessGrant, _GRANT_FIELDS), (Rider, _RIDER_FIELDS)):
         fields = _columns(model, names)
-        converted = [_from_db(values.pop(0), f) for f in fields]
+        converted = [value_from_db(values.pop(0), f) for f in fields]
         parts.append(
             model.from_db(connection.alias, list(names), _ordered(model, names, converted))
         )
@@ -211,8 +197,8 @@ def _grant_with_rules(grant_id: int) -> AccessGrant | None:
     grant.rider = rider
     rules = DeliveryRules._meta
     grant.rules_policy = values[0]
-    grant.rules_start = _from_db(values[1], rules.get_field("rider_hours_start"))
-    grant.rules_end = _from_db(values[2], rules.get_field("rider_hours_end"))
+    grant.rules_start = value_from_db(values[1], rules.get_field("rider_hours_start"))
+    grant.rules_end = value_from_db(values[2], rules.get_field("rider_hours_end"))
     return grant
 
 
