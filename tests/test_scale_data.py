@@ -103,3 +103,27 @@ def test_every_reference_points_at_a_row(needs_postgres):
     # The sequences continue after the copied ids.
     rider = Rider.objects.create(platform_id=1, platform_rider_id="new", name="New")
     assert rider.pk == 601
+
+
+def test_each_companys_staff_hold_the_staff_permissions_on_its_communities(needs_postgres):
+    """As communities.services writes them: a company's staff member sees its communities
+    and no other's, guard included; a second --force run leaves one set of rows."""
+    from django.contrib.auth import get_user_model
+    from guardian.models import GroupObjectPermission
+
+    from communities import services
+    from communities.models import PropertyCompany
+    from communities.permissions import GUARD, STAFF_PERMS, communities_for_user
+    from communities.tests.factories import CommunityFactory
+
+    generate("--seed=4")
+    generate("--seed=4", "--force")
+    assert GroupObjectPermission.objects.count() == 20 * len(STAFF_PERMS)
+    theirs = CommunityFactory(slug="not-generated")  # another company's, made by the service
+    for company in PropertyCompany.objects.exclude(pk=theirs.company_id):
+        user = get_user_model().objects.create_user(f"staff.{company.slug}", password="pw-1234-x")
+        services.company_staff_add(company=company, user=user, acting_user=None)
+        mine = set(Community.objects.filter(company=company))
+        assert mine and set(communities_for_user(user)) == mine
+        assert set(communities_for_user(user, perm=GUARD)) == mine
+        assert theirs not in communities_for_user(user)

@@ -2,7 +2,9 @@
 
 Shapes (seeded, so the same seed and anchor give the same rows):
 
-* companies of ~100 communities each; `huge` communities of `huge_units` units (50 buildings),
+* companies of ~100 communities each, each with its staff group holding the four staff
+  permissions on each of its communities (guardian rows, as `community_create` writes them);
+  `huge` communities of `huge_units` units (50 buildings),
   4 gates and `huge_grants` grants; the others 3–10 buildings of 12–30 units, 1–4 gates;
   one controller per gate; delivery rules v1 (80 % registered, 12 % open, 8 % no entry);
 * riders of three platforms, each active in 1–6 neighbouring communities (a rider works a
@@ -142,6 +144,7 @@ def database_wipe() -> None:
     quoted = ", ".join(connection.ops.quote_name(t) for t in dict.fromkeys(tables))
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE")
+    _staff_permissions_wipe()
 
 
 def marker_read() -> dict | None:
@@ -269,6 +272,10 @@ def generate(
 
     with transaction.atomic():
         step("companies, communities", lambda: _communities(sizes, now))
+        t0 = time.perf_counter()
+        granted = _staff_permissions()
+        report.add("guardian_groupobjectpermission", granted, time.perf_counter() - t0)
+        log(f"  {'staff permissions':<22} {granted:>10,} rows in {time.perf_counter() - t0:6.1f} s")
         step("buildings, units", lambda: _buildings_units(sizes, now, layout))
         step("gates, controllers", lambda: _gates(sizes, now, layout))
         step("delivery rules", lambda: _rules(sizes, now, layout))
@@ -313,6 +320,61 @@ def _communities(sizes: Sizes, now: dt.datetime) -> list[TableCopy]:
                 f"{c}\t{company}\tgen-{c:05d}\t{name}\t{address}\t021-{rnd.randrange(10**8):08d}"
             )
     return [co, cm]
+
+
+def _staff_permissions() -> int:
+    """Each company's staff group, and its permissions on each of the company's communities
+    (communities.permissions.STAFF_PERMS), as communities.services writes them: the rows
+    the staff's every page is scoped by. Three INSERT ... SELECTs; returns the permissions
+    written."""
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import GroupObjectPermission
+
+    from communities.models import Community, PropertyCompany
+    from communities.permissions import STAFF_PERMS
+
+    ctype = ContentType.objects.get_for_model(Community)
+    perm_ids = list(
+        Permission.objects.filter(content_type=ctype, codename__in=STAFF_PERMS).values_list(
+            "pk", flat=True
+        )
+    )
+    group, company, community, granted = (
+        connection.ops.quote_name(m._meta.db_table)
+        for m in (Group, PropertyCompany, Community, GroupObjectPermission)
+    )
+    name = "'company:' || co.slug || ':staff'"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {group} (name) SELECT {name} FROM {company} co "
+            "ON CONFLICT (name) DO NOTHING"
+        )
+        cursor.execute(
+            f"UPDATE {company} co SET staff_group_id = g.id FROM {group} g WHERE g.name = {name}"
+        )
+        cursor.execute(
+            f"INSERT INTO {granted} (object_pk, content_type_id, group_id, permission_id) "
+            f"SELECT c.id::text, %s, co.staff_group_id, p FROM {community} c "
+            f"JOIN {company} co ON co.id = c.company_id CROSS JOIN unnest(%s::int[]) p "
+            "ON CONFLICT DO NOTHING",
+            [ctype.pk, perm_ids],
+        )
+        return cursor.rowcount
+
+
+def _staff_permissions_wipe() -> None:
+    """--force: the generated companies' groups and their community permissions go too
+    (guardian's rows name a community by text, so TRUNCATE ... CASCADE misses them)."""
+    from django.contrib.auth.models import Group
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import GroupObjectPermission
+
+    from communities.models import Community
+
+    ctype = ContentType.objects.get_for_model(Community)
+    GroupObjectPermission.objects.filter(content_type=ctype).delete()
+    Group.objects.filter(name__startswith="company:gen-co-", name__endswith=":staff").delete()
 
 
 def _buildings_units(sizes: Sizes, now: dt.datetime, layout: Layout) -> list[TableCopy]:

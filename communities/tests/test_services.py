@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
 from communities import services
@@ -103,3 +104,49 @@ def test_gate_entry_codes_are_long_random_and_never_look_like_an_option():
     codes = {gate_entry_code_new() for _ in range(2000)}
     assert len(codes) == 2000
     assert all(len(c) >= 22 and not c.startswith("-") for c in codes)
+
+
+@pytest.mark.parametrize("perm", ["communities.view_community", GUARD, "manage_riders"])
+def test_communities_for_user_answers_as_guardian_does(company, other_company, perm):
+    """Own permissions, a group's, both, another permission only, another company's: the
+    same set as guardian's get_objects_for_user, which the dashboard used to call."""
+    from django.contrib.auth.models import Group
+    from guardian.shortcuts import assign_perm, get_objects_for_user
+
+    from communities.permissions import STAFF_PERMS
+
+    mine, shared, theirs, other_perm_only, group_only = (
+        CommunityFactory(company=c) for c in (company, company, other_company, company, company)
+    )
+    user = get_user_model().objects.create_user("mixed.rights", password="pw-mixed-123")
+    codename = perm.rpartition(".")[2]
+    assign_perm(f"communities.{codename}", user, mine)
+    assign_perm(f"communities.{codename}", user, shared)
+    other = next(p for p in STAFF_PERMS if p != codename)
+    assign_perm(f"communities.{other}", user, other_perm_only)
+    group = Group.objects.create(name="night shift")
+    group.user_set.add(user)
+    assign_perm(f"communities.{codename}", group, shared)
+    assign_perm(f"communities.{codename}", group, group_only)
+    assign_perm(f"communities.{codename}", Group.objects.create(name="others"), theirs)
+
+    ours = set(communities_for_user(user, perm=perm))
+    guardians = set(
+        get_objects_for_user(
+            user, f"communities.{codename}", klass=type(mine), accept_global_perms=False
+        )
+    )
+    assert ours == guardians == {mine, shared, group_only}
+    # Counting and slicing (the dashboard's paginator) see each community once.
+    assert communities_for_user(user, perm=perm).count() == 3
+
+
+def test_communities_for_user_refuses_a_permission_of_another_app(staff_user):
+    with pytest.raises(ValueError):
+        communities_for_user(staff_user, perm="riders.change_rider")
+
+
+def test_superusers_see_every_community(community, other_company):
+    theirs = CommunityFactory(company=other_company)
+    admin = get_user_model().objects.create_superuser("root.admin", password="pw-root-123")
+    assert set(communities_for_user(admin)) == {community, theirs}
