@@ -111,10 +111,10 @@ def _push_claimed(
                 result = driver.push_delta(doc)
             else:
                 kind = "snapshot"
-                if sync.failures and total_bytes == 0:
-                    # It failed last time: ask for its state (a few bytes) before building
-                    # a list of up to 50,000 passes that an unreachable controller would
-                    # only make us throw away.
+                if (sync.failures or sync.confirmed_at is None) and total_bytes == 0:
+                    # It failed last time, or has never answered: ask for its state (a few
+                    # bytes) before building a list of up to 50,000 passes that an
+                    # unreachable controller would only make us throw away.
                     driver.state()
                 doc = snapshot_document(controller_id=controller.pk, community_id=community_id)
                 result = driver.push_snapshot(doc)

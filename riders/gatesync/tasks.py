@@ -62,7 +62,7 @@ def backoff(retries: int) -> float:
 )
 def push_controller(self, controller_id: int, snapshot: bool = False) -> str:
     """Bring one controller to its community's head (idempotent)."""
-    _queued_clear_all(controller_id)  # from now on a new change enqueues a new push
+    _queued_clear(controller_id)  # from now on a new change enqueues a new push
     try:
         outcome = controller_push(controller_id, snapshot=snapshot)
     except LeaseBusy:
@@ -73,6 +73,8 @@ def push_controller(self, controller_id: int, snapshot: bool = False) -> str:
         if not error.retryable or self.request.called_directly or self.request.is_eager:
             return f"failed: {error}"
         raise self.retry(countdown=backoff(self.request.retries), exc=error) from error
+    finally:
+        _catchup_done(controller_id)
     return f"{outcome.kind} -> {outcome.version}"
 
 
@@ -107,11 +109,13 @@ def _queued_clear(controller_id: int, queue: str | None = None) -> None:
         cache.delete(_queued_key(controller_id, queue))
 
 
-def _queued_clear_all(controller_id: int) -> None:
-    """A push is starting: it brings the controller to the head, so whatever waits in
-    either queue for it is covered, and a new change must enqueue a new push."""
-    with contextlib.suppress(Exception):
-        cache.delete_many([_queued_key(controller_id), _queued_key(controller_id, CATCHUP_QUEUE)])
+def _catchup_done(controller_id: int) -> None:
+    """A push has ended, done or failed: `reconcile` may queue the controller again if it
+    is still behind (a failed one only after its backoff). Cleared at the end, not at the
+    start as the default queue's mark is: while a catch-up push waits or runs, `reconcile`
+    must not queue the same controller again (on a fresh fleet of thousands of never-reached
+    controllers it queued the same first ones every run, and the rest waited)."""
+    _queued_clear(controller_id, CATCHUP_QUEUE)
 
 
 def enqueue_push(controller_id: int, *, snapshot: bool = False, queue: str | None = None) -> bool:
@@ -179,7 +183,7 @@ def push_many(controller_ids: list[int]) -> dict[str, int]:
     """Push to several controllers at once, FANOUT_THREADS at a time (idempotent; a
     failure is recorded per controller and retried by `reconcile` after its backoff)."""
     for controller_id in controller_ids:
-        _queued_clear_all(controller_id)
+        _queued_clear(controller_id)
 
     work: SimpleQueue[int] = SimpleQueue()
     for controller_id in controller_ids:
@@ -201,6 +205,8 @@ def push_many(controller_ids: list[int]) -> dict[str, int]:
                     kind = "busy"
                 except DriverError:
                     kind = "failed"
+                finally:
+                    _catchup_done(controller_id)
                 with lock:
                     counts[kind] = counts.get(kind, 0) + 1
         finally:

@@ -129,3 +129,61 @@ def test_a_controller_that_failed_is_asked_for_its_state_before_a_snapshot_is_bu
         push.controller_push(controller.pk)
     assert built == []
     assert ControllerSync.objects.get(controller=controller).failures == 4
+
+
+def test_a_controller_that_never_answered_is_asked_for_its_state_before_a_snapshot_is_built(
+    community_with_a_change, monkeypatch
+):
+    """A fresh fleet: thousands of controllers never reached. Building each one's list
+    (up to 50,000 passes) only to be refused kept a catch-up worker busy for minutes."""
+    from riders.gatesync import push
+    from riders.gatesync.drivers import DriverError
+
+    controller = GateControllerFactory(
+        gate=GateFactory(community=community_with_a_change),
+        endpoint="http://127.0.0.1:9/",
+        enabled=False,
+    )
+    ControllerSync.objects.filter(controller=controller).delete()
+    _enable([controller.pk])
+    built = []
+    monkeypatch.setattr(push, "snapshot_document", lambda **kw: built.append(kw) or {})
+    with pytest.raises(DriverError):
+        push.controller_push(controller.pk)
+    assert built == []
+    sync = ControllerSync.objects.get(controller=controller)
+    assert sync.failures == 1 and sync.confirmed_at is None
+
+
+def test_reconcile_does_not_queue_a_controller_again_while_its_catch_up_push_runs(
+    community_with_a_change, sent, settings, monkeypatch
+):
+    """The catch-up mark lasts until the push ends (the default queue's is cleared when the
+    push starts): `reconcile` meanwhile takes the next controllers, and one that failed
+    waits out its backoff."""
+    settings.GATESYNC_RECONCILE_MAX = 2
+    ids = _behind(community_with_a_change, 4)
+    _enable(ids)
+    assert tasks.reconcile() == 2
+    first = [pk for _name, pk, _queue in sent]
+    assert first == ids[:2]
+    # The worker takes the first and, while its push runs, beat runs reconcile again.
+    in_flight = []
+
+    def push_while_reconciling(controller_id, snapshot=False):
+        sent.clear()
+        tasks.reconcile()
+        in_flight.extend(sent)
+        raise tasks.DriverError("refused")
+
+    monkeypatch.setattr(tasks, "controller_push", push_while_reconciling)
+    tasks.push_controller.apply(args=(ids[0],))
+    assert in_flight == []  # both still marked: nothing queued again
+    # Ended (failed): its mark is gone; a failed push is recorded by controller_push,
+    # here by hand, and the controller then waits out its backoff.
+    ControllerSync.objects.filter(controller_id=ids[0]).update(
+        failures=1, last_error_at=timezone.now()
+    )
+    sent.clear()
+    tasks.reconcile()
+    assert [pk for _name, pk, _queue in sent] == [ids[2]]  # ids[1] still waits in the queue
