@@ -244,6 +244,7 @@ def figure_fleet(fleet: int, redis: RedisServer) -> tuple[float, float]:
     from communities.services import community_create
     from riders.gatesync.documents import head_version
     from riders.gatesync.models import ControllerSync
+    from riders.gatesync.tasks import enqueue_community
     from riders.models import AccessGrant, GrantSource, Platform, Rider
     from riders.services.grants import grant_request
 
@@ -278,6 +279,10 @@ def figure_fleet(fleet: int, redis: RedisServer) -> tuple[float, float]:
     worker.start()
     try:
         started = time.perf_counter()
+        # What saving a controller does (riders/gatesync/signals.py): the community's
+        # controllers are pushed at once, on the default queue. (Left to `reconcile`, the
+        # fleet would wait behind every never-reached controller of the large data set.)
+        enqueue_community(community.pk)
         wait_until(
             lambda: (
                 ControllerSync.objects.filter(
