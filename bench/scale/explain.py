@@ -69,6 +69,21 @@ def _paths() -> dict[str, Callable[[], object]]:
             ballot_cast(resolution=resolution, owner=owner, choice="for", acting_user=None)
             transaction.set_rollback(True)
 
+    def staff_dashboard() -> None:
+        """/staff/ as a staff member of gen-00001's company (its ~100 communities, by the
+        company group's guardian rows). The bench user stays in the bench database, so the
+        plans below are taken with its rows."""
+        from django.contrib.auth import get_user_model
+
+        from communities.services import company_staff_add
+
+        user, created = get_user_model().objects.get_or_create(username="scale.explain.staff")
+        if created:
+            company_staff_add(company=community.company, user=user, acting_user=None)
+        client = Client()
+        client.force_login(user)
+        assert client.get("/staff/", SERVER_NAME="localhost").status_code == 200
+
     return {
         "registration: grant of (rider, community)": lambda: AccessGrant.objects.filter(
             rider=rider, community=community
@@ -85,6 +100,7 @@ def _paths() -> dict[str, Callable[[], object]]:
         ),
         "tally of the open resolution": lambda: tally(resolution),
         "vote cast (rolled back)": vote_cast,
+        "staff dashboard GET /staff/ (company of gen-00001)": staff_dashboard,
         "last 200 events of a gate": lambda: list(
             AccessEvent.objects.filter(gate=gate).order_by("-occurred_at")[:200]
         ),
