@@ -297,7 +297,7 @@ def _explain(communities, path: Path) -> None:
         with connection.cursor() as cursor:
             cursor.execute(
                 "EXPLAIN (ANALYZE, BUFFERS) " + selectors._opened_events_sql(gate_ids),
-                [*gate_ids, "open", stay_since],
+                selectors._opened_events_params(gate_ids, stay_since),
             )
             lines.append(f"-- {community.slug}: opened scans of the last 24 h (inside, stays)")
             lines += [row[0] for row in cursor.fetchall()]

@@ -88,3 +88,25 @@ def test_rider_visits_pair_entries_with_exits(community, known):
     assert len(visits) == 2
     assert visits[0].left_at is None  # back inside
     assert visits[1].duration == dt.timedelta(seconds=600)
+
+
+def test_open_votes_count_voters_and_their_area(community):
+    """Participation on the card: voters and area that voted, against the frozen roll.
+    One owner of three units of 50 m² and one of 100 m² voted; two of 100 m² did not."""
+    from governance.tests.factories import (
+        owned_units,
+        owners_each_one_unit,
+        resolution_opened,
+        votes_cast,
+    )
+
+    big, _units = owned_units(community, 3, area="50.00")
+    voters = [big, *owners_each_one_unit(community, 1)]
+    owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)
+    votes_cast(resolution, voters, "for")
+
+    (vote,) = selectors.open_votes([community.pk])[community.pk]
+    assert (vote.voted, vote.total_voters) == (2, 4)
+    assert (vote.voted_area, vote.total_area) == (25000, 45000)  # hundredths of m²
+    assert (vote.voters_percent, vote.area_percent) == (50, 55)
