@@ -4,8 +4,10 @@ read-only (they change only through governance.services, which audits every chan
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from communities.admin.audit import AdminAuditMixin
+from portal.security.client import masked_phone
 
 from .models import (
     Ballot,
@@ -39,10 +41,16 @@ class OwnershipInline(admin.TabularInline):
 
 @admin.register(Owner)
 class OwnerAdmin(AdminAuditMixin, admin.ModelAdmin):
-    list_display = ("name", "phone", "user", "invited_at")
+    # Lists show the phone masked (a list is read over shoulders and in screenshots); one
+    # owner's page shows the number to correct it.
+    list_display = ("name", "phone_masked", "user", "invited_at")
     search_fields = ("name", "phone", "user__username")
     raw_id_fields = ("user",)
     inlines = [OwnershipInline]
+
+    @admin.display(description=_("phone"))
+    def phone_masked(self, obj: Owner) -> str:
+        return masked_phone(obj.phone)
 
 
 @admin.register(Resolution)

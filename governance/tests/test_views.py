@@ -284,3 +284,19 @@ def test_result_and_detail_pages_do_not_grow_queries_with_the_roll(
     with django_assert_max_num_queries(6):
         response = client.get(reverse("governance:result", args=[resolution.pk]))
     assert response.content.decode().count("<code>") == 31
+
+
+def test_the_owner_list_masks_phones_and_one_owners_page_shows_the_number(
+    client, superuser, community
+):
+    from governance.tests.factories import OwnerFactory
+
+    owner = OwnerFactory(name="Han Mei", phone="13912345678")
+    client.force_login(superuser)
+    listing = client.get("/admin/governance/owner/").content.decode()
+    assert "139****5678" in listing and "13912345678" not in listing
+    # Searching by the full number still finds the owner.
+    found = client.get("/admin/governance/owner/", {"q": "13912345678"}).content.decode()
+    assert "Han Mei" in found
+    page = client.get(f"/admin/governance/owner/{owner.pk}/change/").content.decode()
+    assert "13912345678" in page
