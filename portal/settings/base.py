@@ -244,6 +244,9 @@ GATESYNC_HTTP_TIMEOUT_SECONDS = env_int("GATESYNC_HTTP_TIMEOUT_SECONDS", 10)
 GATESYNC_LEASE_SECONDS = env_int("GATESYNC_LEASE_SECONDS", 120)
 # More changes than this since what a controller holds: send a snapshot instead.
 GATESYNC_DELTA_MAX_CHANGES = env_int("GATESYNC_DELTA_MAX_CHANGES", 2000)
+# Change-log rows older than this are deleted (a controller offline longer gets a
+# snapshot), as are those more than GATESYNC_DELTA_MAX_CHANGES behind the head.
+GATESYNC_CHANGE_RETENTION_DAYS = env_int("GATESYNC_CHANGE_RETENTION_DAYS", 30)
 GATESYNC_RECONCILE_SECONDS = env_int("GATESYNC_RECONCILE_SECONDS", 30)
 # Catch-up pushes queued by one reconcile run at most, and the longest wait between
 # retries of a controller that keeps failing (its next heartbeat brings a push at once).
@@ -258,6 +261,10 @@ CELERY_BEAT_SCHEDULE["gatesync-reconcile"] = {
 CELERY_BEAT_SCHEDULE["gatesync-sweep-expired"] = {
     "task": "riders.gatesync.tasks.sweep_expired",
     "schedule": 60.0,
+}
+CELERY_BEAT_SCHEDULE["gatesync-prune-changes"] = {
+    "task": "riders.gatesync.tasks.prune_changes",
+    "schedule": 3600.0,
 }
 
 # Staff dashboard (dashboard/, docs/dashboard.md)

@@ -333,3 +333,51 @@ def push_after_commit(community_id: int, *, controller_ids: list[int] | None = N
 def communities_enqueue(community_ids: Iterable[int]) -> None:
     for community_id in community_ids:
         push_after_commit(community_id)
+
+
+def changes_prune(*, now: dt.datetime | None = None, batch: int = 5000) -> int:
+    """Delete change-log rows no delta can use any more (beat job, docs/gate-sync.md):
+
+    * more than GATESYNC_DELTA_MAX_CHANGES behind their community's head — a controller
+      that far behind is sent a snapshot anyway;
+    * older than GATESYNC_CHANGE_RETENTION_DAYS — a controller offline that long is sent a
+      snapshot (`documents._delta_read` finds the gap and refuses the delta).
+
+    Without it the log grows by every change forever (tens of millions of rows a year at
+    2,000,000 riders). Batches of `batch` rows, each in its own short transaction, so a
+    change being logged never waits long. Returns the rows deleted."""
+    from django.conf import settings
+
+    from .documents import delta_max_changes
+
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.GATESYNC_CHANGE_RETENTION_DAYS)
+    keep = delta_max_changes()
+    quote = connection.ops.quote_name
+    changes = quote(AccessChange._meta.db_table)
+    heads = quote(AccessListHead._meta.db_table)
+    rules = (
+        # By the (community, version) unique index, for the busy communities only.
+        (
+            f"DELETE FROM {changes} WHERE id IN (SELECT c.id FROM {heads} h "
+            f"JOIN {changes} c ON c.community_id = h.community_id AND c.version <= h.version - %s "
+            "WHERE h.version > %s LIMIT %s)",
+            [keep, keep, batch],
+        ),
+        # By the BRIN index on created_at (riders migration 0005).
+        (
+            f"DELETE FROM {changes} WHERE id IN "
+            f"(SELECT id FROM {changes} WHERE created_at < %s LIMIT %s)",
+            [cutoff, batch],
+        ),
+    )
+    deleted = 0
+    for sql, params in rules:
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                count = cursor.rowcount
+            deleted += count
+            if count < batch:
+                break
+    return deleted

@@ -35,7 +35,7 @@ from communities.models import GateController
 
 from .drivers import DriverError
 from .models import AccessListHead
-from .outbox import expired_sweep
+from .outbox import changes_prune, expired_sweep
 from .push import LeaseBusy, controller_push
 
 log = logging.getLogger("last100.gatesync")
@@ -277,3 +277,9 @@ def reconcile() -> int:
 def sweep_expired() -> int:
     """Beat: grants whose validity ended leave the lists (as logged removals)."""
     return expired_sweep()
+
+
+@shared_task(acks_late=True, soft_time_limit=10 * SOFT_TIME_LIMIT, time_limit=10 * TIME_LIMIT)
+def prune_changes() -> int:
+    """Beat: change-log rows no delta can use any more are deleted."""
+    return changes_prune()
