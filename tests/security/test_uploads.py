@@ -8,6 +8,7 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from PIL import Image
 
 from portal.uploads import image_reencode
@@ -28,7 +29,8 @@ def test_a_php_file_named_jpg_is_refused():
 
 def test_an_oversized_file_is_refused_before_decoding():
     upload = SimpleUploadedFile("big.jpg", _jpeg() + b"\0" * 2048, "image/jpeg")
-    with pytest.raises(ValidationError, match="larger"):
+    # The messages are checked in English (the default language is Chinese).
+    with translation.override("en"), pytest.raises(ValidationError, match="larger"):
         image_reencode(upload, max_bytes=1024)
 
 
@@ -36,7 +38,7 @@ def test_too_many_pixels_is_refused_from_the_header():
     out = io.BytesIO()
     Image.new("1", (5000, 5000)).save(out, format="PNG")  # tiny file, 25 Mpx
     upload = SimpleUploadedFile("bomb.png", out.getvalue(), "image/png")
-    with pytest.raises(ValidationError, match="pixels"):
+    with translation.override("en"), pytest.raises(ValidationError, match="pixels"):
         image_reencode(upload, max_pixels=1_000_000)
 
 
