@@ -397,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         DEBUG="false",
         CACHE_KEY_PREFIX=f"bench:{args.db_name}",
         MEDIA_ROOT=str(bench_state_dir(args.db_name) / "media"),
+        PRIVATE_MEDIA_ROOT=str(bench_state_dir(args.db_name) / "private-media"),
         PYTHONPATH=str(ROOT),
         DJANGO_SETTINGS_MODULE=PORTAL_SETTINGS,
     )

@@ -19,6 +19,9 @@ SECURITY_RATE_LIMITS = dict.fromkeys(SECURITY_RATE_LIMITS, "1000000000/m")
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 # bench.run points this at var/bench/<db-name>/media, beside the database it belongs to.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "bench" / "media")))
+PRIVATE_MEDIA_ROOT = Path(
+    env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "bench" / "private-media"))
+)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -19,6 +19,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.media import private_storage
+
 
 class Owner(models.Model):
     """A person (or the developer) who owns units. May exist before they have a log-in."""
@@ -398,7 +400,9 @@ class Feedback(models.Model):
     category = models.CharField(_("category"), max_length=16, choices=Category.choices)
     place = models.CharField(_("where"), max_length=200, blank=True)
     text = models.TextField(_("what happened"), max_length=4000)
-    photo = models.ImageField(_("photo (optional)"), upload_to="feedback/", blank=True)
+    photo = models.ImageField(
+        _("photo (optional)"), upload_to="feedback/", blank=True, storage=private_storage
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.NEW, db_index=True
     )

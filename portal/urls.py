@@ -6,6 +6,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from . import views
+from .media import private_media
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("riders.gatesync.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("media-p/<path:signed>", private_media, name="private-media"),
     path("vote/", include("governance.urls")),
     path("staff/", include("dashboard.urls")),
     path("", include("riders.urls")),

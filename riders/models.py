@@ -18,6 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.media import private_storage
+
 ALG_EDDSA = "EdDSA"
 ALG_ES256 = "ES256"
 
@@ -134,7 +136,7 @@ class Rider(models.Model):
     platform_rider_id = models.CharField(_("rider id at the platform"), max_length=100)
     name = models.CharField(_("name"), max_length=100)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    photo = models.ImageField(_("photo"), upload_to="riders/", blank=True)
+    photo = models.ImageField(_("photo"), upload_to="riders/", blank=True, storage=private_storage)
     station = models.CharField(_("station"), max_length=100, blank=True)
     vehicle_plate = models.CharField(_("vehicle plate"), max_length=40, blank=True)
     verified_by_platform = models.BooleanField(

@@ -7,11 +7,8 @@ from .env import env_bool
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private-media"
 SERVE_MEDIA = True  # portal/urls.py serves MEDIA_ROOT for live_server browser tests
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-}
 ALLOWED_HOSTS = ["*"]
 # Tasks run in the test process; the gate-sync fault tests switch to a real broker and
 # worker themselves (riders/tests/test_gatesync_faults.py).
