@@ -46,19 +46,14 @@ def communities_for_user(user: User, *, perm: str = VIEW) -> QuerySet[Community]
         "permission__content_type": ctype,
         "permission__codename": codename,
     }
-    own = UserObjectPermission.objects.filter(user=user, **where)
-    via_groups = GroupObjectPermission.objects.filter(group__user=user, **where)
-    ids = (
-        own.annotate(community_id=Cast("object_pk", BigIntegerField()))
-        .values("community_id")
-        .union(
-            via_groups.annotate(community_id=Cast("object_pk", BigIntegerField())).values(
-                "community_id"
-            ),
-            all=True,
+    own, via_groups = (
+        rows.annotate(community_id=Cast("object_pk", BigIntegerField())).values("community_id")
+        for rows in (
+            UserObjectPermission.objects.filter(user=user, **where),
+            GroupObjectPermission.objects.filter(group__user=user, **where),
         )
     )
-    return Community.objects.filter(pk__in=ids)
+    return Community.objects.filter(pk__in=own.union(via_groups, all=True))
 
 
 def get_community_for_user(user: User, slug: str, *, perm: str = VIEW) -> Community:

@@ -160,6 +160,18 @@ class Tally:
         return cls(**{k: v for k, v in data.items() if k in fields})
 
 
+def ballot_voter_area() -> Subquery:
+    """A ballot's voter area (hundredths of m²), looked up by the roll entry's primary key;
+    to sum over ballots. The plan then has no join for PostgreSQL to choose, so its cost is
+    the ballots summed whatever the statistics say. Joins chose by row estimates:
+    roll-to-ballots hashed every ballot of every resolution (a full scan of a table that
+    grows with every vote held), ballots-to-roll read all 167,000 roll entries (the
+    dashboard's participation: the whole 250,000-entry roll table), and with both filtered
+    by resolution on stale statistics a nested loop took 60 ms to 16 s."""
+    voter = RollEntry.objects.filter(pk=OuterRef("voter_id")).order_by()
+    return Subquery(voter.values("area_hundredths"))
+
+
 def tally(resolution) -> Tally:
     """Count `resolution`'s ballots against its frozen roll (two queries)."""
     totals = RollEntry.objects.filter(resolution=resolution).aggregate(
@@ -167,18 +179,12 @@ def tally(resolution) -> Tally:
     )
     values: dict[str, int] = {}
     # This resolution's ballots (by the ballot's resolution index), each voter's area by a
-    # primary-key look-up: the plan has no join for PostgreSQL to choose, so its cost is
-    # this resolution's ballots whatever the statistics say. Joins chose by row estimates:
-    # roll-to-ballots hashed every ballot of every resolution (a full scan of a table that
-    # grows with every vote held), ballots-to-roll read all 167,000 roll entries, and with
-    # both filtered by resolution on stale statistics a nested loop took 60 ms to 16 s.
-    voter = RollEntry.objects.filter(pk=OuterRef("voter_id")).order_by()
-    area = Subquery(voter.values("area_hundredths"))
+    # primary-key look-up (`ballot_voter_area`).
     rows = (
         Ballot.objects.filter(resolution=resolution)
         .order_by()
         .values("choice")
-        .annotate(area=Sum(area), voters=Count("id"))
+        .annotate(area=Sum(ballot_voter_area()), voters=Count("id"))
     )
     for row in rows:
         if row["choice"] in Choice.values:

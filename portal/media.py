@@ -52,11 +52,12 @@ def private_media(request: HttpRequest, signed: str) -> FileResponse:
         name = _signer().unsign(signed, max_age=settings.PRIVATE_MEDIA_MAX_AGE)
     except signing.BadSignature as exc:  # SignatureExpired is one
         raise Http404("No such file") from exc
-    storage = private_storage()
-    if not storage.exists(name):
-        raise Http404("No such file")
+    try:
+        file = private_storage().open(name, "rb")
+    except FileNotFoundError as exc:  # erased since the link was made
+        raise Http404("No such file") from exc
     content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    response = FileResponse(storage.open(name, "rb"), content_type=content_type)
+    response = FileResponse(file, content_type=content_type)
     response["Cache-Control"] = f"private, max-age={settings.PRIVATE_MEDIA_MAX_AGE}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Disposition"] = "inline"

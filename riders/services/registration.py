@@ -40,7 +40,7 @@ from ..models import (
 )
 from .grants import grant_request
 from .jwk import public_key_from_jwk
-from .rows import value_from_db
+from .rows import instance_from_row
 
 ASSERTION_MAX_BYTES = 4096
 ALLOWED_ALGS = ("EdDSA", "ES256")
@@ -182,17 +182,11 @@ def _active_key(code: str, kid: str) -> PlatformKey | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    instances = []
-    for model in (PlatformKey, Platform):
-        fields = model._meta.concrete_fields
-        values = [
-            value_from_db(value, field)
-            for field, value in zip(fields, row[: len(fields)], strict=True)
-        ]
-        row = row[len(fields) :]
-        instances.append(model.from_db(connection.alias, [f.attname for f in fields], values))
-    key, platform = instances
-    key.platform = platform
+    key_fields = PlatformKey._meta.concrete_fields
+    key = instance_from_row(PlatformKey, key_fields, row[: len(key_fields)])
+    key.platform = instance_from_row(
+        Platform, Platform._meta.concrete_fields, row[len(key_fields) :]
+    )
     return key
 
 
@@ -349,9 +343,7 @@ def _rider_upsert(
     created = bool(row[-1]) if postgresql else False
     if postgresql:
         row = row[:-1]
-    returned = Rider._meta.concrete_fields
-    values_out = [value_from_db(value, field) for field, value in zip(returned, row, strict=True)]
-    stored = Rider.from_db(connection.alias, [f.attname for f in returned], values_out)
+    stored = instance_from_row(Rider, Rider._meta.concrete_fields, row)
     stored.platform = platform  # the caller's instance: no query for rider.platform
     return stored, created, entry_policy
 

@@ -5,9 +5,11 @@ per process (they depend on the backend and the field, not on the row)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection, models
+from django.db.models import DEFERRED
 
 
 @functools.cache
@@ -22,3 +24,13 @@ def value_from_db(value: Any, field: models.Field) -> Any:
     for convert in converters:
         value = convert(value, column, connection)
     return value
+
+
+def instance_from_row(
+    model: type[models.Model], fields: Sequence[models.Field], raw: Sequence[Any]
+) -> models.Model:
+    """An instance of `model` as the ORM would load it, from `raw`: the database values of
+    `fields` (a slice of a row); the model's other fields are deferred."""
+    given = {f.attname: value_from_db(v, f) for f, v in zip(fields, raw, strict=True)}
+    values = [given.get(f.attname, DEFERRED) for f in model._meta.concrete_fields]
+    return model.from_db(connection.alias, list(given), values)

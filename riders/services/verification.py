@@ -18,7 +18,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, models
-from django.db.models import DEFERRED
 from django.utils import timezone
 
 from communities.models import DeliveryRules, EntryPolicy, Gate, time_in_window
@@ -36,7 +35,7 @@ from ..models import (
     Rider,
 )
 from .keys import PASS_LEEWAY_SECONDS, PASS_LIFETIME_SECONDS, PassRefused, pass_token_decode
-from .rows import value_from_db
+from .rows import instance_from_row, value_from_db
 
 _STATUS_REASON = {
     GrantStatus.REVOKED: Reason.REVOKED,
@@ -179,20 +178,14 @@ def _grant_with_rules(grant_id: int) -> AccessGrant | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    values = list(row)
-    parts = []
-    for model, names in ((AccessGrant, _GRANT_FIELDS), (Rider, _RIDER_FIELDS)):
-        fields = _columns(model, names)
-        converted = [value_from_db(values.pop(0), f) for f in fields]
-        parts.append(
-            model.from_db(connection.alias, list(names), _ordered(model, names, converted))
-        )
-    grant, rider = parts
-    platform_name = values.pop(0)
-    rider.platform = Platform.from_db(
-        connection.alias,
-        ["id", "name"],
-        _ordered(Platform, ("id", "name"), [rider.platform_id, platform_name]),
+    grant_fields = _columns(AccessGrant, _GRANT_FIELDS)
+    rider_fields = _columns(Rider, _RIDER_FIELDS)
+    grant = instance_from_row(AccessGrant, grant_fields, row[: len(grant_fields)])
+    row = row[len(grant_fields) :]
+    rider = instance_from_row(Rider, rider_fields, row[: len(rider_fields)])
+    platform_name, *values = row[len(rider_fields) :]
+    rider.platform = instance_from_row(
+        Platform, _columns(Platform, ("id", "name")), [rider.platform_id, platform_name]
     )
     grant.rider = rider
     rules = DeliveryRules._meta
@@ -200,12 +193,6 @@ def _grant_with_rules(grant_id: int) -> AccessGrant | None:
     grant.rules_start = value_from_db(values[1], rules.get_field("rider_hours_start"))
     grant.rules_end = value_from_db(values[2], rules.get_field("rider_hours_end"))
     return grant
-
-
-def _ordered(model: type[models.Model], names: tuple[str, ...], values: list[Any]) -> list[Any]:
-    """`values` of `names` in the model's concrete-field order, DEFERRED elsewhere."""
-    given = dict(zip(names, values, strict=True))
-    return [given.get(f.attname, DEFERRED) for f in model._meta.concrete_fields]
 
 
 @functools.cache
