@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
 from .copy import TableCopy, esc, has_column, sequence_reset
 
@@ -629,6 +630,9 @@ def _events(sizes: Sizes, now: dt.datetime, anchor: dt.datetime, layout: Layout)
     total_weight = cumulative[-1]
     actives = len(layout.active_grant)
     event_id = 0
+    # An exit late in the evening falls on the next day: it waits for that day's rows so
+    # that ids follow time across midnight too.
+    spill: list[tuple[int, str]] = []
     with TableCopy(AccessEvent, columns, now=now) as ec:
         for day in range(sizes.days):
             quota = sizes.events // sizes.days + (day < sizes.events % sizes.days)
@@ -675,10 +679,17 @@ def _events(sizes: Sizes, now: dt.datetime, anchor: dt.datetime, layout: Layout)
                             f"{exit_gate}\t{grant}\t{rider}\tout\topen\tok\t{source}\t{stamp(out)}\t{stamp(out)}{tail}",
                         )
                     )
+            rows.extend(spill)
             rows.sort(key=lambda r: r[0])
-            for _, line in rows:
+            day_end = day_start + 86400
+            spill = [row for row in rows if row[0] >= day_end]
+            for at, line in rows:
+                if at >= day_end:
+                    continue
                 event_id += 1
                 ec.write(f"{event_id}\t{rnd.getrandbits(128):032x}\t{line}")
+        # The last day ends after the anchor and no exit passes the anchor: nothing is left.
+        assert not spill
     return [ec]
 
 
@@ -750,14 +761,19 @@ def _resolutions(sizes: Sizes, anchor: dt.datetime) -> int:
     rnd = _rng(sizes.seed, "ballots")
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     written = 0
+    # The vote is open now, whatever the anchor: resolution_open refuses a window that has
+    # already ended (an anchor a month back made the generator fail a month later).
+    wall = timezone.now()
+    opens_at = min(anchor, wall) - dt.timedelta(days=2)
+    closes_at = max(anchor, wall) + dt.timedelta(days=30)
     for community in Community.objects.filter(pk__lte=sizes.huge).order_by("pk"):
         with transaction.atomic():
             resolution = services.resolution_create(
                 community=community,
                 title="设置外卖柜 / A food cabinet at the north gate",
                 text="Load data: a resolution open for votes.",
-                opens_at=anchor - dt.timedelta(days=2),
-                closes_at=anchor + dt.timedelta(days=30),
+                opens_at=opens_at,
+                closes_at=closes_at,
                 acting_user=None,
             )
             services.resolution_open(resolution=resolution, acting_user=None)
