@@ -23,6 +23,43 @@ CI = os.environ.get("CI", "").lower() == "true"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--clock-shift-days",
+        type=int,
+        default=int(os.environ.get("L100_CLOCK_SHIFT_DAYS") or 0),
+        help="run the suite with this process's clock moved forward by this many days "
+        "(time-machine), so that a test that passes only this month fails today",
+    )
+
+
+def pytest_configure(config):
+    days = config.getoption("--clock-shift-days")
+    if days:
+        import datetime as dt
+
+        import time_machine
+
+        # Before collection: module-level dates are computed under the moved clock too.
+        traveller = time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=days))
+        traveller.start()
+        config.stash[_CLOCK] = traveller
+
+
+def pytest_unconfigure(config):
+    traveller = config.stash.get(_CLOCK, None)
+    if traveller is not None:
+        traveller.stop()
+
+
+def pytest_report_header(config):
+    days = config.getoption("--clock-shift-days")
+    return f"clock moved forward {days} days" if days else None
+
+
+_CLOCK = pytest.StashKey()
+
+
 def service_missing(reason: str) -> None:
     """Skip locally, fail in CI: a service test skipped in CI is a defect."""
     if CI:
@@ -172,11 +209,23 @@ def gate(community):
     return GateFactory(community=community, name="North Gate")
 
 
-@pytest.fixture(autouse=True)
-def _pass_key_cache_clear():
-    """Pass-signing keys are cached per process; each test's database starts without them."""
-    from riders.services.keys import _cache_clear
+def process_caches_clear() -> None:
+    """Every cache this process keeps beside the database. Each test's database starts
+    afresh and ids repeat across test databases, so a cache kept from an earlier test
+    answers for rows that are no longer there (or are other rows now)."""
+    from communities.views import PAGE_MEMO
+    from riders.api.auth import controller_cache_clear
+    from riders.gatesync.documents import deltas_cache_clear
+    from riders.services.keys import _cache_clear as pass_keys_cache_clear
 
-    _cache_clear()
+    pass_keys_cache_clear()
+    deltas_cache_clear()
+    controller_cache_clear()
+    PAGE_MEMO.clear()
+
+
+@pytest.fixture(autouse=True)
+def _process_caches_clear():
+    process_caches_clear()
     yield
-    _cache_clear()
+    process_caches_clear()

@@ -124,6 +124,11 @@ def delta_document(
 _DELTAS: dict[tuple[int, int, int], dict[str, Any]] = {}
 
 
+def deltas_cache_clear() -> None:
+    """Forget the deltas this process built (tests: ids repeat across test databases)."""
+    _DELTAS.clear()
+
+
 def _delta_read(community_id: int, from_version: int, to_version: int) -> dict[str, Any] | None:
     count = to_version - from_version
     if count > delta_max_changes():
