@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, STORAGES
+from .base import DATABASES, EMAIL_BACKEND, GOVERNANCE_NOTIFIER, SMS_BACKEND, STORAGES
 from .env import env_bool, env_int, env_required
 
 SECRET_KEY = env_required("SECRET_KEY")
@@ -26,3 +26,19 @@ STORAGES = {
 # Production sits behind one reverse proxy (it sets X-Forwarded-Proto above): rate limits and
 # lock-outs count the address it saw, not its own (portal/security/client.py).
 SECURITY_PROXY_COUNT = env_int("SECURITY_PROXY_COUNT", 1)
+
+# Console back-ends print one-time log-in codes, invitation links and full phone numbers
+# to the log: production needs real ones (README "Production") unless an operator says
+# otherwise, for a trial without SMS or e-mail.
+_CONSOLE = {
+    "SMS_BACKEND": (SMS_BACKEND, "governance.notify.ConsoleSMS"),
+    "EMAIL_BACKEND": (EMAIL_BACKEND, "django.core.mail.backends.console.EmailBackend"),
+    "GOVERNANCE_NOTIFIER": (GOVERNANCE_NOTIFIER, "governance.notify.ConsoleNotifier"),
+}
+if not env_bool("ALLOW_CONSOLE_MESSAGES", False):
+    for _name, (_value, _console) in _CONSOLE.items():
+        if _value == _console:
+            raise ImproperlyConfigured(
+                f"{_name} is the console back-end, which logs one-time codes and phone numbers: "
+                f"set {_name} to a real back-end, or ALLOW_CONSOLE_MESSAGES=true to accept that."
+            )

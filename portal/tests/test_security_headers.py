@@ -137,6 +137,9 @@ def _deploy_env(**extra: str) -> dict[str, str]:
         SECRET_KEY=secrets.token_urlsafe(50),
         DATABASE_URL="postgres://last100@127.0.0.1:5432/last100",
         ALLOWED_HOSTS="portal.example.com",
+        # No SMS provider here: accept the console back-ends (test_production_sequence.py
+        # checks that production refuses them otherwise).
+        ALLOW_CONSOLE_MESSAGES="true",
     )
     env.update(extra)
     return env
