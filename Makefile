@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 GATESIM_PORT ?= 9100
 
-.PHONY: run test install lint format messages bench bench-scale migrate clean
+.PHONY: run link test install lint format messages bench bench-scale migrate clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,7 @@ migrate: install
 run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: export DEMO_GATESIM_URL ?= http://127.0.0.1:$(GATESIM_PORT)
 run: migrate
+	@echo "$(PORTAL_BASE_URL)" > var/run-url
 	$(PY) manage.py seed_demo
 	@# A gate simulator holding the demo gates' access lists (docs/gatesim.md); it stops
 	@# with the server.
@@ -31,6 +32,15 @@ run: migrate
 	  --controllers-file var/gatesim/controllers.json --portal $(PORTAL_BASE_URL) \
 	  --heartbeat 10 & SIM=$$!; trap "kill $$SIM 2>/dev/null" EXIT INT TERM; \
 	  $(PY) manage.py runserver $(HOST):$(PORT)
+
+# A one-click rider link for the server `make run` started (its port), valid 10 minutes:
+# make link [RIDER=R124] [NAME=韩梅梅] [GATE=<entry code>]
+RIDER ?= R124
+NAME ?= 韩梅梅
+link: export PORTAL_BASE_URL ?= $(shell cat var/run-url 2>/dev/null || echo http://$(HOST):$(PORT))
+link: install
+	@$(PY) manage.py platform_assertion --platform demo --rider-id "$(RIDER)" --name "$(NAME)" \
+	  $(if $(GATE),--gate "$(GATE)")
 
 test: install
 	mkdir -p var/static

@@ -124,18 +124,26 @@ def demo_controllers(gates: list[Gate]) -> list[dict[str, Any]]:
     return out
 
 
+def demo_gate() -> Gate | None:
+    """The first gate open to riders of the demo's Willow Garden (or of any community)."""
+    return (
+        Gate.objects.filter(open_to_riders=True, community__slug="willow-garden")
+        .select_related("community")
+        .order_by("pk")
+        .first()
+        or Gate.objects.filter(open_to_riders=True)
+        .select_related("community")
+        .order_by("pk")
+        .first()
+    )
+
+
 def seed(stdout: Any = None) -> list[str]:
     """Called by `manage.py seed_demo`: the demo platform, a simulated controller per gate
     of the demo community, and a one-click link for the first gate open to riders in a
     community that lets riders in."""
     demo_platform()
-    gate = (
-        Gate.objects.filter(open_to_riders=True, community__slug="willow-garden")
-        .select_related("community")
-        .order_by("pk")
-        .first()
-        or Gate.objects.filter(open_to_riders=True).order_by("pk").first()
-    )
+    gate = demo_gate()
     lines = ["Riders (platform 'demo', key in var/demo-platform-key.pem):"]
     if gate is not None:
         link = one_click_link(
@@ -144,8 +152,7 @@ def seed(stdout: Any = None) -> list[str]:
         lines += [
             f"  One-click rider link for {gate.community.name} / {gate.name} (10 minutes):",
             f"  {link}",
-            "  Another: manage.py platform_assertion --platform demo --rider-id R124 "
-            f'--name "韩梅梅" --gate={gate.entry_code}',
+            '  Another, for the server make run started: make link RIDER=R124 NAME="韩梅梅"',
             f"  Rider's pass: {settings.PORTAL_BASE_URL}/pass/",
             f"  Guard console (log in as green.guard): "
             f"{settings.PORTAL_BASE_URL}/guard/{gate.entry_code}/",

@@ -181,6 +181,17 @@ def test_platform_assertion_prints_a_link_that_registers(client, community, sett
     assert registration.rider.platform_rider_id == "R777" and registration.outcome == "active"
 
 
+def test_make_link_needs_no_gate_and_points_at_the_running_server(community, settings, capsys):
+    """`make link` passes no gate: the first gate open to riders is used, and the link's
+    base is PORTAL_BASE_URL (the Makefile sets it to the server `make run` started)."""
+    settings.PORTAL_BASE_URL = "http://127.0.0.1:8765"
+    GateFactory(community=community, open_to_riders=False)
+    gate = GateFactory(community=community, open_to_riders=True)
+    call_command("platform_assertion", "--rider-id", "R778", "--name", "韩梅梅")
+    link = capsys.readouterr().out.strip()
+    assert link.startswith(f"http://127.0.0.1:8765/r/{gate.entry_code}/?assertion=")
+
+
 def test_staff_see_only_riders_and_grants_of_their_communities(
     client, staff_user, other_staff_user, community
 ):

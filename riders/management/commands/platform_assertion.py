@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from communities.models import Gate
-from riders.demo import DEMO_PLATFORM, demo_platform, one_click_link
+from riders.demo import DEMO_PLATFORM, demo_gate, demo_platform, one_click_link
 
 
 class Command(BaseCommand):
@@ -13,7 +13,9 @@ class Command(BaseCommand):
         parser.add_argument("--platform", default=DEMO_PLATFORM)
         parser.add_argument("--rider-id", required=True)
         parser.add_argument("--name", required=True)
-        parser.add_argument("--gate", required=True, help="the gate's entry code")
+        parser.add_argument(
+            "--gate", help="the gate's entry code (default: the demo's first gate open to riders)"
+        )
         parser.add_argument("--phone", default="")
         parser.add_argument("--station", default="")
         parser.add_argument("--minutes", type=int, default=10)
@@ -23,9 +25,14 @@ class Command(BaseCommand):
             raise CommandError("Only the demo platform's private key is on this machine.")
         if not 1 <= options["minutes"] <= 10:
             raise CommandError("A link is valid 1 to 10 minutes.")
-        gate = Gate.objects.filter(entry_code=options["gate"]).first()
-        if gate is None:
-            raise CommandError(f"No gate has the entry code {options['gate']!r}.")
+        if options["gate"]:
+            gate = Gate.objects.filter(entry_code=options["gate"]).first()
+            if gate is None:
+                raise CommandError(f"No gate has the entry code {options['gate']!r}.")
+        else:
+            gate = demo_gate()
+            if gate is None:
+                raise CommandError("No gate is open to riders: run manage.py seed_demo first.")
         demo_platform()
         self.stdout.write(
             one_click_link(
