@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 GATESIM_PORT ?= 9100
+# With no DATABASE_URL / REDIS_URL, an embedded PostgreSQL and Redis from pinned wheels
+# (tools/devservices.py); with them set, those servers.
+DEV := $(PY) -m tools.devservices exec --
 
 .PHONY: run link test install lint format messages bench bench-scale migrate clean
 
@@ -18,20 +21,16 @@ install: $(VENV)/.installed
 
 migrate: install
 	mkdir -p var/static
-	$(PY) manage.py migrate --noinput
+	$(DEV) $(PY) manage.py migrate --noinput
 
 # The demo's printed links and the API's absolute URLs point at the server just started.
+# tools/devservices.py: migrate, seed, then the portal, a Celery worker with beat and the
+# gate simulator (docs/gatesim.md); Ctrl-C stops them all.
 run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: export DEMO_GATESIM_URL ?= http://127.0.0.1:$(GATESIM_PORT)
-run: migrate
-	@echo "$(PORTAL_BASE_URL)" > var/run-url
-	$(PY) manage.py seed_demo
-	@# A gate simulator holding the demo gates' access lists (docs/gatesim.md); it stops
-	@# with the server.
-	$(PY) -m tools.gatesim --port $(GATESIM_PORT) --data-dir var/gatesim \
-	  --controllers-file var/gatesim/controllers.json --portal $(PORTAL_BASE_URL) \
-	  --heartbeat 10 & SIM=$$!; trap "kill $$SIM 2>/dev/null" EXIT INT TERM; \
-	  $(PY) manage.py runserver $(HOST):$(PORT)
+run: install
+	mkdir -p var/static
+	$(PY) -m tools.devservices demo --host $(HOST) --port $(PORT) --gatesim-port $(GATESIM_PORT)
 
 # A one-click rider link for the server `make run` started (its port), valid 10 minutes:
 # make link [RIDER=R124] [NAME=韩梅梅] [GATE=<entry code>]
@@ -39,32 +38,33 @@ RIDER ?= R124
 NAME ?= 韩梅梅
 link: export PORTAL_BASE_URL ?= $(shell cat var/run-url 2>/dev/null || echo http://$(HOST):$(PORT))
 link: install
-	@$(PY) manage.py platform_assertion --platform demo --rider-id "$(RIDER)" --name "$(NAME)" \
+	@$(DEV) $(PY) manage.py platform_assertion --platform demo --rider-id "$(RIDER)" --name "$(NAME)" \
 	  $(if $(GATE),--gate "$(GATE)")
 
 test: install
 	mkdir -p var/static
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
-	env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(DEV) sh -c '$(PY) manage.py makemigrations --check --dry-run && \
+	  env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(PYTEST_ARGS)'
 
 lint: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
 messages: install
-	$(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var
-	$(PY) manage.py makemessages -d djangojs -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static/vendor
-	$(PY) manage.py compilemessages --ignore=.venv
+	$(DEV) $(PY) manage.py makemessages -l zh_Hans -l en --ignore=.venv --ignore=var
+	$(DEV) $(PY) manage.py makemessages -d djangojs -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static/vendor
+	$(DEV) $(PY) manage.py compilemessages --ignore=.venv
 
 bench: install
-	$(PY) -m bench.run $(BENCH_ARGS)
+	$(DEV) $(PY) -m bench.run $(BENCH_ARGS)
 
 # Every bench scenario on the demo data and on 1,000,000 riders / 10,000 communities /
 # 5,000,000 events (generated once, kept), with the ratios; SCALE=small for a quick set.
 bench-scale: install
-	$(PY) -m bench.scale.run $(BENCH_ARGS)
+	$(DEV) $(PY) -m bench.scale.run $(BENCH_ARGS)
 
 clean:
-	rm -rf var db.sqlite3
+	-$(PY) -m tools.devservices stop
+	rm -rf var

@@ -3,16 +3,15 @@
 People: a staff member of the community's company, a staff member of another company
 (who must see nothing of the first), a superuser. Owners and riders join as their apps grow.
 
-Services: tests that need PostgreSQL, Redis or Chromium use the `needs_*` fixtures. On a
-machine without the service they skip with a reason; with CI=true a missing service fails.
+Services: PostgreSQL and Redis are always there (settings require them; `make test` starts
+embedded ones when DATABASE_URL / REDIS_URL are unset). Browser tests need Chromium: on a
+machine without it they skip with a reason; with CI=true a missing Chromium fails.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
-from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
@@ -67,29 +66,16 @@ def service_missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-def _port_open(url: str, default_port: int) -> bool:
-    parsed = urlparse(url)
-    try:
-        with socket.create_connection(
-            (parsed.hostname or "127.0.0.1", parsed.port or default_port), 1
-        ):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def needs_postgres(db) -> None:
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        service_missing("this test needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    """PostgreSQL is the only database (settings refuse another); kept as a name for the
+    tests that read PostgreSQL's own catalogues."""
 
 
 @pytest.fixture
 def needs_redis() -> str:
-    url = os.environ.get("REDIS_URL", "")
-    if not url or not _port_open(url, 6379):
-        service_missing("this test needs Redis (set REDIS_URL=redis://...)")
-    return url
+    """The Redis that settings require (`make test` starts an embedded one if unset)."""
+    return settings.REDIS_URL
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
@@ -81,18 +82,26 @@ TEMPLATES = [
     },
 ]
 
-# DATABASE_URL, default a SQLite file beside manage.py (the laptop demo only).
+# PostgreSQL everywhere. `make run` and `make test` set DATABASE_URL and REDIS_URL to
+# embedded servers when they are not set (tools/devservices.py); anything else run by hand
+# goes through `python -m tools.devservices exec -- ...` or sets them.
+_NEEDS_SERVICES = (
+    "{} is not set. Run through `make run` / `make test`, or "
+    "`.venv/bin/python -m tools.devservices exec -- <command>`, which start an embedded "
+    "PostgreSQL and Redis; or set it to your server."
+)
+_DATABASE_URL = env_str("DATABASE_URL")
+if not _DATABASE_URL:
+    raise ImproperlyConfigured(_NEEDS_SERVICES.format("DATABASE_URL"))
 DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-    )
+    "default": dj_database_url.parse(_DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Requests and jobs send short queries. PostgreSQL's JIT compiles any plan whose cost
-    # estimate passes jit_above_cost — easily reached when statistics lag behind a table's
-    # growth — and spent 0.38 s compiling a 6 ms dashboard query on the large data set.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://...).")
+# Requests and jobs send short queries. PostgreSQL's JIT compiles any plan whose cost
+# estimate passes jit_above_cost — easily reached when statistics lag behind a table's
+# growth — and spent 0.38 s compiling a 6 ms dashboard query on the large data set.
+DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -136,30 +145,22 @@ STORAGES = {
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
-# REDIS_URL set: Redis is the cache and the Celery broker. Unset: local-memory cache and
-# tasks run eagerly (after commit, since services enqueue with delay_on_commit).
+# Redis: the cache (rate limits, rules pages, nonces) and the Celery broker.
 REDIS_URL = env_str("REDIS_URL")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "portal.cache.PortalRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "last100"),
-            "TIMEOUT": 300,
-        }
+if not REDIS_URL:
+    raise ImproperlyConfigured(_NEEDS_SERVICES.format("REDIS_URL"))
+CACHES = {
+    "default": {
+        "BACKEND": "portal.cache.PortalRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "last100"),
+        "TIMEOUT": 300,
     }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "last100",
-            "TIMEOUT": 300,
-        }
-    }
+}
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = False
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -1,4 +1,5 @@
-"""Laptop demo: DEBUG on, SQLite by default, eager tasks unless REDIS_URL is set."""
+"""Laptop demo: DEBUG on; PostgreSQL, Redis and a Celery worker as in production
+(`make run` starts embedded ones: tools/devservices.py)."""
 
 from .base import *  # noqa: F403
 from .env import env_bool

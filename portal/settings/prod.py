@@ -1,15 +1,12 @@
-"""Production: secrets come from the environment with no default; SQLite is refused."""
+"""Production: secrets come from the environment with no default."""
 
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DATABASES, EMAIL_BACKEND, GOVERNANCE_NOTIFIER, SMS_BACKEND, STORAGES
+from .base import EMAIL_BACKEND, GOVERNANCE_NOTIFIER, SMS_BACKEND, STORAGES
 from .env import env_bool, env_int, env_required
 
 SECRET_KEY = env_required("SECRET_KEY")
-env_required("DATABASE_URL")
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    raise ImproperlyConfigured("Production needs a real database: set DATABASE_URL to PostgreSQL.")
 
 DEBUG = False
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
