@@ -351,20 +351,21 @@ def _demo(args: argparse.Namespace) -> int:
             portal = start([*manage, "runserver", f"{args.host}:{args.port}", "--noreload"])
             if not _wait_for(f"http://{args.host}:{args.port}/healthz", "the portal"):
                 raise SystemExit("devservices: the portal did not answer in 60 s")
-            # A real worker with beat on both queues, as production runs them (in one process).
-            start(
-                [
-                    python, "-m", "celery", "-A", "portal", "worker", "-B",
-                    "-Q", "celery,gatesync-catchup", "--concurrency", "2",
-                    "--loglevel", "WARNING", "-s", str(VAR / "celerybeat-schedule"),
-                ]
-            )  # fmt: skip
+            # The simulated gates first: the worker's first pushes find them listening.
             start(
                 [
                     python, "-m", "tools.gatesim", "--port", str(args.gatesim_port),
                     "--data-dir", str(VAR / "gatesim"),
                     "--controllers-file", str(VAR / "gatesim" / "controllers.json"),
                     "--portal", env["PORTAL_BASE_URL"], "--heartbeat", "10",
+                ]
+            )  # fmt: skip
+            # A real worker with beat on both queues, as production runs them (in one process).
+            start(
+                [
+                    python, "-m", "celery", "-A", "portal", "worker", "-B",
+                    "-Q", "celery,gatesync-catchup", "--concurrency", "2",
+                    "--loglevel", "WARNING", "-s", str(VAR / "celerybeat-schedule"),
                 ]
             )  # fmt: skip
             _say(
@@ -390,7 +391,12 @@ def _demo(args: argparse.Namespace) -> int:
                     child.kill()
 
 
+def _terminate_as_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt  # SIGTERM (kill, a supervisor) ends as cleanly as Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     parser = argparse.ArgumentParser(prog="python -m tools.devservices", description=__doc__)
     sub = parser.add_subparsers(dest="action", required=True)
     run = sub.add_parser("exec", help="run a command with DATABASE_URL and REDIS_URL set")
