@@ -43,6 +43,14 @@ def pytest_configure(config):
         traveller = time_machine.travel(dt.datetime.now(dt.UTC) + dt.timedelta(days=days))
         traveller.start()
         config.stash[_CLOCK] = traveller
+        # The Python processes tests start (workers, the simulator, gunicorn) move with it:
+        # tests/clockshift/sitecustomize.py. PostgreSQL, Redis and Chromium keep the real
+        # time; the portal reads neither's clock for a decision.
+        os.environ["L100_CLOCK_SHIFT_DAYS"] = str(days)
+        here = os.path.join(os.path.dirname(__file__), "tests", "clockshift")
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (here, os.environ.get("PYTHONPATH", "")) if p
+        )
 
 
 def pytest_unconfigure(config):
