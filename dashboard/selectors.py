@@ -12,7 +12,6 @@ the number of communities and the work does not depend on how much history there
 from __future__ import annotations
 
 import datetime as dt
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -80,7 +79,7 @@ def event_counts(
     return counts
 
 
-# --- raw-event window queries (one SQL text for PostgreSQL and SQLite) ------------------
+# --- raw-event window queries ----------------------------------------------------------
 
 
 def _in_list(values: Sequence[int]) -> str:
@@ -136,15 +135,8 @@ def riders_inside(gate_ids: Sequence[int], *, now: dt.datetime) -> list[Inside]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         for community_id, rider_id, gate_id, occurred_at in cursor.fetchall():
-            out.append(Inside(community_id, rider_id, gate_id, _aware(occurred_at)))
+            out.append(Inside(community_id, rider_id, gate_id, occurred_at))
     return out
-
-
-def _aware(value: dt.datetime | str) -> dt.datetime:
-    """A raw cursor's timestamp: PostgreSQL gives an aware datetime, SQLite a UTC string."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value if timezone.is_aware(value) else value.replace(tzinfo=dt.UTC)
 
 
 @dataclass
@@ -156,29 +148,15 @@ class Stays:
     buckets: list[int] = field(default_factory=lambda: [0] * (len(STAY_BUCKETS) + 1))
 
 
-def _bucket_of(seconds: float) -> int:
-    for index, bound in enumerate(STAY_BUCKETS):
-        if seconds < bound:
-            return index
-    return len(STAY_BUCKETS)
-
-
 def stays(gate_ids: Sequence[int], *, now: dt.datetime) -> dict[int, Stays]:
     """Per community: each opened entry paired with the same rider's next opened scan at
     that community when it is an exit, within `DASHBOARD_STAY_WINDOW_HOURS`. Median and
-    histogram in one query on PostgreSQL (percentile_cont); on SQLite the durations are
-    fetched and counted here."""
+    histogram in one query (percentile_cont)."""
     if not gate_ids:
         return {}
     since = now - dt.timedelta(hours=settings.DASHBOARD_STAY_WINDOW_HOURS)
-    postgres = connection.vendor == "postgresql"
-    seconds = (
-        "EXTRACT(EPOCH FROM (next_at - occurred_at))"
-        if postgres
-        else "((julianday(next_at) - julianday(occurred_at)) * 86400.0)"
-    )
     pairs = (
-        "SELECT community_id, " + seconds + " AS secs FROM ("
+        "SELECT community_id, EXTRACT(EPOCH FROM (next_at - occurred_at)) AS secs FROM ("
         "SELECT t.community_id, t.direction, t.occurred_at, "
         "LEAD(t.direction) OVER w AS next_dir, LEAD(t.occurred_at) OVER w AS next_at FROM ("
         + _opened_events_sql(gate_ids)
@@ -187,34 +165,22 @@ def stays(gate_ids: Sequence[int], *, now: dt.datetime) -> dict[int, Stays]:
     )
     params = [*_opened_events_params(gate_ids, since), Direction.IN, Direction.OUT]
     result: dict[int, Stays] = {}
+    bucket_sql = ", ".join(
+        f"COUNT(*) FILTER (WHERE secs >= {lo} AND secs < {hi})"
+        for lo, hi in zip((0, *STAY_BUCKETS), (*STAY_BUCKETS, 10**12), strict=True)
+    )
     with connection.cursor() as cursor:
-        if postgres:
-            bucket_sql = ", ".join(
-                f"COUNT(*) FILTER (WHERE secs >= {lo} AND secs < {hi})"
-                for lo, hi in zip((0, *STAY_BUCKETS), (*STAY_BUCKETS, 10**12), strict=True)
-            )
-            cursor.execute(
-                "SELECT community_id, COUNT(*), "
-                "percentile_cont(0.5) WITHIN GROUP (ORDER BY secs), "
-                + bucket_sql
-                + " FROM ("
-                + pairs
-                + ") s GROUP BY community_id",
-                params,
-            )
-            for community_id, count, median, *buckets in cursor.fetchall():
-                result[community_id] = Stays(count, float(median), list(buckets))
-        else:
-            cursor.execute(pairs, params)
-            durations: dict[int, list[float]] = defaultdict(list)
-            for community_id, secs in cursor.fetchall():
-                # julianday() arithmetic is a float of days: round to the millisecond.
-                durations[community_id].append(round(float(secs), 3))
-            for community_id, values in durations.items():
-                item = Stays(len(values), statistics.median(values))
-                for value in values:
-                    item.buckets[_bucket_of(value)] += 1
-                result[community_id] = item
+        cursor.execute(
+            "SELECT community_id, COUNT(*), "
+            "percentile_cont(0.5) WITHIN GROUP (ORDER BY secs), "
+            + bucket_sql
+            + " FROM ("
+            + pairs
+            + ") s GROUP BY community_id",
+            params,
+        )
+        for community_id, count, median, *buckets in cursor.fetchall():
+            result[community_id] = Stays(count, float(median), list(buckets))
     return result
 
 
@@ -419,13 +385,13 @@ def community_events(community: Community, gates: Sequence[Gate], flt: EventFilt
 
 
 def last_events(community: Community, gates: Sequence[Gate], flt: EventFilter) -> list:
-    """The newest `EVENTS_SHOWN` matching events. On PostgreSQL, one index scan per gate
-    (UNION ALL of per-gate top-N): a single ORDER BY over several gates would read every
-    event of the community to sort them."""
+    """The newest `EVENTS_SHOWN` matching events: one index scan per gate (UNION ALL of
+    per-gate top-N); a single ORDER BY over several gates would read every event of the
+    community to sort them."""
     base = community_events(community, gates, flt).select_related("gate", "rider")
     order = ("-occurred_at", "-id")
     selected = [g for g in gates if flt.gate_id is None or g.pk == flt.gate_id]
-    if connection.vendor != "postgresql" or len(selected) <= 1:
+    if len(selected) <= 1:
         return list(base.order_by(*order)[:EVENTS_SHOWN])
     parts = [
         community_events(community, gates, flt).filter(gate=g).order_by(*order)[:EVENTS_SHOWN]

@@ -1,5 +1,4 @@
-"""The dashboard's figures on known data, on PostgreSQL (percentile_cont, window queries)
-and on SQLite (the Python fallback) alike."""
+"""The dashboard's figures on known data (percentile_cont, window queries)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -79,14 +79,10 @@ def ballot_cast(
                 cast_at=now,
                 updated_at=now,
             )
-            try:
-                with transaction.atomic():
-                    ballot.save(force_insert=True)
-                created = True
-            except IntegrityError:
-                # Another request for this voter won (possible only without row locks,
-                # e.g. SQLite): treat this one as a change of that ballot.
-                ballot = Ballot.objects.get(resolution=locked, voter=entry)
+            # The voter's roll row is locked above: no other cast for this voter can
+            # insert between the read and this insert.
+            ballot.save(force_insert=True)
+            created = True
         if not created:
             if ballot.choice == choice:
                 return ballot  # the same choice again (a double click): nothing changes
