@@ -30,6 +30,7 @@ from ..services.registration import (
     AssertionRefused,
     Registration,
     assertion_verify,
+    device_rider_verified,
     rider_register_from_assertion,
     rider_register_manual,
 )
@@ -236,7 +237,11 @@ def _register_manual(request: HttpRequest, gate: Gate) -> HttpResponse:
     existing = Rider.objects.filter(
         platform=data["platform"], platform_rider_id=data["platform_rider_id"].strip()
     ).first()
-    if existing is not None and (current is None or current.pk != existing.pk):
+    if existing is not None and (
+        current is None
+        or current.pk != existing.pk
+        or (existing.verified_by_platform and not device_rider_verified(current))
+    ):
         # Typing someone's rider number must not hand over their pass (or change their
         # name): an existing rider registers again with the platform link or at the office.
         return _refuse(
