@@ -98,6 +98,11 @@ def pass_verify(
                 direction=direction,
                 now=now,
             )
+            if reason == Reason.OTHER_COMMUNITY:
+                # A pass of another community, perhaps another company's: its rider is
+                # none of this gate's business. The answer and the event (in this
+                # community's dashboard) carry no rider and no grant.
+                grant = rider = None
             if reason == Reason.OK:
                 # One use per pass per gate and direction: a screenshot shown twice fails.
                 key = f"pass-nonce:{gate.pk}:{direction}:{claims.nonce}"
