@@ -210,6 +210,11 @@ def assertion_verify(token: Any, *, now: dt.datetime | None = None) -> VerifiedA
     return verified
 
 
+def assertion_rider_id(verified: VerifiedAssertion) -> str:
+    """The platform rider id the assertion vouches for, as the rider row stores it."""
+    return _clean_text(verified.claims["sub"], max_length=100, required=True)
+
+
 def assertion_consume(verified: VerifiedAssertion) -> None:
     """Use the assertion's jti once; AssertionRefused('replayed') on the second use.
     Must run inside the registration's transaction."""

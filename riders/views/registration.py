@@ -29,6 +29,8 @@ from ..services.gates import gate_for_code
 from ..services.registration import (
     AssertionRefused,
     Registration,
+    VerifiedAssertion,
+    assertion_rider_id,
     assertion_verify,
     device_rider_verified,
     rider_register_from_assertion,
@@ -176,16 +178,52 @@ def gate_register(request: HttpRequest, code: str) -> HttpResponse:
     if replaced:
         return _replaced_code(request, gate)
     if request.method == "POST":
+        if "assertion" in request.POST:  # the confirmation page's "replace" button
+            return _register_one_click(
+                request, gate, request.POST["assertion"], replace=bool(request.POST.get("replace"))
+            )
         return _register_manual(request, gate)
     if "assertion" in request.GET:
         return _register_one_click(request, gate, request.GET["assertion"])
     return _welcome(request, gate, ManualRegistrationForm())
 
 
-def _register_one_click(request: HttpRequest, gate: Gate, token: str) -> HttpResponse:
+def _holds_another_rider(current: Rider | None, verified: VerifiedAssertion) -> bool:
+    """This browser's cookie names a rider other than the assertion's."""
+    if current is None:
+        return False
+    return (current.platform_id, current.platform_rider_id) != (
+        verified.platform.pk,
+        assertion_rider_id(verified),
+    )
+
+
+def _confirm_replace(
+    request: HttpRequest, gate: Gate, token: str, current: Rider, verified: VerifiedAssertion
+) -> HttpResponse:
+    """A link must not silently take a phone from the rider it belongs to (someone may
+    have sent it): ask, and replace only on a POST (CSRF-protected). Nothing is written
+    and the assertion stays unused until then."""
+    return render(
+        request,
+        "riders/confirm_replace.html",
+        {
+            "gate": gate,
+            "current": current,
+            "new_name": verified.claims.get("name", ""),
+            "assertion": token,
+        },
+    )
+
+
+def _register_one_click(
+    request: HttpRequest, gate: Gate, token: str, *, replace: bool = False
+) -> HttpResponse:
     try:
         verified = assertion_verify(token)
         current = device_rider(request)
+        if _holds_another_rider(current, verified) and not (replace and request.method == "POST"):
+            return _confirm_replace(request, gate, token, current, verified)
         # The platform vouched for this rider: this browser is theirs from now on (the
         # device row is written in the registration's transaction).
         registration = rider_register_from_assertion(
