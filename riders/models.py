@@ -176,6 +176,30 @@ class Rider(models.Model):
         return mask_phone(self.phone)
 
 
+class RiderDeactivation(models.Model):
+    """A platform deactivated this rider id. Kept apart from the Rider row, with nothing
+    personal (no name, no phone), so it survives the rider erasing their data: registering
+    again under the same id gives a rider the platform has still deactivated."""
+
+    platform = models.ForeignKey(
+        Platform, on_delete=models.CASCADE, related_name="+", verbose_name=_("platform")
+    )
+    platform_rider_id = models.CharField(_("rider id at the platform"), max_length=100)
+    deactivated_at = models.DateTimeField(_("deactivated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rider deactivated by the platform")
+        verbose_name_plural = _("riders deactivated by the platform")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "platform_rider_id"], name="rider_deactivation_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform_id}:{self.platform_rider_id}"
+
+
 class RiderDevice(models.Model):
     """A rider's phone browser. The HttpOnly cookie holds a random token; only its SHA-256
     is stored, so a database leak does not hand out working cookies.

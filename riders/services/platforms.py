@@ -8,7 +8,7 @@ from django.db import transaction
 from portal.audit import audit_record
 
 from ..gatesync.outbox import grant_changed
-from ..models import AccessGrant, GrantStatus, Platform, Rider
+from ..models import AccessGrant, GrantStatus, Platform, Rider, RiderDeactivation
 from .grants import grant_suspend
 
 
@@ -29,6 +29,8 @@ def platform_rider_deactivate(
     if rider.platform_active:
         rider.platform_active = False
         rider.save(update_fields=["platform_active", "updated_at"])
+    # Outlives the rider's row being erased: registering again stays deactivated.
+    RiderDeactivation.objects.get_or_create(platform=platform, platform_rider_id=platform_rider_id)
     count = 0
     grants = AccessGrant.objects.filter(
         rider=rider, status__in=[GrantStatus.PENDING, GrantStatus.ACTIVE]

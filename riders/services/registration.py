@@ -36,6 +36,7 @@ from ..models import (
     Platform,
     PlatformKey,
     Rider,
+    RiderDeactivation,
     RiderDevice,
     UsedAssertion,
 )
@@ -262,7 +263,17 @@ def _upsert_sql(
     assignments = ", ".join(assignment_list)
     returned = ", ".join(quote(f.column) for f in Rider._meta.concrete_fields)
     unique = ", ".join(quote(Rider._meta.get_field(n).column) for n in UNIQUE_RIDER)
-    placeholders = ", ".join(["%s"] * len(columns))
+    # A new rider is inactive at the platform if the platform deactivated this id before
+    # (a tombstone that outlives erasure); an existing rider keeps its flag.
+    tombstone = (
+        f"NOT EXISTS (SELECT 1 FROM {quote(RiderDeactivation._meta.db_table)} "  # noqa: S608
+        "WHERE platform_id = %s AND platform_rider_id = %s)"
+    )
+    placeholders = ", ".join(
+        tombstone if f.name == "platform_active" else "%s"
+        for f in Rider._meta.concrete_fields
+        if not f.primary_key
+    )
     upsert = (
         f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
         + (
@@ -347,11 +358,14 @@ def _rider_upsert(
     if not postgresql and (claim is not None or policy_of is not None or device is not None):
         raise ValueError("claim, policy_of and device need PostgreSQL")
     rider = Rider(platform=platform, platform_rider_id=platform_rider_id, **values)
-    params = [
-        field.get_db_prep_save(field.pre_save(rider, add=True), connection)
-        for field in Rider._meta.concrete_fields
-        if not field.primary_key
-    ]
+    params: list[Any] = []
+    for field in Rider._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if field.name == "platform_active":  # the tombstone's look-up (see _upsert_sql)
+            params += [platform.pk, platform_rider_id]
+        else:
+            params.append(field.get_db_prep_save(field.pre_save(rider, add=True), connection))
     extras = claim is not None or policy_of is not None or device is not None
     sql = _upsert_sql(
         connection.vendor,
@@ -557,6 +571,10 @@ def rider_register_manual(
         raise ValidationError(_("A rider with this number is registered already."), code="taken")
     if rider is None:
         rider = Rider(platform=platform, platform_rider_id=clean(platform_rider_id, 100, True))
+        # Erasing one's data does not shed the platform's deactivation.
+        rider.platform_active = not RiderDeactivation.objects.filter(
+            platform=platform, platform_rider_id=rider.platform_rider_id
+        ).exists()
     if not rider.verified_by_platform:
         # Never overwrite what a platform vouched for with what a form says.
         rider.name = clean(name, 100, True)
@@ -566,6 +584,8 @@ def rider_register_manual(
         rider.photo = photo
     rider.full_clean(exclude=["photo"] if photo is None else None)
     rider.save()
+    if not rider.platform_active:
+        return Registration(rider=rider, grant=None, outcome="platform_inactive")
     rules = rules_current(gate.community)
     if rules is not None and rules.entry_policy == EntryPolicy.NO_ENTRY:
         return Registration(rider=rider, grant=None, outcome="no_entry")
