@@ -73,6 +73,11 @@ SECURITY_LOGIN_URL_NAMES = ["admin:login", "governance:login"]
 # X-Forwarded-For/-Proto/-Host are believed only from them; empty trusts only REMOTE_ADDR.
 SECURITY_TRUSTED_PROXIES = trusted_proxies(env_list("SECURITY_TRUSTED_PROXIES", []))
 
+# /healthz answers only "ok"/"degraded" to the public; the checks' details (backends,
+# timings, error classes) go to logged-in staff or to a request carrying this token
+# (header `Authorization: Bearer <token>`). Empty: staff only.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "")
+
 # Content-Security-Policy (django-csp 4): our pages load only their own scripts and styles.
 # Inline style *attributes* stay allowed: map markers and bars are positioned by the server
 # (style="left: 42%"); they cannot run code. The Swagger UI page (/api/docs/) gets nonces on
