@@ -154,16 +154,25 @@ def test_a_phone_the_form_bound_cannot_change_a_vouched_riders_photo(gate, platf
     assert not rider.photo
 
 
-def test_the_rider_sees_which_phones_hold_their_pass_and_removes_one(gate, platform):
+def test_the_rider_sees_which_phones_hold_their_pass_and_removes_one(
+    gate, platform, django_assert_num_queries
+):
     first, second = _client(), _client()
     assert _one_click(first, gate, platform).status_code == 302
     assert _one_click(second, gate, platform).status_code == 302
     rider = Rider.objects.get(platform=platform, platform_rider_id=VICTIM_ID)
     assert rider.devices.count() == 2
-    page = first.get(reverse("riders:my_data")).content.decode()
+    # The device with its rider, then grants, events and devices: one query per list,
+    # however many phones.
+    with django_assert_num_queries(4):
+        page = first.get(reverse("riders:my_data")).content.decode()
     assert page.count("/pass/my-data/devices/") == 2 and "This phone" in page
-    mine = rider_for_device(first.cookies[settings.RIDERS_DEVICE_COOKIE].value).current_device
-    other = rider.devices.exclude(pk=mine.pk).get()
+    for _ in range(3):
+        device_issue(rider=rider, verified=True)
+    with django_assert_num_queries(4):
+        page = first.get(reverse("riders:my_data")).content.decode()
+    assert page.count("/pass/my-data/devices/") == 5
+    other = rider_for_device(second.cookies[settings.RIDERS_DEVICE_COOKIE].value).current_device
     response = first.post(reverse("riders:my_device_remove", args=[other.pk]))
     assert response.status_code == 302
     assert not RiderDevice.objects.filter(pk=other.pk).exists()
