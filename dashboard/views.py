@@ -5,7 +5,6 @@ answers 404, as if it did not exist."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from communities.permissions import (
     get_community_for_user,
     user_has_community_perm,
 )
+from portal.spreadsheet import csv_writer
 from riders.gatesync.push import controller_resync_request
 from riders.gatesync.tasks import enqueue_push
 from riders.models import AccessGrant, Decision, Reason, Rider
@@ -246,7 +246,7 @@ def community_events_csv(request: HttpRequest, slug: str) -> StreamingHttpRespon
             "rider__platform_rider_id",
         )
     )
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())
 
     def lines():
         yield writer.writerow(CSV_HEADER)

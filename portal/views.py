@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hmac
 import time
 
 from django.conf import settings
@@ -58,12 +59,28 @@ def _check_broker() -> dict:
     return {"ok": True, "mode": "redis", "ms": round((time.perf_counter() - started) * 1000, 1)}
 
 
+def _may_see_health_details(request: HttpRequest) -> bool:
+    """Logged-in active staff, or the operators' monitoring with HEALTHZ_TOKEN."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_active and user.is_staff:
+        return True
+    token = settings.HEALTHZ_TOKEN
+    if not token:
+        return False
+    scheme, _space, given = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), token)
+
+
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     """Database, cache and broker state. 503 when the database is down (nothing works
     without it); a cache or broker failure is reported but the answer stays 200, since
-    pages still render and the outbox keeps the work."""
+    pages still render and the outbox keeps the work.
+
+    Anyone gets `{"status": "ok"}` or `{"status": "degraded"}` (with the same status
+    codes): which backends run, how fast and how they fail is a map for an attacker, so
+    the details go only to staff and to holders of HEALTHZ_TOKEN."""
     checks = {
         "database": _check_database(),
         "cache": _check_cache(),
@@ -73,7 +90,10 @@ def healthz(request: HttpRequest) -> JsonResponse:
     status = "ok" if ok else "degraded"
     if not checks["database"]["ok"]:
         status = "down"
-    return JsonResponse({"status": status, **checks}, status=503 if status == "down" else 200)
+    code = 503 if status == "down" else 200
+    if not _may_see_health_details(request):
+        return JsonResponse({"status": "ok" if ok else "degraded"}, status=code)
+    return JsonResponse({"status": status, **checks}, status=code)
 
 
 @require_GET

@@ -20,6 +20,7 @@ from .models import AccessEvent, AccessGrant, PassSigningKey, Platform, Platform
 from .privacy import can_view_personal_data, personal_data_view_record
 from .services import grants
 from .services.keys import pass_key_rotate
+from .services.platforms import platform_access_sync
 
 
 class PlatformKeyInline(admin.TabularInline):
@@ -38,6 +39,12 @@ class PlatformAdmin(AdminAuditMixin, SuperuserOnlyAdmin):
     list_display = ("name", "code", "active")
     search_fields = ("name", "code")
     inlines = (PlatformKeyInline,)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "active" in form.changed_data:
+            # Its riders' grants leave (or rejoin) the controllers' lists with it.
+            platform_access_sync(platform=obj, acting_user=request.user)
 
 
 @admin.register(PassSigningKey)

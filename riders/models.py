@@ -176,9 +176,38 @@ class Rider(models.Model):
         return mask_phone(self.phone)
 
 
+class RiderDeactivation(models.Model):
+    """A platform deactivated this rider id. Kept apart from the Rider row, with nothing
+    personal (no name, no phone), so it survives the rider erasing their data: registering
+    again under the same id gives a rider the platform has still deactivated."""
+
+    platform = models.ForeignKey(
+        Platform, on_delete=models.CASCADE, related_name="+", verbose_name=_("platform")
+    )
+    platform_rider_id = models.CharField(_("rider id at the platform"), max_length=100)
+    deactivated_at = models.DateTimeField(_("deactivated"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rider deactivated by the platform")
+        verbose_name_plural = _("riders deactivated by the platform")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "platform_rider_id"], name="rider_deactivation_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform_id}:{self.platform_rider_id}"
+
+
 class RiderDevice(models.Model):
     """A rider's phone browser. The HttpOnly cookie holds a random token; only its SHA-256
-    is stored, so a database leak does not hand out working cookies."""
+    is stored, so a database leak does not hand out working cookies.
+
+    `verified`: bound by the platform's signed assertion (one-click link). A device bound
+    by the hand-registration form proves nothing about who holds it: when the platform
+    first vouches for the rider, every unverified device is dropped, so whoever typed the
+    rider's number first does not keep their pass (docs/security.md)."""
 
     rider = models.ForeignKey(
         Rider, on_delete=models.CASCADE, related_name="devices", verbose_name=_("rider")
@@ -186,6 +215,11 @@ class RiderDevice(models.Model):
     token_hash = models.CharField(_("token hash (SHA-256)"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True)
+    verified = models.BooleanField(
+        _("bound by the platform"),
+        default=False,
+        help_text=_("Bound through the platform's one-click link, not the hand-made form."),
+    )
 
     class Meta:
         verbose_name = _("rider device")

@@ -80,11 +80,12 @@ class RiderData:
     rider: Rider
     grants: list[AccessGrant] = field(default_factory=list)
     events: list[AccessEvent] = field(default_factory=list)
+    devices: list[RiderDevice] = field(default_factory=list)
 
 
 def rider_data(rider: Rider) -> RiderData:
-    """The rider, their grants with communities and their last MY_DATA_EVENTS events with
-    gates and communities: two queries."""
+    """The rider, their grants with communities, their last MY_DATA_EVENTS events with
+    gates and communities, and the devices holding their pass: three queries."""
     grants = list(
         AccessGrant.objects.filter(rider=rider).select_related("community").order_by("-created_at")
     )
@@ -93,7 +94,8 @@ def rider_data(rider: Rider) -> RiderData:
         .select_related("gate__community")
         .order_by("-occurred_at", "-id")[:MY_DATA_EVENTS]
     )
-    return RiderData(rider=rider, grants=grants, events=events)
+    devices = list(RiderDevice.objects.filter(rider=rider).order_by("-created_at", "-pk"))
+    return RiderData(rider=rider, grants=grants, events=events, devices=devices)
 
 
 def rider_erase(*, rider: Rider, acting_user: User = None, reason: str = ERASE_REASON) -> dict:

@@ -10,5 +10,10 @@ urlpatterns = [
     path("pass/tokens", passes.pass_tokens, name="pass_tokens"),
     path("pass/my-data/", privacy.my_data, name="my_data"),
     path("pass/my-data/erase", privacy.my_data_erase, name="my_data_erase"),
+    path(
+        "pass/my-data/devices/<int:device_id>/remove",
+        privacy.my_device_remove,
+        name="my_device_remove",
+    ),
 ]
 urlpatterns += [path("", include("riders.staff_urls"))]

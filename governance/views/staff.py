@@ -5,8 +5,6 @@ staff of another company get 404."""
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -19,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from communities.models import Community
 from communities.permissions import CHANGE, VIEW, get_community_for_user, user_has_community_perm
+from portal.spreadsheet import csv_writer
 
 from ..forms import HandoffForm, ResolutionForm
 from ..models import Ballot, Resolution, ResolutionState
@@ -154,7 +153,7 @@ def ballots_csv(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         f'attachment; filename="{community.slug}-resolution-{resolution.number}-ballots.csv"'
     )
     response.write("\ufeff")  # Excel opens UTF-8 CSV with a BOM correctly
-    writer = csv.writer(response)
+    writer = csv_writer(response)
     writer.writerow(["units", "area_m2", "choice", "cast_at", "updated_at", "receipt"])
     ballots = (
         Ballot.objects.filter(resolution=resolution)

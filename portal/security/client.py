@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -10,20 +12,60 @@ from django.http import HttpRequest
 security_log = logging.getLogger("last100.security")
 
 
+# Headers only a proxy of ours may set; from anyone else they are dropped
+# (ForwardedHeadersMiddleware) and never read here.
+FORWARDED_META = (
+    "HTTP_X_FORWARDED_FOR",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "HTTP_X_FORWARDED_PORT",
+    "HTTP_X_REAL_IP",
+    "HTTP_FORWARDED",
+)
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(spec: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(item, strict=False) for item in spec)
+
+
+def _address(value: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(value.strip())
+    except ValueError:
+        return None
+
+
+def is_trusted_proxy(value: str | None) -> bool:
+    """Whether `value` (an address) is one of SECURITY_TRUSTED_PROXIES (addresses or
+    networks). A proxy's forwarded headers are believed; anyone else's are not."""
+    address = _address(value or "")
+    if address is None:
+        return False
+    networks = _networks(tuple(settings.SECURITY_TRUSTED_PROXIES))
+    return any(address.version == net.version and address in net for net in networks)
+
+
 def client_ip(request: HttpRequest) -> str:
-    """REMOTE_ADDR, or behind SECURITY_PROXY_COUNT trusted proxies the address the
-    outermost of them saw (counted from the right of X-Forwarded-For: a client can put
-    anything on the left)."""
-    proxies = settings.SECURITY_PROXY_COUNT
-    if proxies > 0:
-        forwarded = [
-            part.strip()
-            for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-            if part.strip()
-        ]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or "0.0.0.0"
+    """The client's address: the peer (REMOTE_ADDR), unless the peer is a trusted proxy;
+    then X-Forwarded-For is read from the right, skipping our own proxies, and the first
+    address that is not one of them is the client (what our outermost proxy saw). A client
+    can write anything on the left of the header, or send the header straight to the
+    portal: neither is believed. Rate limits and django-axes' lock-out use this."""
+    peer = request.META.get("REMOTE_ADDR") or "0.0.0.0"
+    if not is_trusted_proxy(peer):
+        return peer
+    forwarded = [
+        part.strip()
+        for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
+        if part.strip()
+    ]
+    for hop in reversed(forwarded):
+        if _address(hop) is None:
+            return peer  # a header our proxy did not write as it should: count the proxy
+        if not is_trusted_proxy(hop):
+            return hop
+    return forwarded[0] if forwarded else peer
 
 
 def masked_phone(phone: str) -> str:

@@ -9,8 +9,25 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 
-from .client import client_ip, security_log, user_label
+from .client import FORWARDED_META, client_ip, is_trusted_proxy, security_log, user_label
 from .ratelimit import check
+
+
+class ForwardedHeadersMiddleware:
+    """First of every middleware stack: X-Forwarded-For, -Proto, -Host and their kin count
+    only when the peer is one of SECURITY_TRUSTED_PROXIES. From anyone else they are
+    removed, so neither `request.is_secure()` (SECURE_PROXY_SSL_HEADER), nor the host, nor
+    the client address the rate limits and lock-out use can be chosen by the client."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not is_trusted_proxy(request.META.get("REMOTE_ADDR")):
+            for name in FORWARDED_META:
+                request.META.pop(name, None)
+        return self.get_response(request)
+
 
 # Session keys: when the user logged in, and when they were last seen (unix seconds).
 LOGIN_AT = "_l100_login_at"

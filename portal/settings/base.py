@@ -40,6 +40,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.security.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -56,6 +57,7 @@ MIDDLEWARE = [
 # Requests signed by a gate controller (portal/machine.py): no session, CSRF, lockout or
 # page policy applies to them, so they skip those layers.
 MACHINE_MIDDLEWARE = [
+    "portal.security.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -4,7 +4,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import EMAIL_BACKEND, GOVERNANCE_NOTIFIER, SMS_BACKEND, STORAGES
-from .env import env_bool, env_int, env_required
+from .env import env_bool, env_int, env_list, env_required
+from .security import trusted_proxies
 
 SECRET_KEY = env_required("SECRET_KEY")
 
@@ -20,9 +21,12 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-# Production sits behind one reverse proxy (it sets X-Forwarded-Proto above): rate limits and
-# lock-outs count the address it saw, not its own (portal/security/client.py).
-SECURITY_PROXY_COUNT = env_int("SECURITY_PROXY_COUNT", 1)
+# Production sits behind a reverse proxy on the same host (it sets X-Forwarded-Proto above):
+# only its forwarded headers are believed, so rate limits and lock-outs count the address it
+# saw (portal/security/client.py). Name a proxy elsewhere by address or network.
+SECURITY_TRUSTED_PROXIES = trusted_proxies(
+    env_list("SECURITY_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+)
 
 # Console back-ends print one-time log-in codes, invitation links and full phone numbers
 # to the log: production needs real ones (README "Production") unless an operator says

@@ -9,7 +9,25 @@ from datetime import timedelta
 
 from csp.constants import NONCE, NONE, SELF
 
-from .env import env_bool, env_int, env_str
+from .env import env_bool, env_int, env_list, env_str
+
+
+def trusted_proxies(items: list[str]) -> list[str]:
+    """SECURITY_TRUSTED_PROXIES checked at start-up: a typo must not silently trust nobody
+    (or everybody)."""
+    from ipaddress import ip_network
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    for item in items:
+        try:
+            ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"SECURITY_TRUSTED_PROXIES: {item!r} is not an address or network."
+            ) from exc
+    return items
+
 
 # django-axes: a user name is locked out only from the address that failed, so nobody can
 # lock an owner out by typing their name wrong from elsewhere.
@@ -51,9 +69,14 @@ SECURITY_RATE_LIMITS = {
 }
 # Password log-in views limited by the middleware (admin's view cannot take a decorator).
 SECURITY_LOGIN_URL_NAMES = ["admin:login", "governance:login"]
-# Behind this many reverse proxies, the client is the n-th address from the right of
-# X-Forwarded-For; 0 trusts only REMOTE_ADDR.
-SECURITY_PROXY_COUNT = env_int("SECURITY_PROXY_COUNT", 0)
+# The reverse proxies in front of the portal (addresses or networks, comma-separated):
+# X-Forwarded-For/-Proto/-Host are believed only from them; empty trusts only REMOTE_ADDR.
+SECURITY_TRUSTED_PROXIES = trusted_proxies(env_list("SECURITY_TRUSTED_PROXIES", []))
+
+# /healthz answers only "ok"/"degraded" to the public; the checks' details (backends,
+# timings, error classes) go to logged-in staff or to a request carrying this token
+# (header `Authorization: Bearer <token>`). Empty: staff only.
+HEALTHZ_TOKEN = env_str("HEALTHZ_TOKEN", "")
 
 # Content-Security-Policy (django-csp 4): our pages load only their own scripts and styles.
 # Inline style *attributes* stay allowed: map markers and bars are positioned by the server

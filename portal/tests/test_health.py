@@ -3,9 +3,12 @@ from unittest import mock
 import pytest
 from django.db.utils import OperationalError
 
+TOKEN = "monitoring-token-0123456789"
+
 
 @pytest.mark.django_db
-def test_healthz_reports_database_cache_and_broker(client):
+def test_healthz_reports_database_cache_and_broker_to_staff(client, superuser):
+    client.force_login(superuser)
     response = client.get("/healthz")
     assert response.status_code == 200
     body = response.json()
@@ -14,8 +17,29 @@ def test_healthz_reports_database_cache_and_broker(client):
 
 
 @pytest.mark.django_db
-def test_healthz_is_503_when_the_database_is_down(client):
+def test_healthz_is_503_when_the_database_is_down(client, settings):
+    settings.HEALTHZ_TOKEN = TOKEN
     with mock.patch("portal.views.connection.cursor", side_effect=OperationalError("down")):
-        response = client.get("/healthz")
-    assert response.status_code == 503
-    assert response.json()["database"] == {"ok": False, "error": "OperationalError"}
+        public = client.get("/healthz")
+        detailed = client.get("/healthz", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert public.status_code == detailed.status_code == 503
+    assert public.json() == {"status": "degraded"}
+    assert detailed.json()["database"] == {"ok": False, "error": "OperationalError"}
+
+
+@pytest.mark.django_db
+def test_the_public_health_answer_names_no_backend(client, settings):
+    settings.HEALTHZ_TOKEN = TOKEN
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+    wrong = client.get("/healthz", HTTP_AUTHORIZATION="Bearer not-the-token")
+    assert wrong.json() == {"status": "ok"}
+    right = client.get("/healthz", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").json()
+    assert "backend" in right["cache"]
+
+
+@pytest.mark.django_db
+def test_without_a_token_setting_no_header_opens_the_details(client, settings):
+    settings.HEALTHZ_TOKEN = ""
+    assert client.get("/healthz", HTTP_AUTHORIZATION="Bearer ").json() == {"status": "ok"}

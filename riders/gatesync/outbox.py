@@ -46,12 +46,16 @@ def entry_for(grant: AccessGrant, *, now: dt.datetime | None = None) -> Entry | 
 
 
 def _rider_active(grant: AccessGrant) -> bool:
+    """The rider is active at a platform that is itself active (an inactive platform's
+    riders leave the lists as if each were deactivated)."""
     rider = grant._state.fields_cache.get("rider")
-    if rider is not None:
-        return rider.platform_active
+    if rider is not None and "platform" in rider._state.fields_cache:
+        return rider.platform_active and rider.platform.active
     from ..models import Rider
 
-    return Rider.objects.filter(pk=grant.rider_id, platform_active=True).exists()
+    return Rider.objects.filter(
+        pk=grant.rider_id, platform_active=True, platform__active=True
+    ).exists()
 
 
 def policy_for(rules: Any) -> dict[str, Any]:
@@ -296,7 +300,7 @@ def expired_sweep(*, now: dt.datetime | None = None, batch: int = 1000) -> int:
 def community_rebuild(community_id: int, *, cause: str = "rebuild") -> int:
     """Recompute a community's whole list from its grants (repair tool; idempotent)."""
     changed = 0
-    grants = AccessGrant.objects.select_related("rider").filter(community_id=community_id)
+    grants = AccessGrant.objects.select_related("rider__platform").filter(community_id=community_id)
     listed = set(
         AccessListEntry.objects.filter(community_id=community_id).values_list("grant_id", flat=True)
     )

@@ -7,7 +7,8 @@ from django.db import transaction
 
 from portal.audit import audit_record
 
-from ..models import AccessGrant, GrantStatus, Platform, Rider
+from ..gatesync.outbox import grant_changed
+from ..models import AccessGrant, GrantStatus, Platform, Rider, RiderDeactivation
 from .grants import grant_suspend
 
 
@@ -28,6 +29,8 @@ def platform_rider_deactivate(
     if rider.platform_active:
         rider.platform_active = False
         rider.save(update_fields=["platform_active", "updated_at"])
+    # Outlives the rider's row being erased: registering again stays deactivated.
+    RiderDeactivation.objects.get_or_create(platform=platform, platform_rider_id=platform_rider_id)
     count = 0
     grants = AccessGrant.objects.filter(
         rider=rider, status__in=[GrantStatus.PENDING, GrantStatus.ACTIVE]
@@ -44,3 +47,50 @@ def platform_rider_deactivate(
         after={"platform": platform.code, "grants_suspended": count},
     )
     return count
+
+
+@transaction.atomic
+def platform_set_active(
+    *,
+    platform: Platform,
+    active: bool,
+    acting_user: AbstractBaseUser | AnonymousUser | None = None,
+) -> int:
+    """Start or stop accepting a platform. An inactive platform's riders are treated as if
+    each were deactivated (no pass tokens, denied at verify, off the controllers' lists)
+    without touching their grants, so reactivating the platform brings them all back.
+    Returns the number of list changes logged for gate sync."""
+    if platform.active != active:
+        platform.active = active
+        platform.save(update_fields=["active"])
+    return platform_access_sync(platform=platform, acting_user=acting_user)
+
+
+@transaction.atomic
+def platform_access_sync(
+    *, platform: Platform, acting_user: AbstractBaseUser | AnonymousUser | None = None
+) -> int:
+    """Bring the controllers' access lists in line with `platform.active`, through gate
+    sync's change log (a grant already listed as it should be logs nothing, so this is
+    idempotent). Runs in the transaction that changed the platform, so a controller never
+    receives the flag's change without the list's. One statement per active grant of the
+    platform's riders: at hundreds of thousands of riders this belongs in a batched task
+    (see docs/security.md)."""
+    grants = (
+        AccessGrant.objects.filter(rider__platform=platform, status=GrantStatus.ACTIVE)
+        .select_related("rider")
+        .order_by("community_id", "pk")
+    )
+    changed = 0
+    for grant in grants.iterator(chunk_size=1000):
+        grant.rider.platform = platform  # the flag as just saved, no query per grant
+        cause = "platform_activate" if platform.active else "platform_deactivate"
+        if grant_changed(grant, cause=cause) is not None:
+            changed += 1
+    audit_record(
+        action="platform_activate" if platform.active else "platform_deactivate",
+        obj=platform,
+        acting_user=acting_user,
+        after={"active": platform.active, "list_changes": changed},
+    )
+    return changed

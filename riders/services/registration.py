@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import DeliveryRules, EntryPolicy, Gate
 from communities.services import rules_current
+from portal.audit import audit_record
 
 from ..models import (
     AccessGrant,
@@ -35,6 +36,7 @@ from ..models import (
     Platform,
     PlatformKey,
     Rider,
+    RiderDeactivation,
     RiderDevice,
     UsedAssertion,
 )
@@ -209,6 +211,11 @@ def assertion_verify(token: Any, *, now: dt.datetime | None = None) -> VerifiedA
     return verified
 
 
+def assertion_rider_id(verified: VerifiedAssertion) -> str:
+    """The platform rider id the assertion vouches for, as the rider row stores it."""
+    return _clean_text(verified.claims["sub"], max_length=100, required=True)
+
+
 def assertion_consume(verified: VerifiedAssertion) -> None:
     """Use the assertion's jti once; AssertionRefused('replayed') on the second use.
     Must run inside the registration's transaction."""
@@ -230,16 +237,43 @@ def _upsert_sql(
     vendor: str, updated_names: tuple[str, ...], *, claim: bool, device: bool, policy: bool
 ) -> str:
     """`_rider_upsert`'s statement, composed once per process and shape. Parameters, in
-    order: the claim's (platform, jti, expiry), every non-key Rider column, the device's
-    (token hash, created, last seen, the rider the cookie names), the community."""
+    order: with a claim the rider's (platform, rider id) for `prior`, the claim's
+    (platform, jti, expiry), every non-key Rider column, the device's (token hash,
+    created, last seen, the rider the cookie names), the community.
+
+    When the platform vouches (`verified_by_platform` among the updated columns), a photo
+    the rider's record got before any vouching came from the hand-made form: it is blanked
+    in the same UPDATE (a guard must never see the rider's name beside an impostor's
+    face). With a claim (PostgreSQL), the same statement also deletes the rider's devices
+    not bound by the platform and returns the blanked photo's name (`prior`, read in the
+    statement's snapshot, i.e. before the update) and how many devices went."""
     quote = connection.ops.quote_name
     postgresql = vendor == "postgresql"
+    table = quote(Rider._meta.db_table)
     columns = [quote(f.column) for f in Rider._meta.concrete_fields if not f.primary_key]
     updated = [Rider._meta.get_field(name) for name in (*updated_names, "updated_at")]
-    assignments = ", ".join(f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in updated)
+    assignment_list = [f"{quote(f.column)} = EXCLUDED.{quote(f.column)}" for f in updated]
+    vouching = "verified_by_platform" in updated_names
+    if vouching:
+        photo = quote(Rider._meta.get_field("photo").column)
+        verified = quote(Rider._meta.get_field("verified_by_platform").column)
+        assignment_list.append(
+            f"{photo} = CASE WHEN {table}.{verified} THEN {table}.{photo} ELSE '' END"
+        )
+    assignments = ", ".join(assignment_list)
     returned = ", ".join(quote(f.column) for f in Rider._meta.concrete_fields)
     unique = ", ".join(quote(Rider._meta.get_field(n).column) for n in UNIQUE_RIDER)
-    placeholders = ", ".join(["%s"] * len(columns))
+    # A new rider is inactive at the platform if the platform deactivated this id before
+    # (a tombstone that outlives erasure); an existing rider keeps its flag.
+    tombstone = (
+        f"NOT EXISTS (SELECT 1 FROM {quote(RiderDeactivation._meta.db_table)} "  # noqa: S608
+        "WHERE platform_id = %s AND platform_rider_id = %s)"
+    )
+    placeholders = ", ".join(
+        tombstone if f.name == "platform_active" else "%s"
+        for f in Rider._meta.concrete_fields
+        if not f.primary_key
+    )
     upsert = (
         f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
         + (
@@ -256,17 +290,31 @@ def _upsert_sql(
     # rider, unless this browser's cookie already names them), then the policy.
     ctes = []
     if claim:
+        devices = quote(RiderDevice._meta.db_table)
+        unique_where = " AND ".join(
+            f"{quote(Rider._meta.get_field(n).column)} = %s" for n in UNIQUE_RIDER
+        )
+        ctes.append(
+            f"prior AS (SELECT {quote('id')}, {quote('photo')} FROM {table} "  # noqa: S608
+            f"WHERE {unique_where} AND NOT {quote('verified_by_platform')})"
+        )
         ctes.append(
             f"claim AS (INSERT INTO {quote(UsedAssertion._meta.db_table)} "  # noqa: S608
             "(platform_id, jti, expires_at) VALUES (%s, %s, %s) "
             "ON CONFLICT DO NOTHING RETURNING 1)"
         )
     ctes.append(f"rider AS ({upsert})")
+    if claim:
+        # Not bound by the platform: whoever typed the rider's number into the form.
+        ctes.append(
+            f"dropped AS (DELETE FROM {devices} WHERE rider_id IN (SELECT id FROM rider) "  # noqa: S608
+            "AND NOT verified RETURNING 1)"
+        )
     if device:
         ctes.append(
             f"device AS (INSERT INTO {quote(RiderDevice._meta.db_table)} "  # noqa: S608
-            "(rider_id, token_hash, created_at, last_seen_at) "
-            "SELECT id, %s, %s, %s FROM rider WHERE id IS DISTINCT FROM %s)"
+            "(rider_id, token_hash, created_at, last_seen_at, verified) "
+            "SELECT id, %s, %s, %s, TRUE FROM rider WHERE id IS DISTINCT FROM %s)"
         )
     current = "NULL"
     if policy:
@@ -276,7 +324,8 @@ def _upsert_sql(
             f"(SELECT {column} FROM {rules} WHERE community_id = %s "  # noqa: S608
             "ORDER BY version DESC LIMIT 1)"
         )
-    return f"WITH {', '.join(ctes)} SELECT rider.*, {current} FROM rider"
+    vouched = ", (SELECT photo FROM prior), (SELECT count(*) FROM dropped)" if claim else ""
+    return f"WITH {', '.join(ctes)} SELECT rider.*, {current}{vouched} FROM rider"
 
 
 def _rider_upsert(
@@ -287,7 +336,7 @@ def _rider_upsert(
     claim: VerifiedAssertion | None = None,
     policy_of: int | None = None,
     device: tuple[str, int | None] | None = None,
-) -> tuple[Rider, bool, str | None]:
+) -> tuple[Rider, bool, str | None, tuple[str, int] | None]:
     """Create the rider or update `values` on the existing one, in one statement
     (INSERT ... ON CONFLICT DO UPDATE ... RETURNING every column; PostgreSQL and SQLite).
     Other fields of an existing rider (photo, platform_active, ...) are left alone and
@@ -299,19 +348,24 @@ def _rider_upsert(
     the rider the browser's cookie names already, who gets none) and read community
     `policy_of`'s current entry policy: one round trip instead of four.
 
-    Returns (rider, created, entry policy): `created` is known on PostgreSQL only (a row
-    this statement inserted has no xmax), elsewhere it is False, which costs a look-up,
-    never a mistake; the entry policy is None unless `policy_of` was given ("registered"
-    when the community has published no rules)."""
+    Returns (rider, created, entry policy, vouched): `created` is known on PostgreSQL only
+    (a row this statement inserted has no xmax), elsewhere it is False, which costs a
+    look-up, never a mistake; the entry policy is None unless `policy_of` was given
+    ("registered" when the community has published no rules); `vouched`, with a claim
+    only, is (the hand-made photo the update blanked, or "", and the number of devices
+    not bound by the platform it deleted)."""
     postgresql = connection.vendor == "postgresql"
     if not postgresql and (claim is not None or policy_of is not None or device is not None):
         raise ValueError("claim, policy_of and device need PostgreSQL")
     rider = Rider(platform=platform, platform_rider_id=platform_rider_id, **values)
-    params = [
-        field.get_db_prep_save(field.pre_save(rider, add=True), connection)
-        for field in Rider._meta.concrete_fields
-        if not field.primary_key
-    ]
+    params: list[Any] = []
+    for field in Rider._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if field.name == "platform_active":  # the tombstone's look-up (see _upsert_sql)
+            params += [platform.pk, platform_rider_id]
+        else:
+            params.append(field.get_db_prep_save(field.pre_save(rider, add=True), connection))
     extras = claim is not None or policy_of is not None or device is not None
     sql = _upsert_sql(
         connection.vendor,
@@ -322,6 +376,7 @@ def _rider_upsert(
     )
     all_params: list[Any] = []
     if claim is not None:
+        all_params += [platform.pk, platform_rider_id]
         all_params += [claim.platform.pk, claim.claims["jti"], claim.expires_at]
     all_params += params
     if device is not None:
@@ -336,6 +391,10 @@ def _rider_upsert(
     if row is None:  # only with a claim: the jti was used before, nothing was written
         raise AssertionRefused("replayed")
     entry_policy = None
+    vouched: tuple[str, int] | None = None
+    if claim is not None:
+        vouched = (row[-2] or "", int(row[-1] or 0))
+        row = row[:-2]
     if extras:
         if policy_of is not None:
             entry_policy = row[-1] or EntryPolicy.REGISTERED
@@ -345,7 +404,7 @@ def _rider_upsert(
         row = row[:-1]
     stored = instance_from_row(Rider, Rider._meta.concrete_fields, row)
     stored.platform = platform  # the caller's instance: no query for rider.platform
-    return stored, created, entry_policy
+    return stored, created, entry_policy, vouched
 
 
 @dataclass
@@ -394,20 +453,39 @@ def rider_register_from_assertion(
         text = _clean_text(claims.get(claim), max_length=size)
         if text:
             values[field] = text
+    platform_rider_id = _clean_text(claims["sub"], max_length=100, required=True)
+    # A browser whose cookie was bound by the hand-made form proves nothing: its device is
+    # dropped below like any other unverified one, and it gets a verified one instead.
+    bound_rider = device_rider if device_rider_verified(device_rider) else None
     token = secrets.token_urlsafe(32) if remember_device else None
-    device_row = (_hash(token), device_rider.pk if device_rider else None) if token else None
-    rider, created, policy = _rider_upsert(
+    device_row = (_hash(token), bound_rider.pk if bound_rider else None) if token else None
+    prior = None
+    if not one_statement:  # SQLite: what the one statement's `prior` CTE reads
+        prior = (
+            Rider.objects.filter(
+                platform=verified.platform,
+                platform_rider_id=platform_rider_id,
+                verified_by_platform=False,
+            )
+            .values_list("photo", flat=True)
+            .first()
+        )
+    rider, created, policy, vouched = _rider_upsert(
         platform=verified.platform,
-        platform_rider_id=_clean_text(claims["sub"], max_length=100, required=True),
+        platform_rider_id=platform_rider_id,
         values=values,
         claim=verified if one_statement else None,
         policy_of=gate.community_id if one_statement else None,
         device=device_row if one_statement else None,
     )
-    if device_rider is not None and device_rider.pk == rider.pk:
+    if vouched is None:
+        dropped, _deleted = RiderDevice.objects.filter(rider=rider, verified=False).delete()
+        vouched = (prior or "", dropped)
+    _unverified_dropped(rider, photo_name=vouched[0], devices=vouched[1])
+    if bound_rider is not None and bound_rider.pk == rider.pk:
         token = None  # this browser is theirs already: no device row was written
     elif token and not one_statement:
-        token = device_issue(rider=rider)
+        token = device_issue(rider=rider, verified=True)
     if not rider.platform_active:
         return Registration(
             rider=rider, grant=None, outcome="platform_inactive", device_token=token
@@ -431,6 +509,30 @@ def rider_register_from_assertion(
         rider_is_new=created,
     )
     return Registration(rider=rider, grant=grant, outcome=_outcome(grant), device_token=token)
+
+
+def _unverified_dropped(rider: Rider, *, photo_name: str, devices: int) -> None:
+    """The platform has just vouched for a record made by hand: its photo and devices were
+    dropped by the upsert; audit that, and delete the photo's file after commit. Nothing
+    (no query) in the usual case where there was nothing to drop."""
+    if not photo_name and not devices:
+        return
+    audit_record(
+        action="rider_unverified_dropped",
+        obj=rider,
+        acting_user=None,
+        after={"devices_deleted": devices, "photo_deleted": bool(photo_name)},
+    )
+    if photo_name:
+        storage = Rider._meta.get_field("photo").storage
+        transaction.on_commit(lambda: storage.delete(photo_name))
+
+
+def device_rider_verified(rider: Rider | None) -> bool:
+    """Whether `rider` came from a device cookie bound by the platform's link
+    (`rider_for_device` notes which device it came from)."""
+    device = getattr(rider, "current_device", None)
+    return bool(device is not None and device.verified)
 
 
 @transaction.atomic
@@ -464,8 +566,15 @@ def rider_register_manual(
         # The form proves nobody's identity: typing someone's rider number must neither
         # hand their pass to this phone nor change their details.
         raise ValidationError(_("A rider with this number is registered already."), code="taken")
+    if rider is not None and rider.verified_by_platform and not device_rider_verified(device_rider):
+        # A cookie the form bound before the platform vouched: it proves nobody.
+        raise ValidationError(_("A rider with this number is registered already."), code="taken")
     if rider is None:
         rider = Rider(platform=platform, platform_rider_id=clean(platform_rider_id, 100, True))
+        # Erasing one's data does not shed the platform's deactivation.
+        rider.platform_active = not RiderDeactivation.objects.filter(
+            platform=platform, platform_rider_id=rider.platform_rider_id
+        ).exists()
     if not rider.verified_by_platform:
         # Never overwrite what a platform vouched for with what a form says.
         rider.name = clean(name, 100, True)
@@ -475,6 +584,8 @@ def rider_register_manual(
         rider.photo = photo
     rider.full_clean(exclude=["photo"] if photo is None else None)
     rider.save()
+    if not rider.platform_active:
+        return Registration(rider=rider, grant=None, outcome="platform_inactive")
     rules = rules_current(gate.community)
     if rules is not None and rules.entry_policy == EntryPolicy.NO_ENTRY:
         return Registration(rider=rider, grant=None, outcome="no_entry")
@@ -490,15 +601,19 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def device_issue(*, rider: Rider) -> str:
-    """A new device token for the rider's cookie; only its hash is stored."""
+def device_issue(*, rider: Rider, verified: bool = False) -> str:
+    """A new device token for the rider's cookie; only its hash is stored. `verified`:
+    the platform's assertion bound it (see RiderDevice)."""
     token = secrets.token_urlsafe(32)
-    RiderDevice.objects.create(rider=rider, token_hash=_hash(token), last_seen_at=timezone.now())
+    RiderDevice.objects.create(
+        rider=rider, token_hash=_hash(token), last_seen_at=timezone.now(), verified=verified
+    )
     return token
 
 
 def rider_for_device(token: str | None) -> Rider | None:
-    """The rider whose device cookie holds `token`, or None."""
+    """The rider whose device cookie holds `token`, or None. The rider carries the device
+    it was found by as `current_device` (no extra query)."""
     if not token or len(token) > 100:
         return None
     device = (
@@ -506,4 +621,23 @@ def rider_for_device(token: str | None) -> Rider | None:
         .filter(token_hash=_hash(token))
         .first()
     )
-    return device.rider if device else None
+    if device is None:
+        return None
+    rider = device.rider
+    rider.current_device = device  # type: ignore[attr-defined]
+    return rider
+
+
+@transaction.atomic
+def device_remove(*, rider: Rider, device_id: int, acting_user: Any = None) -> RiderDevice:
+    """The rider takes their pass off one of their devices (RiderDevice.DoesNotExist for a
+    device that is not theirs: the view answers 404 for both)."""
+    device = RiderDevice.objects.select_for_update().get(pk=device_id, rider=rider)
+    audit_record(
+        action="rider_device_remove",
+        obj=rider,
+        acting_user=acting_user,
+        after={"device_id": device.pk, "verified": device.verified},
+    )
+    device.delete()
+    return device

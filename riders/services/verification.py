@@ -98,6 +98,11 @@ def pass_verify(
                 direction=direction,
                 now=now,
             )
+            if reason == Reason.OTHER_COMMUNITY:
+                # A pass of another community, perhaps another company's: its rider is
+                # none of this gate's business. The answer and the event (in this
+                # community's dashboard) carry no rider and no grant.
+                grant = rider = None
             if reason == Reason.OK:
                 # One use per pass per gate and direction: a screenshot shown twice fails.
                 key = f"pass-nonce:{gate.pk}:{direction}:{claims.nonce}"
@@ -146,7 +151,7 @@ def _grant_sql() -> str:
 
     selected = [f"g.{q(f.column)}" for f in _columns(AccessGrant, _GRANT_FIELDS)]
     selected += [f"r.{q(f.column)}" for f in _columns(Rider, _RIDER_FIELDS)]
-    selected += [f"p.{q('name')}"]
+    selected += [f"p.{q('name')}", f"p.{q('active')}"]
     selected += [current(f) for f in ("entry_policy", "rider_hours_start", "rider_hours_end")]
     return (
         f"SELECT {', '.join(selected)} FROM {q(AccessGrant._meta.db_table)} g "
@@ -171,7 +176,7 @@ def _hot_cursor() -> Any:
 
 def _grant_with_rules(grant_id: int) -> AccessGrant | None:
     """The grant (id, rider, community, status, validity) with its rider and the
-    platform's name, annotated with the community's current rules (rules_policy is None
+    platform's name and flag, annotated with the community's current rules (rules_policy is None
     when it has published none): one SELECT. Other fields are deferred."""
     with _hot_cursor() as cursor:
         cursor.execute(_grant_sql(), [grant_id])
@@ -183,9 +188,11 @@ def _grant_with_rules(grant_id: int) -> AccessGrant | None:
     grant = instance_from_row(AccessGrant, grant_fields, row[: len(grant_fields)])
     row = row[len(grant_fields) :]
     rider = instance_from_row(Rider, rider_fields, row[: len(rider_fields)])
-    platform_name, *values = row[len(rider_fields) :]
+    platform_name, platform_active, *values = row[len(rider_fields) :]
     rider.platform = instance_from_row(
-        Platform, _columns(Platform, ("id", "name")), [rider.platform_id, platform_name]
+        Platform,
+        _columns(Platform, ("id", "name", "active")),
+        [rider.platform_id, platform_name, platform_active],
     )
     grant.rider = rider
     rules = DeliveryRules._meta
@@ -226,7 +233,8 @@ def _decide(
         return _STATUS_REASON.get(grant.status, Reason.REVOKED)
     if not grant.is_valid_at(now):
         return Reason.EXPIRED
-    if not grant.rider.platform_active:
+    if not grant.rider.platform_active or not grant.rider.platform.active:
+        # The platform deactivated the rider, or the portal stopped accepting the platform.
         return Reason.SUSPENDED
     if direction == Direction.OUT:
         return Reason.OK  # leaving is always allowed and recorded

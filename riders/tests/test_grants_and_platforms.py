@@ -67,7 +67,9 @@ def test_validity_must_end_after_it_starts(pending, staff_user):
 
 
 def test_manual_registration_waits_for_approval(platform, gate):
-    from riders.services.registration import rider_register_manual
+    from riders.services.registration import (
+        rider_register_manual,
+    )
 
     registration = rider_register_manual(
         gate=gate,
@@ -82,7 +84,11 @@ def test_manual_registration_waits_for_approval(platform, gate):
 
 
 def test_manual_registration_cannot_take_over_someone_elses_rider_number(platform, gate, rider):
-    from riders.services.registration import rider_register_manual
+    from riders.services.registration import (
+        device_issue,
+        rider_for_device,
+        rider_register_manual,
+    )
 
     with pytest.raises(ValidationError) as excinfo:
         rider_register_manual(
@@ -95,13 +101,15 @@ def test_manual_registration_cannot_take_over_someone_elses_rider_number(platfor
     assert excinfo.value.code == "taken"
     rider.refresh_from_db()
     assert rider.name == "李雷"
+    # The rider's own phone, bound by the platform's link.
+    own_phone = rider_for_device(device_issue(rider=rider, verified=True))
     again = rider_register_manual(
         gate=gate,
         name="李雷",
         phone="",
         platform=platform,
         platform_rider_id=rider.platform_rider_id,
-        device_rider=rider,
+        device_rider=own_phone,
     )
     assert again.rider == rider
 

@@ -227,7 +227,11 @@ def test_a_replayed_jti_writes_nothing_not_even_the_riders_new_claims(client, ga
 
 def test_a_phone_handed_to_another_rider_becomes_theirs(client, gate, platform):
     assert client.get(link(gate, sign_assertion(platform, sub="R906"))).status_code == 302
-    response = client.get(link(gate, sign_assertion(platform, sub="R907")))
+    # Asked first (test_one_click_confirmation.py), then replaced on the POST.
+    token = sign_assertion(platform, sub="R907")
+    assert client.get(link(gate, token)).status_code == 200
+    url = reverse("riders:register", args=[gate.entry_code])
+    response = client.post(url, {"assertion": token, "replace": "1"})
     assert response.status_code == 302
     token = response.cookies[settings.RIDERS_DEVICE_COOKIE].value
     first, second = (

@@ -27,8 +27,9 @@ def device_remember(
 ) -> None:
     """Bind this browser to `rider`, unless its cookie already does (no new device row on
     every scan). `token`: one the registration already issued for `rider` in its own
-    transaction; otherwise one is issued here."""
-    if current is not None and current.pk == rider.pk:
+    transaction (also when the cookie named `rider` through a device the form had bound,
+    which the platform's vouching dropped); otherwise one is issued here."""
+    if token is None and current is not None and current.pk == rider.pk:
         return
     response.set_cookie(
         settings.RIDERS_DEVICE_COOKIE,

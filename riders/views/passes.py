@@ -87,7 +87,9 @@ def _entries(rider: Rider, now: dt.datetime) -> list[PassEntry]:
     for grant in _grants(rider):
         state, text = _state(grant, now)
         entry = PassEntry(grant=grant, state=state, state_text=text)
-        if state == "active" and rider.platform_active:
+        # No code for a rider the platform deactivated, nor for any rider of a platform
+        # the portal no longer accepts (device_rider loaded the platform with the rider).
+        if state == "active" and rider.platform_active and rider.platform.active:
             entry.token = pass_token_issue(grant=grant, now=now)
             entry.svg = qr_svg(entry.token, title=_qr_title(grant))
             entry.expires_at = int(now.timestamp()) + PASS_LIFETIME_SECONDS

@@ -29,7 +29,10 @@ from ..services.gates import gate_for_code
 from ..services.registration import (
     AssertionRefused,
     Registration,
+    VerifiedAssertion,
+    assertion_rider_id,
     assertion_verify,
+    device_rider_verified,
     rider_register_from_assertion,
     rider_register_manual,
 )
@@ -175,16 +178,52 @@ def gate_register(request: HttpRequest, code: str) -> HttpResponse:
     if replaced:
         return _replaced_code(request, gate)
     if request.method == "POST":
+        if "assertion" in request.POST:  # the confirmation page's "replace" button
+            return _register_one_click(
+                request, gate, request.POST["assertion"], replace=bool(request.POST.get("replace"))
+            )
         return _register_manual(request, gate)
     if "assertion" in request.GET:
         return _register_one_click(request, gate, request.GET["assertion"])
     return _welcome(request, gate, ManualRegistrationForm())
 
 
-def _register_one_click(request: HttpRequest, gate: Gate, token: str) -> HttpResponse:
+def _holds_another_rider(current: Rider | None, verified: VerifiedAssertion) -> bool:
+    """This browser's cookie names a rider other than the assertion's."""
+    if current is None:
+        return False
+    return (current.platform_id, current.platform_rider_id) != (
+        verified.platform.pk,
+        assertion_rider_id(verified),
+    )
+
+
+def _confirm_replace(
+    request: HttpRequest, gate: Gate, token: str, current: Rider, verified: VerifiedAssertion
+) -> HttpResponse:
+    """A link must not silently take a phone from the rider it belongs to (someone may
+    have sent it): ask, and replace only on a POST (CSRF-protected). Nothing is written
+    and the assertion stays unused until then."""
+    return render(
+        request,
+        "riders/confirm_replace.html",
+        {
+            "gate": gate,
+            "current": current,
+            "new_name": verified.claims.get("name", ""),
+            "assertion": token,
+        },
+    )
+
+
+def _register_one_click(
+    request: HttpRequest, gate: Gate, token: str, *, replace: bool = False
+) -> HttpResponse:
     try:
         verified = assertion_verify(token)
         current = device_rider(request)
+        if _holds_another_rider(current, verified) and not (replace and request.method == "POST"):
+            return _confirm_replace(request, gate, token, current, verified)
         # The platform vouched for this rider: this browser is theirs from now on (the
         # device row is written in the registration's transaction).
         registration = rider_register_from_assertion(
@@ -236,7 +275,11 @@ def _register_manual(request: HttpRequest, gate: Gate) -> HttpResponse:
     existing = Rider.objects.filter(
         platform=data["platform"], platform_rider_id=data["platform_rider_id"].strip()
     ).first()
-    if existing is not None and (current is None or current.pk != existing.pk):
+    if existing is not None and (
+        current is None
+        or current.pk != existing.pk
+        or (existing.verified_by_platform and not device_rider_verified(current))
+    ):
         # Typing someone's rider number must not hand over their pass (or change their
         # name): an existing rider registers again with the platform link or at the office.
         return _refuse(

@@ -100,7 +100,12 @@ TABLE: dict[str, Row] = {
         EVERYONE,
         also_ok=frozenset({404}),
     ),
-    "healthz": Row(lambda w: "/healthz", EVERYONE),
+    # Anyone learns ok/degraded; which backends run, only staff (issue #16 finding 12).
+    "healthz": Row(
+        lambda w: "/healthz",
+        EVERYONE,
+        hidden_from={role: (lambda w: "backend") for role in ROLES if role not in LOGGED_IN_STAFF},
+    ),
     # A signed photo link is a capability: only pages already checked hand it out (the
     # rider's pass, the guard console, staff pages), and it expires after 15 minutes;
     # tampered, unsigned and expired links are 404 (portal/tests/test_private_media.py).
@@ -132,6 +137,12 @@ TABLE: dict[str, Row] = {
     "pass/": Row(lambda w: "/pass/", EVERYONE, hidden_from=NOT_RIDER),
     "pass/tokens": Row(lambda w: "/pass/tokens", frozenset({"rider"})),
     "pass/my-data/": Row(lambda w: "/pass/my-data/", frozenset({"rider"})),
+    # The rider's own device; another rider's is a 404 (test_identity_objects.py).
+    "pass/my-data/devices/<int:device_id>/remove": Row(
+        lambda w: f"/pass/my-data/devices/{w.rider.devices.order_by('pk').first().pk}/remove",
+        frozenset({"rider"}),
+        method="post",
+    ),
     "pass/my-data/erase": Row(
         lambda w: "/pass/my-data/erase",
         frozenset({"rider"}),
