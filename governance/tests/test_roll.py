@@ -183,3 +183,22 @@ def test_phone_codes_do_not_reveal_who_is_an_owner_and_die_after_five_wrong_trie
     for _ in range(5):
         assert login_code_verify(phone="13100000000", code=wrong) is None
     assert login_code_verify(phone="13100000000", code=code) is None  # spent
+
+
+def test_make_invitation_links_answers_the_page_with_the_links(
+    client, community, units, staff_user
+):
+    owner = Owner.objects.create(name="Wang Fang", phone="13800000001")
+    Ownership.objects.create(unit=units[0], owner=owner)
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("governance:roll_import", args=[community.slug]), {"action": "invite"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Invitation links (valid 14 days)" in body
+    prefix = reverse("governance:invite", args=["t"])[:-2]
+    assert re.search(re.escape(prefix) + r"[^\"]+:[^\"]+/", body)  # the signed link
+    assert "1 owner has no log-in yet." in body
+    owner.refresh_from_db()
+    assert owner.invited_at is not None
