@@ -52,7 +52,7 @@ class CompanyFilter(admin.SimpleListFilter):
         return [(c.pk, c.name) for c in companies]
 
     def queryset(self, request, queryset):
-        return _filtered(self, queryset, "company_id")
+        return choice_filter(self, queryset, "company_id")
 
 
 class CommunityListFilter(admin.SimpleListFilter):
@@ -65,10 +65,10 @@ class CommunityListFilter(admin.SimpleListFilter):
         return [(c.pk, c.name) for c in communities_for_user(request.user, perm=VIEW)]
 
     def queryset(self, request, queryset):
-        return _filtered(self, queryset, "community_id")
+        return choice_filter(self, queryset, "community_id")
 
 
-def _filtered(list_filter: admin.SimpleListFilter, queryset: QuerySet, field: str) -> QuerySet:
+def choice_filter(list_filter: admin.SimpleListFilter, queryset: QuerySet, field: str) -> QuerySet:
     """Filter by the chosen value only if it is one of the filter's own choices (the ids the
     user may see). Anything else typed into the URL (``abc``, ``1'``, another company's id)
     lists nothing: before, a value that is not a number reached the database as an id and
