@@ -8,8 +8,6 @@ created. Headers may be English or Chinese.
 
 from __future__ import annotations
 
-import csv
-import io
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -22,11 +20,11 @@ from portal.audit import audit_record
 
 from .models import Building, Community, Unit
 from .signals import community_touch
+from .tables import MAX_BYTES, MAX_COLS, TableError, table_read
 
-MAX_BYTES = 5 * 1024 * 1024
+__all__ = ["MAX_BYTES", "MAX_COLS", "ImportFileError", "units_import", "units_parse"]
+
 MAX_ROWS = 50_000
-#: Columns read from a sheet: a row 16,384 cells wide must not cost memory (zip bombs).
-MAX_COLS = 32
 
 HEADERS = {
     "building": ("building", "楼栋", "楼号", "栋"),
@@ -69,42 +67,10 @@ class ImportRow:
 
 
 def _read_table(name: str, data: bytes) -> list[list[str]]:
-    lowered = name.lower()
-    if len(data) > MAX_BYTES:
-        raise ImportFileError(_("The file is larger than 5 MB; split it into several files."))
-    if lowered.endswith(".csv"):
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = data.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ImportFileError(_("The CSV file is neither UTF-8 nor GB18030 text."))
-        return list(csv.reader(io.StringIO(text)))
-    if lowered.endswith(".xlsx"):
-        from openpyxl import load_workbook
-
-        try:
-            # data_only: a formula's cached value is read, never the formula itself.
-            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's file
-            raise ImportFileError(_("This is not a readable XLSX workbook.")) from exc
-        sheet = workbook.worksheets[0]
-        rows = []
-        for values in sheet.iter_rows(values_only=True, max_col=MAX_COLS):
-            rows.append(["" if v is None else _cell(v) for v in values])
-            if len(rows) > MAX_ROWS + 1:
-                break
-        workbook.close()
-        return rows
-    raise ImportFileError(_("Upload a .csv or .xlsx file."))
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    try:
+        return table_read(name, data, max_rows=MAX_ROWS)
+    except TableError as exc:
+        raise ImportFileError(str(exc)) from exc
 
 
 def _header_map(header: list[str]) -> dict[str, int]:

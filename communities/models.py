@@ -16,6 +16,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from .netguard import EndpointRefused, endpoint_check
+
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
 
@@ -344,6 +346,25 @@ class GateController(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gate} / {self.name}"
+
+    def clean(self) -> None:
+        super().clean()
+        # Staff choose where workers send signed requests: never an internal address
+        # (issue #16 item 5). One message whatever the cause, so the form is no oracle for
+        # which internal names resolve.
+        if self.endpoint:
+            try:
+                endpoint_check(self.endpoint)
+            except EndpointRefused as exc:
+                raise ValidationError(
+                    {
+                        "endpoint": _(
+                            "The portal cannot use this address for a controller: it must "
+                            "resolve to a public address, or to a network the portal's "
+                            "operator allowed."
+                        )
+                    }
+                ) from exc
 
 
 class ParkingZone(MapMarker):

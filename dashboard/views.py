@@ -115,6 +115,21 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     )
 
 
+#: The days a filter may name. A day is turned into a zoned datetime and the end moves one
+#: day on, so 0001-01-01 and 9999-12-31 overflowed (a 500); the portal's events all lie
+#: well inside this range.
+FILTER_FIRST_DAY = dt.date(2000, 1, 1)
+FILTER_LAST_DAY = dt.date(2999, 12, 31)
+
+
+def _day_in_range(value: dt.date) -> None:
+    if not FILTER_FIRST_DAY <= value <= FILTER_LAST_DAY:
+        raise forms.ValidationError(
+            _("Choose a date from %(first)s to %(last)s.")
+            % {"first": FILTER_FIRST_DAY.isoformat(), "last": FILTER_LAST_DAY.isoformat()}
+        )
+
+
 class EventFilterForm(forms.Form):
     gate = forms.TypedChoiceField(label=gettext_lazy("Gate"), required=False, coerce=int)
     decision = forms.ChoiceField(
@@ -126,12 +141,16 @@ class EventFilterForm(forms.Form):
         label=gettext_lazy("Rider (platform id or name)"), required=False, max_length=100
     )
     start = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("From"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_day_in_range],
     )
     end = forms.DateField(
         label=gettext_lazy("To (inclusive)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+        validators=[_day_in_range],
     )
 
     def __init__(self, *args, gates=(), **kwargs):

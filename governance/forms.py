@@ -106,7 +106,8 @@ class RollImportForm(forms.Form):
         label=_("Owners' roll (CSV or XLSX)"),
         help_text=_(
             "Columns: house number (e.g. 7-2-1503), owner name, phone, co-owners "
-            "(names separated by ;), developer-held (yes/no)."
+            "(names separated by ;), developer-held (yes/no), and optionally your own owner "
+            "key. Owners are told apart by phone or owner key, never by name alone."
         ),
     )
 

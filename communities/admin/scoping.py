@@ -52,9 +52,7 @@ class CompanyFilter(admin.SimpleListFilter):
         return [(c.pk, c.name) for c in companies]
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(company_id=self.value())
-        return queryset
+        return choice_filter(self, queryset, "company_id")
 
 
 class CommunityListFilter(admin.SimpleListFilter):
@@ -67,9 +65,20 @@ class CommunityListFilter(admin.SimpleListFilter):
         return [(c.pk, c.name) for c in communities_for_user(request.user, perm=VIEW)]
 
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(community_id=self.value())
+        return choice_filter(self, queryset, "community_id")
+
+
+def choice_filter(list_filter: admin.SimpleListFilter, queryset: QuerySet, field: str) -> QuerySet:
+    """Filter by the chosen value only if it is one of the filter's own choices (the ids the
+    user may see). Anything else typed into the URL (``abc``, ``1'``, another company's id)
+    lists nothing: before, a value that is not a number reached the database as an id and
+    answered 500."""
+    value = list_filter.value()
+    if not value:
         return queryset
+    if value not in {str(key) for key, _label in list_filter.lookup_choices}:
+        return queryset.none()
+    return queryset.filter(**{field: int(value)})
 
 
 class CommunityScopedAdmin(AdminAuditMixin, admin.ModelAdmin):

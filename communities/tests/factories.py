@@ -144,3 +144,37 @@ class DeliveryFacilityFactory(factory.django.DjangoModelFactory):
     capacity = 40
     x_pct = Decimal("8.00")
     y_pct = Decimal("55.00")
+
+
+def xlsx_padded(rows: list[list[object]], *, far_row: int = 1_048_576) -> bytes:
+    """An XLSX of `rows` that declares ``<dimension ref="A1:XFD1048576"/>`` and has one more
+    cell at column XFD of row `far_row`: a few KB that openpyxl pads into `far_row` rows of
+    16,384 cells unless the reader bounds it (issue #16 item 6)."""
+    import io
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    plain = io.BytesIO()
+    book.save(plain)
+    crafted = io.BytesIO()
+    with (
+        zipfile.ZipFile(plain) as source,
+        zipfile.ZipFile(crafted, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                xml = data.decode()
+                xml = re.sub(r'<dimension ref="[^"]*" ?/>', '<dimension ref="A1:XFD1048576"/>', xml)
+                far = (
+                    f'<row r="{far_row}"><c r="XFD{far_row}" t="inlineStr"><is><t>x</t></is>'
+                    "</c></row></sheetData>"
+                )
+                data = xml.replace("</sheetData>", far).encode()
+            target.writestr(item, data)
+    return crafted.getvalue()

@@ -503,3 +503,33 @@ def test_gate_page_queries_stay_bounded_with_many_controllers(
     add(30)
     with django_assert_max_num_queries(len(few.captured_queries)):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["abc", "1'", "-1", "99999999999999999999999"])
+def test_a_community_list_filter_value_that_is_not_a_visible_community_lists_nothing(
+    client, staff_user, community, other_community, value
+):
+    BuildingFactory(community=community, number="7")
+    BuildingFactory(community=other_community, number="8")
+    client.force_login(staff_user)
+    client.raise_request_exception = False
+    response = client.get(reverse("admin:communities_building_changelist"), {"community": value})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+    foreign = client.get(
+        reverse("admin:communities_building_changelist"), {"community": other_community.pk}
+    )
+    assert foreign.status_code == 200 and foreign.context["cl"].result_count == 0
+    own = client.get(reverse("admin:communities_building_changelist"), {"community": community.pk})
+    assert own.context["cl"].result_count == 1
+
+
+@pytest.mark.parametrize("value", ["abc", "1'"])
+def test_a_company_list_filter_value_that_is_not_a_number_lists_nothing(
+    client, staff_user, community, value
+):
+    client.force_login(staff_user)
+    client.raise_request_exception = False
+    response = client.get(reverse("admin:communities_community_changelist"), {"company": value})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0

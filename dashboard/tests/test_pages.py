@@ -204,3 +204,25 @@ def test_csv_export_without_dates_is_the_last_week(client, staff_user, community
 
     assert len(rows) == 2
     assert rows[1][0] == timezone.localtime(recent.occurred_at).isoformat()
+
+
+@pytest.mark.parametrize(
+    "period",
+    [
+        {"start": "0001-01-01", "end": "9999-12-31"},
+        {"start": "0001-01-01"},
+        {"end": "9999-12-31"},
+    ],
+)
+def test_dates_outside_the_calendar_the_portal_handles_are_a_400_not_a_500(
+    client, staff_user, community, period
+):
+    GateFactory(community=community, name="North Gate")
+    client.force_login(staff_user)
+    client.raise_request_exception = False
+    csv_response = client.get(reverse("dashboard:events_csv", args=[community.slug]), period, **EN)
+    assert csv_response.status_code == 400
+    assert "Choose a date from 2000-01-01 to 2999-12-31." in csv_response.content.decode()
+    page = client.get(reverse("dashboard:community", args=[community.slug]), period, **EN)
+    assert page.status_code == 200
+    assert "Choose a date from 2000-01-01 to 2999-12-31." in page.content.decode()

@@ -13,6 +13,7 @@ from django.urls import reverse
 from openpyxl import Workbook
 
 from communities.models import Building, Unit
+from communities.tests.factories import CommunityFactory
 from governance.models import Owner, Ownership
 from governance.services.invitations import (
     invitation_accept,
@@ -183,3 +184,150 @@ def test_phone_codes_do_not_reveal_who_is_an_owner_and_die_after_five_wrong_trie
     for _ in range(5):
         assert login_code_verify(phone="13100000000", code=wrong) is None
     assert login_code_verify(phone="13100000000", code=code) is None  # spent
+
+
+def test_make_invitation_links_answers_the_page_with_the_links(
+    client, community, units, staff_user
+):
+    owner = Owner.objects.create(name="Wang Fang", phone="13800000001")
+    Ownership.objects.create(unit=units[0], owner=owner)
+    client.force_login(staff_user)
+    response = client.post(
+        reverse("governance:roll_import", args=[community.slug]), {"action": "invite"}
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "Invitation links (valid 14 days)" in body
+    prefix = reverse("governance:invite", args=["t"])[:-2]
+    assert re.search(re.escape(prefix) + r"[^\"]+:[^\"]+/", body)  # the signed link
+    assert "1 owner has no log-in yet." in body
+    owner.refresh_from_db()
+    assert owner.invited_at is not None
+
+
+def _import(community, text: str) -> dict[str, int]:
+    rows = roll_parse(community=community, filename="roll.csv", content=text.encode())
+    return roll_import(community=community, rows=rows, acting_user=None)
+
+
+@pytest.fixture
+def other_owner(other_company):
+    """An owner of a flat in another company's community, phone 13800000001."""
+    elsewhere = CommunityFactory(company=other_company, slug="sky-court", name="Sky Court")
+    building = Building.objects.create(community=elsewhere, number="1")
+    unit = Unit.objects.create(building=building, number="101", exclusive_area="80")
+    owner = Owner.objects.create(name="Wang Fang", phone="13800000001")
+    Ownership.objects.create(unit=unit, owner=owner)
+    return owner
+
+
+def test_a_roll_import_never_attaches_an_owner_of_another_company(community, units, other_owner):
+    counts = _import(community, "7-2-1503,Wang Fang,13800000001,,no\n")
+    assert counts["owners_created"] == 1
+    holder = units[0].ownerships.get().owner
+    assert holder != other_owner and holder.phone == "13800000001"
+    assert list(other_owner.ownerships.values_list("unit__number", flat=True)) == ["101"]
+
+
+def test_an_owner_is_matched_by_phone_across_communities_of_the_same_company(
+    company, community, units
+):
+    sister = CommunityFactory(company=company, slug="lotus", name="Lotus")
+    building = Building.objects.create(community=sister, number="1")
+    flat = Unit.objects.create(building=building, number="101", exclusive_area="80")
+    owner = Owner.objects.create(name="Wang Fang", phone="13800000001")
+    Ownership.objects.create(unit=flat, owner=owner)
+    counts = _import(community, "7-2-1503,Wang Fang,13800000001,,no\n")
+    assert counts["owners_created"] == 0
+    assert units[0].ownerships.get().owner == owner
+
+
+def test_the_roll_preview_and_counts_do_not_tell_whether_a_phone_is_an_owner_elsewhere(
+    client, community, units, staff_user, other_company
+):
+    client.force_login(staff_user)
+    url = reverse("governance:roll_import", args=[community.slug])
+
+    def preview_and_import() -> tuple[str, str]:
+        upload = SimpleUploadedFile("roll.csv", CSV.encode(), content_type="text/csv")
+        body = client.post(url, {"action": "preview", "file": upload}).content.decode()
+        preview = body[body.index('id="h-preview"') : body.index('id="h-upload"')]
+        preview = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", preview)
+        done = client.post(url, {"action": "import"}, follow=True).content.decode()
+        Ownership.objects.all().delete()
+        Owner.objects.filter(ownerships__isnull=True).delete()
+        return preview, re.search(r"Imported [^<]*", done).group(0)
+
+    without = preview_and_import()
+    sky = CommunityFactory(company=other_company, slug="sky-court")
+    elsewhere = Building.objects.create(community=sky, number="1")
+    flat = Unit.objects.create(building=elsewhere, number="101", exclusive_area="80")
+    Ownership.objects.create(
+        unit=flat, owner=Owner.objects.create(name="Wang Fang", phone="13800000001")
+    )
+    assert preview_and_import() == without
+    assert "4 new owners" in without[1]
+
+
+def test_two_owners_with_the_same_name_and_no_phone_stay_two_owners(community, units):
+    counts = _import(community, "7-2-1503,张伟,,,no\n7-2-1504,张伟,,,no\n")
+    assert counts["owners_created"] == 2
+    assert Owner.objects.filter(name="张伟").count() == 2
+    # and importing the file again merges nothing either
+    assert _import(community, "7-2-1503,张伟,,,no\n7-2-1504,张伟,,,no\n")["owners_created"] == 0
+    assert Owner.objects.filter(name="张伟").count() == 2
+
+
+def test_same_name_rows_without_phone_or_key_are_pointed_out_in_the_preview(
+    client, community, units, staff_user
+):
+    text = "7-2-1503,张伟,,李雷,no\n7-2-1504,张伟,,,no\n7-2-1505,李雷,13900000001,,no\n"
+    rows = roll_parse(community=community, filename="roll.csv", content=text.encode())
+    assert "also on line 1" in rows[1].notes[0] and "张伟" in rows[1].notes[0]
+    assert any("张伟" in n and "also on line 2" in n for n in rows[0].notes)
+    assert any("李雷" in n and "line 3" in n for n in rows[0].notes)  # a co-owner
+    assert rows[2].notes == []  # identified by phone
+    client.force_login(staff_user)
+    upload = SimpleUploadedFile("roll.csv", text.encode(), content_type="text/csv")
+    body = client.post(
+        reverse("governance:roll_import", args=[community.slug]),
+        {"action": "preview", "file": upload},
+    ).content.decode()
+    assert "imported as different owners" in body
+
+
+def test_the_owner_key_column_makes_one_owner_of_several_rows(community, units):
+    text = "7-2-1503,张伟,,,no,A-17\n7-2-1504,张伟,,,no,A-17\n7-2-1505,张伟,,,no,B-2\n"
+    rows = roll_parse(community=community, filename="roll.csv", content=text.encode())
+    assert rows[0].key == "A-17" and rows[0].notes == []
+    counts = roll_import(community=community, rows=rows, acting_user=None)
+    assert counts["owners_created"] == 2
+    a17 = units[0].ownerships.get().owner
+    assert units[1].ownerships.get().owner == a17 and units[2].ownerships.get().owner != a17
+
+
+def test_a_padded_xlsx_roll_is_read_in_bounded_rows_and_columns(community, units, monkeypatch):
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    from communities import tables
+    from communities.tests.factories import xlsx_padded
+    from governance.services import roll_import as module
+
+    seen = {"rows": 0, "width": 0}
+    original = ReadOnlyWorksheet._cells_by_row
+
+    def counting(self, *args, **kwargs):
+        for row in original(self, *args, **kwargs):
+            seen["rows"] += 1
+            seen["width"] = max(seen["width"], len(row))
+            yield row
+
+    monkeypatch.setattr(ReadOnlyWorksheet, "_cells_by_row", counting)
+    monkeypatch.setattr(module, "MAX_ROWS", 10)
+    monkeypatch.setattr(tables, "BLANK_ROWS_ALLOWED", 100)
+    data = xlsx_padded([["房号", "业主"], ["7-2-1503", "王芳"]], far_row=2000)
+    assert len(data) < 8_000
+    with pytest.raises(module.RollFileError, match="more than 10 rows"):
+        roll_parse(community=community, filename="roll.xlsx", content=data)
+    assert seen["rows"] <= 10 + 1 + 100 + 1  # not the 2,000 the sheet pads to
+    assert seen["width"] <= tables.MAX_COLS  # not 16,384 cells a row

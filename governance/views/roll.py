@@ -29,6 +29,7 @@ def roll_page(request: HttpRequest, slug: str) -> HttpResponse:
     community = get_community_for_user(request.user, slug, perm=CHANGE)
     form = RollImportForm()
     rows = None
+    links: list[dict] = []
     action = request.POST.get("action")
     if action == "preview":
         form = RollImportForm(request.POST, request.FILES)
@@ -70,21 +71,17 @@ def roll_page(request: HttpRequest, slug: str) -> HttpResponse:
         )
         return redirect("governance:roll_import", slug=slug)
     elif action == "invite":
-        links = []
+        # The links are shown once, on this response: the page below them is the same page
+        # (with every name the template needs), never a redirect that would lose them.
         owners = (
             Owner.objects.filter(ownerships__unit__building__community=community, user__isnull=True)
             .distinct()
             .order_by("name")[:200]
         )
-        for owner in owners:
-            links.append(
-                {"owner": owner, "link": owner_invite(owner=owner, acting_user=request.user)}
-            )
-        return render(
-            request,
-            "governance/roll_import.html",
-            {"community": community, "form": form, "links": links},
-        )
+        links = [
+            {"owner": owner, "link": owner_invite(owner=owner, acting_user=request.user)}
+            for owner in owners
+        ]
     without_login = (
         Owner.objects.filter(ownerships__unit__building__community=community, user__isnull=True)
         .distinct()
@@ -97,5 +94,6 @@ def roll_page(request: HttpRequest, slug: str) -> HttpResponse:
         "row_count": len(rows) if rows is not None else 0,
         "error_count": sum(1 for r in rows if not r.ok) if rows is not None else 0,
         "without_login": without_login,
+        "links": links,
     }
     return render(request, "governance/roll_import.html", context)

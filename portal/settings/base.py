@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_networks_check, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -271,6 +271,11 @@ GATESYNC_RECONCILE_SECONDS = env_int("GATESYNC_RECONCILE_SECONDS", 30)
 # retries of a controller that keeps failing (its next heartbeat brings a push at once).
 GATESYNC_RECONCILE_MAX = env_int("GATESYNC_RECONCILE_MAX", 500)
 GATESYNC_RETRY_MAX_SECONDS = env_int("GATESYNC_RETRY_MAX_SECONDS", 3600)
+# Networks (CIDRs, comma-separated) the portal may reach controllers on although they are
+# not public: loopback, private, link-local ... are refused otherwise (communities/netguard.py,
+# docs/security.md). E.g. "192.168.10.0/24" for controllers on the site's LAN.
+GATESYNC_ALLOWED_PRIVATE_NETWORKS = env_list("GATESYNC_ALLOWED_PRIVATE_NETWORKS", [])
+env_networks_check("GATESYNC_ALLOWED_PRIVATE_NETWORKS", GATESYNC_ALLOWED_PRIVATE_NETWORKS)
 # `make run` starts a gate simulator here for the demo gates (seed_demo registers them).
 DEMO_GATESIM_URL = env_str("DEMO_GATESIM_URL", "http://127.0.0.1:9100")
 CELERY_BEAT_SCHEDULE["gatesync-reconcile"] = {

@@ -49,3 +49,14 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks_check(name: str, values: list[str]) -> None:
+    """Fail loudly at start-up if a value of `name` is not a network (CIDR)."""
+    import ipaddress
+
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {value!r} is not a network (CIDR).") from exc

@@ -11,7 +11,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from communities.admin.scoping import CommunityListFilter, CommunityScopedAdmin, _has_perm
+from communities.admin.scoping import (
+    CommunityListFilter,
+    CommunityScopedAdmin,
+    _has_perm,
+    choice_filter,
+)
 from communities.models import GateController
 from communities.permissions import CHANGE
 
@@ -24,9 +29,7 @@ _COLOURS = {"in_sync": "#1a7f37", "behind": "#9a6700", "offline": "#b42318", "ne
 
 class ControllerFilter(CommunityListFilter):
     def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(gate__community_id=self.value())
-        return queryset
+        return choice_filter(self, queryset, "gate__community_id")
 
 
 @admin.register(GateController)

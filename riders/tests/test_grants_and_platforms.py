@@ -241,3 +241,20 @@ def test_demo_seed_registers_the_platform_and_prints_a_link(community, settings,
 
     assert PlatformKey.objects.filter(platform__code="demo").count() == 1
     assert (tmp_path / "var" / "demo-platform-key.pem").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", ["1'", "abc"])
+def test_the_grant_list_filter_answers_an_empty_list_for_a_value_that_is_not_a_community(
+    client, staff_user, community, value
+):
+    from django.urls import reverse
+
+    AccessGrantFactory(community=community)
+    client.force_login(staff_user)
+    client.raise_request_exception = False
+    url = reverse("admin:riders_accessgrant_changelist")
+    response = client.get(url, {"community": value})
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+    assert client.get(url, {"community": community.pk}).context["cl"].result_count == 1

@@ -8,6 +8,8 @@ import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
+from communities.netguard import guarded_urlopen
+
 from ...api.auth import controller_sign
 from .base import DriverError, PushResult, VersionMismatch
 
@@ -44,7 +46,7 @@ class HttpJsonDriver:
             ),
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+            with guarded_urlopen(request, timeout=self.timeout) as response:
                 return response.status, _json(response.read()), len(body)
         except urllib.error.HTTPError as error:
             return error.code, _json(error.read()), len(body)

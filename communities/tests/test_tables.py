@@ -1,0 +1,52 @@
+"""The one table reader of the imports (communities.tables): bounded columns and rows while
+iterating, whatever a workbook declares (issue #16 item 6)."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import translation
+
+from communities import tables
+from communities.tests.factories import xlsx_padded
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def test_a_padded_xlsx_is_read_within_bounded_rows_and_columns():
+    data = xlsx_padded([["house", "name"], ["7-2-1503", "王芳"]])  # far row at 1,048,576
+    assert len(data) < 8_000
+    stats = tables.TableStats()
+    with pytest.raises(tables.TableError, match="more than 50000 rows"):
+        tables.table_read("roll.xlsx", data, stats=stats)
+    # it stops at the limit instead of padding a million rows
+    assert stats.rows_read == tables.MAX_ROWS + 1 + tables.BLANK_ROWS_ALLOWED + 1
+
+
+def test_blank_rows_within_the_allowance_are_skipped_and_rows_are_cut_to_max_cols():
+    data = xlsx_padded([["house", "name"], ["7-2-1503", "王芳"]], far_row=500)
+    stats = tables.TableStats()
+    rows = tables.table_read("roll.xlsx", data, stats=stats)
+    assert rows == [["house", "name"], ["7-2-1503", "王芳"]]  # the XFD cell is beyond MAX_COLS
+    assert stats.rows_read == 500
+
+
+def test_csv_rows_are_cut_to_max_cols_and_counted():
+    data = ("a," * 10_000 + "\n\n\n" + "b,c\n").encode()
+    stats = tables.TableStats()
+    rows = tables.table_read("t.csv", data, stats=stats)
+    assert [len(r) for r in rows] == [tables.MAX_COLS, 2]
+    assert stats.rows_read == 4  # the two blank lines included
+
+
+def test_a_number_cell_reads_as_the_digits_typed():
+    rows = tables.table_read("t.xlsx", xlsx_padded([[13800000001.0, 7.5]], far_row=3))
+    assert rows == [["13800000001", "7.5"]]
+
+
+def test_an_unknown_file_type_is_refused():
+    with pytest.raises(tables.TableError, match="csv or .xlsx"):
+        tables.table_read("roll.ods", b"x")
