@@ -11,7 +11,7 @@ from django.conf import settings
 
 from .models import AccessChange, AccessListEntry, AccessListHead, ChangeOp
 
-PROTOCOL = 1
+PROTOCOL = 2
 
 
 def delta_max_changes() -> int:
@@ -167,3 +167,18 @@ def portal_digest(community_id: int) -> tuple[int, str, int]:
     """(version, digest, size) of the portal's list for the community."""
     version, policy, entries = _consistent_list(community_id)
     return version, list_digest(entries, policy), len(entries)
+
+
+def digest_at(community_id: int, version: int) -> str | None:
+    """The portal's list digest at `version`, or None when the head has moved past it
+    (nothing to compare with). Cached per version: a fleet confirming one change reads
+    the list once, not once per controller."""
+    from django.core.cache import cache
+
+    key = f"gatesync:digest:{community_id}:{version}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    head, digest, _size = portal_digest(community_id)
+    cache.set(f"gatesync:digest:{community_id}:{head}", digest, timeout=3600)
+    return digest if head == version else None

@@ -7,13 +7,14 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from communities.models import Gate, GateController
 
 from ..models import AccessEvent, AccessGrant, Decision, Direction, EventSource, Reason
-from .documents import head_version
+from .documents import digest_at, head_version
 from .models import ControllerSync
 
 EVENTS_MAX_BATCH = 500
@@ -23,6 +24,7 @@ EVENTS_MAX_BATCH = 500
 class HeartbeatAnswer:
     head: int
     action: str  # none | delta | snapshot
+    refused: str = ""  # protocol v2: "stale_sequence" when its sequence is not above the last
 
 
 def controller_heartbeat(
@@ -32,11 +34,18 @@ def controller_heartbeat(
     clock: int | None,
     firmware: str,
     digest: str = "",
+    sequence: int | None = None,
 ) -> HeartbeatAnswer:
     """Record a heartbeat; a controller holding less than we last confirmed (a factory
-    reset, a restored backup) is marked for a snapshot. Enqueues a push if it is behind."""
+    reset, a restored backup) is marked for a snapshot, and so is one whose list digest
+    differs from ours at the same version. Enqueues a push if it is behind. With a
+    `sequence` (protocol v2), one not above the last heartbeat's is refused unrecorded."""
     now = timezone.now()
     sync, _created = ControllerSync.objects.get_or_create(controller=controller)
+    if sequence is not None:
+        newer = Q(heartbeat_sequence__isnull=True) | Q(heartbeat_sequence__lt=sequence)
+        if not ControllerSync.objects.filter(newer, pk=sync.pk).update(heartbeat_sequence=sequence):
+            return HeartbeatAnswer(head=0, action="none", refused="stale_sequence")
     values: dict[str, Any] = {
         "last_heartbeat_at": now,
         "reported_version": version,
@@ -64,6 +73,15 @@ def controller_heartbeat(
         values["needs_snapshot"] = True
     elif held is None or version > held:
         values["version_held"] = version  # a confirmation we missed (e.g. a lost answer)
+    if (
+        digest
+        and not values.get("needs_snapshot")
+        and version == head
+        and digest_at(controller.gate.community_id, version) not in (None, digest)
+    ):
+        # Same version, another list (a corrupted store, a bug): never "in sync".
+        values["version_held"] = version
+        values["needs_snapshot"] = True
     ControllerSync.objects.filter(pk=sync.pk).update(**values)
     if values.get("needs_snapshot") or sync.needs_snapshot or (version == 0 and head > 0):
         action = "snapshot"

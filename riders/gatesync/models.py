@@ -127,6 +127,10 @@ class ControllerSync(models.Model):
     reported_digest = models.CharField(_("digest reported"), max_length=64, blank=True)
     firmware = models.CharField(_("firmware"), max_length=100, blank=True)
     clock_offset_seconds = models.IntegerField(_("clock offset (s)"), null=True, blank=True)
+    # Protocol v2: the last heartbeat's sequence; a heartbeat not above it is refused.
+    heartbeat_sequence = models.BigIntegerField(
+        _("heartbeat sequence"), null=True, blank=True, editable=False
+    )
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .client import list_digest
 
-FIRMWARE = "gatesim 1.0"
+FIRMWARE = "gatesim 2.0"
 LEEWAY = 5
 EVENTS_KEPT = 20
 
@@ -78,9 +78,14 @@ def _entries(entries: Any) -> dict[int, list[Any]]:
 
 
 class VirtualController:
-    def __init__(self, controller_id: int, secret: str, data_dir: Path, tz: str) -> None:
+    def __init__(
+        self, controller_id: int, secret: str, data_dir: Path, tz: str, protocol: int = 2
+    ) -> None:
         self.id = controller_id
         self.secret = secret
+        self.protocol = protocol
+        self.nonces: dict[str, float] = {}  # pushes' nonces -> forget after (§1)
+        self.sequence = 0  # the last heartbeat's (§4)
         self.path = data_dir / f"{controller_id}.json"
         self.events_path = data_dir / f"{controller_id}.events.json"
         self.tz = ZoneInfo(tz)
@@ -134,6 +139,28 @@ class VirtualController:
         self.raw_keys, self.keys, self.entries = raw_keys, keys, entries
         self._digest = None
 
+    # --- signing memory (§1) and heartbeat sequence (§4) -----------------------------
+
+    def nonce_remember(self, nonce: str, until: float) -> bool:
+        """True the first time `nonce` is seen; it is remembered until `until` (Unix s),
+        after which its timestamp is outside the window anyway."""
+        now = time.time()
+        with self.lock:
+            if len(self.nonces) > 10_000:
+                self.nonces = {n: t for n, t in self.nonces.items() if t >= now}
+            known = self.nonces.get(nonce)
+            if known is not None and known >= now:
+                return False
+            self.nonces[nonce] = until
+            return True
+
+    def next_sequence(self) -> int:
+        """Milliseconds since the epoch, or one more than the last if the clock stepped
+        back: above every earlier heartbeat's, across restarts too."""
+        with self.lock:
+            self.sequence = max(self.sequence + 1, int(time.time() * 1000))
+            return self.sequence
+
     # --- pushes (§3) ----------------------------------------------------------------
 
     def digest(self) -> str:
@@ -147,7 +174,7 @@ class VirtualController:
     def state(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "protocol": 1,
+                "protocol": self.protocol,
                 **self.answer(),
                 "community": self.community,
                 "policy": self.policy,
@@ -160,6 +187,10 @@ class VirtualController:
         if type(doc.get("version")) is not int or not isinstance(doc.get("entries"), list):
             raise _bad("a snapshot needs version and entries")
         with self.lock:
+            if self.protocol >= 2 and self.version and doc["version"] < self.version:
+                # v2: never back to an older list (a captured snapshot replayed); only a
+                # signed reset (v1/reset) empties the list so that any version is taken.
+                raise PushRefused(409, {"error": "rollback", "version": self.version})
             self._set_list(doc)
             self._save()
             self.last_push_at = time.time()
