@@ -15,6 +15,7 @@ from communities.admin.scoping import CommunityListFilter, CommunityScopedAdmin,
 from communities.models import GateController
 from communities.permissions import CHANGE
 
+from ..api.auth import V1_SUNSET
 from .health import health_of
 from .models import AccessListHead
 from .push import controller_resync_request
@@ -34,9 +35,11 @@ class GateControllerAdmin(CommunityScopedAdmin):
     community_path = "gate__community"
     change_form_template = None  # no site map on this page
     list_display = (
+        "id",
         "name",
         "gate",
         "driver",
+        "protocol_flag",
         "sync_health",
         "versions",
         "last_heartbeat",
@@ -45,10 +48,17 @@ class GateControllerAdmin(CommunityScopedAdmin):
     list_select_related = ("gate__community", "sync")
     search_fields = ("name", "gate__name", "gate__community__name", "endpoint")
     actions = ("sync_now", "full_resync")
-    fields = ("gate", "name", "driver", "endpoint", "username", "secret", "enabled")
+    fields = ("gate", "name", "driver", "protocol", "endpoint", "username", "secret", "enabled")
 
     def get_list_filter(self, request):
-        return (ControllerFilter, "driver", "enabled")
+        return (ControllerFilter, "driver", "protocol", "enabled")
+
+    @admin.display(description=_("protocol version"), ordering="protocol")
+    def protocol_flag(self, obj: GateController) -> str:
+        """Version 1 is flagged with the date after which it is refused (docs §9)."""
+        if obj.driver == GateController.Driver.HTTP_JSON and obj.protocol < 2:
+            return _("1 — deprecated, refused after %(date)s") % {"date": V1_SUNSET}
+        return str(obj.protocol)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         head = AccessListHead.objects.filter(community_id=OuterRef("gate__community_id"))
