@@ -56,6 +56,11 @@ def head_version(community_id: int) -> int:
     )
 
 
+def head_epoch(community_id: int) -> int:
+    found = AccessListHead.objects.filter(community_id=community_id).values_list("epoch").first()
+    return found[0] if found else 1
+
+
 def _keys() -> list[dict[str, Any]]:
     from ..services.keys import jwks
 
@@ -91,6 +96,7 @@ def snapshot_document(*, controller_id: int, community_id: int) -> dict[str, Any
         "type": "snapshot",
         "controller": controller_id,
         "community": community_id,
+        "epoch": head_epoch(community_id),
         "version": version,
         "policy": policy,
         "keys": _keys(),

@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -15,7 +15,7 @@ from communities.models import Gate, GateController
 
 from ..models import AccessEvent, AccessGrant, Decision, Direction, EventSource, Reason
 from .documents import digest_at, head_version
-from .models import ControllerSync
+from .models import AccessListHead, ControllerSync
 
 EVENTS_MAX_BATCH = 500
 
@@ -71,6 +71,11 @@ def controller_heartbeat(
         # us (our database was restored): believe neither, resend the whole list.
         values["version_held"] = version
         values["needs_snapshot"] = True
+        if version > head:
+            # A new epoch: a v2 controller takes our (lower) list as newer than its own.
+            AccessListHead.objects.filter(community_id=controller.gate.community_id).update(
+                epoch=F("epoch") + 1
+            )
     elif held is None or version > held:
         values["version_held"] = version  # a confirmation we missed (e.g. a lost answer)
     if (

@@ -258,3 +258,25 @@ def test_the_worked_signature_example_of_the_doc_matches_both_implementations():
     assert sign_v2(direction=TO_CONTROLLER, **EXAMPLE) != portal
     doc = (Path(__file__).resolve().parents[2] / "docs" / "gate-protocol.md").read_text()
     assert EXAMPLE_SIGNATURE in doc
+
+
+def test_a_controller_ahead_of_a_restored_portal_takes_the_new_epochs_list(
+    client, controller, community, tmp_path
+):
+    from riders.gatesync.documents import head_epoch, snapshot_document
+
+    _grant(community)
+    head = head_version(community.pk)
+    epoch = head_epoch(community.pk)
+    device = VirtualController(controller.pk, "v2-secret", tmp_path, "Asia/Shanghai")
+    device.apply_snapshot({"epoch": epoch, "version": head + 50, "entries": []})
+    # It reports a version above our head: our database was restored.
+    ahead = _heartbeat_at_head(controller, version=head + 50, digest="0" * 64)
+    answer, _body, _meta = _beat(client, controller, ahead)
+    assert answer.json()["action"] == "snapshot"
+    doc = snapshot_document(controller_id=controller.pk, community_id=community.pk)
+    assert doc["epoch"] == epoch + 1 and doc["version"] == head
+    assert device.apply_snapshot(doc)["version"] == head  # lower version, newer epoch
+    stale = {**doc, "epoch": epoch, "version": head + 60}
+    with pytest.raises(PushRefused):
+        device.apply_snapshot(stale)  # an old epoch's list, however high its version

@@ -91,6 +91,7 @@ class VirtualController:
         self.tz = ZoneInfo(tz)
         self.lock = threading.RLock()
         self.version = 0
+        self.epoch = 0  # of the last snapshot (§3)
         self.community: int | None = None
         self.policy: dict[str, Any] = {}
         self.keys: dict[str, Ed25519PublicKey] = {}
@@ -109,6 +110,7 @@ class VirtualController:
         if self.path.exists():
             data = json.loads(self.path.read_text())
             self._set_list(data)
+            self.epoch = data.get("epoch") or 0
         if self.events_path.exists():
             self.pending = json.loads(self.events_path.read_text())
             self.recent.extend(reversed(self.pending[-EVENTS_KEPT:]))  # the page shows them
@@ -116,6 +118,7 @@ class VirtualController:
     def _save(self) -> None:
         data = {
             "version": self.version,
+            "epoch": self.epoch,
             "community": self.community,
             "policy": self.policy,
             "keys": self.raw_keys,
@@ -176,6 +179,7 @@ class VirtualController:
             return {
                 "protocol": self.protocol,
                 **self.answer(),
+                "epoch": self.epoch,
                 "community": self.community,
                 "policy": self.policy,
                 "firmware": FIRMWARE,
@@ -187,11 +191,24 @@ class VirtualController:
         if type(doc.get("version")) is not int or not isinstance(doc.get("entries"), list):
             raise _bad("a snapshot needs version and entries")
         with self.lock:
-            if self.protocol >= 2 and self.version and doc["version"] < self.version:
+            epoch = doc.get("epoch", 0)
+            if type(epoch) is not int:
+                raise _bad("epoch must be an integer")
+            if (
+                self.protocol >= 2
+                and self.version
+                and (epoch, doc["version"])
+                < (
+                    self.epoch,
+                    self.version,
+                )
+            ):
                 # v2: never back to an older list (a captured snapshot replayed); only a
                 # signed reset (v1/reset) empties the list so that any version is taken.
-                raise PushRefused(409, {"error": "rollback", "version": self.version})
+                body = {"error": "rollback", "version": self.version, "epoch": self.epoch}
+                raise PushRefused(409, body)
             self._set_list(doc)
+            self.epoch = epoch
             self._save()
             self.last_push_at = time.time()
             return self.answer()
@@ -240,6 +257,7 @@ class VirtualController:
         """A factory reset: the list is gone."""
         with self.lock:
             self._set_list({})
+            self.epoch = 0
             self._save()
             return self.answer()
 

@@ -174,7 +174,8 @@ def test_deltas_twice_gaps_and_a_list_never_synced(sim):
     # v2: a snapshot with a lower version is refused (a replayed old list) until a
     # signed reset.
     older = snapshot(keys, [], version=4)
-    assert push(sim, "/v1/snapshot", older) == (409, {"error": "rollback", "version": 11})
+    refused = (409, {"error": "rollback", "version": 11, "epoch": 0})
+    assert push(sim, "/v1/snapshot", older) == refused
     assert client.reset(sim.endpoint(CID), CID, SECRET)[0] == 200
     status, answer = push(sim, "/v1/snapshot", older)
     assert (status, answer["version"], answer["size"]) == (200, 4, 0)
