@@ -182,5 +182,7 @@ def pull(request: Request) -> Response:
             controller_id=controller.pk, community_id=community_id, from_version=version
         )
     if doc is None:
-        doc = snapshot_document(controller_id=controller.pk, community_id=community_id)
+        doc = snapshot_document(
+            controller_id=controller.pk, community_id=community_id, gate_id=controller.gate_id
+        )
     return Response(doc)

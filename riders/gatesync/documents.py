@@ -41,10 +41,10 @@ def _default_policy(community_id: int) -> dict[str, Any]:
     from communities.models import Community
     from communities.services import rules_current
 
-    from .outbox import policy_for
+    from .outbox import community_policy
 
     community = Community.objects.filter(pk=community_id).first()
-    return policy_for(rules_current(community) if community else None)
+    return community_policy(community_id, rules_current(community) if community else None)
 
 
 def head_version(community_id: int) -> int:
@@ -88,14 +88,18 @@ def _consistent_list(community_id: int) -> tuple[int, dict[str, Any], list[list[
     return version, policy or _default_policy(community_id), entries
 
 
-def snapshot_document(*, controller_id: int, community_id: int) -> dict[str, Any]:
-    """The whole list at one version."""
+def snapshot_document(
+    *, controller_id: int, community_id: int, gate_id: int | None = None
+) -> dict[str, Any]:
+    """The whole list at one version (`gate`: the controller's gate, whose rules in
+    policy["gates"] it applies)."""
     version, policy, entries = _consistent_list(community_id)
     return {
         "protocol": PROTOCOL,
         "type": "snapshot",
         "controller": controller_id,
         "community": community_id,
+        "gate": gate_id,
         "epoch": head_epoch(community_id),
         "version": version,
         "policy": policy,

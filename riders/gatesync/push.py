@@ -116,7 +116,11 @@ def _push_claimed(
                     # bytes) before building a list of up to 50,000 passes that an
                     # unreachable controller would only make us throw away.
                     driver.state()
-                doc = snapshot_document(controller_id=controller.pk, community_id=community_id)
+                doc = snapshot_document(
+                    controller_id=controller.pk,
+                    community_id=community_id,
+                    gate_id=controller.gate_id,
+                )
                 result = driver.push_snapshot(doc)
         except VersionMismatch as mismatch:
             log.info("controller %s holds %s, not %s", controller.pk, mismatch.held, held)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
@@ -280,3 +281,41 @@ def test_a_controller_ahead_of_a_restored_portal_takes_the_new_epochs_list(
     stale = {**doc, "epoch": epoch, "version": head + 60}
     with pytest.raises(PushRefused):
         device.apply_snapshot(stale)  # an old epoch's list, however high its version
+
+
+def test_the_list_carries_the_gates_rules_and_an_offline_controller_applies_them(
+    controller, community, gate, tmp_path
+):
+    from riders.gatesync.documents import snapshot_document
+
+    grant = _grant(community)
+    gate.open_to_riders = False
+    gate.save()
+    doc = snapshot_document(controller_id=controller.pk, community_id=community.pk, gate_id=gate.pk)
+    assert doc["gate"] == gate.pk and doc["policy"]["tz"]
+    assert doc["policy"]["gates"][str(gate.pk)] == {"riders": False, "hours": None}
+    device = VirtualController(controller.pk, "v2-secret", tmp_path, "UTC")
+    device.apply_snapshot(doc)
+    from riders.services.keys import pass_token_issue
+
+    assert device.decide(pass_token_issue(grant=grant), "in")["reason"] == "gate_closed_to_riders"
+    assert device.decide(pass_token_issue(grant=grant), "out")["reason"] == "ok"
+    # Hours across midnight, in the community's zone from the list (not the device's UTC).
+    gate.open_to_riders = True
+    gate.opens_at, gate.closes_at = dt.time(22, 0), dt.time(6, 0)
+    gate.save()
+    doc = snapshot_document(controller_id=controller.pk, community_id=community.pk, gate_id=gate.pk)
+    assert doc["policy"]["gates"][str(gate.pk)]["hours"] == ["22:00", "06:00"]
+    device.reset()
+    device.apply_snapshot(doc)
+    zone = ZoneInfo(doc["policy"]["tz"])
+    tomorrow = dt.datetime.now(zone) + dt.timedelta(days=1)  # after the grant's start
+    noon = tomorrow.replace(hour=12, minute=0).timestamp()
+    night = tomorrow.replace(hour=23, minute=30).timestamp()
+    early = (tomorrow + dt.timedelta(days=1)).replace(hour=5, minute=59).timestamp()
+
+    def at(moment):
+        token = pass_token_issue(grant=grant, now=dt.datetime.fromtimestamp(moment, dt.UTC))
+        return device.decide(token, "in", now=moment)["reason"]
+
+    assert (at(night), at(noon), at(early)) == ("ok", "outside_hours", "ok")

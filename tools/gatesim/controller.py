@@ -67,7 +67,28 @@ def _policy(policy: Any) -> dict[str, Any]:
         or (isinstance(hours, list) and len(hours) == 2 and all(isinstance(h, str) for h in hours))
     ):
         raise _bad(f"bad policy {policy!r}")
+    gates = policy.get("gates")
+    if gates is not None and not (
+        isinstance(gates, dict) and all(_gate_rules_ok(rules) for rules in gates.values())
+    ):
+        raise _bad(f"bad gates {gates!r}")
     return policy
+
+
+def _gate_rules_ok(rules: Any) -> bool:
+    hours = rules.get("hours") if isinstance(rules, dict) else None
+    return (
+        isinstance(rules, dict)
+        and isinstance(rules.get("riders"), bool)
+        and (
+            hours is None
+            or (
+                isinstance(hours, list)
+                and len(hours) == 2
+                and all(isinstance(h, str) for h in hours)
+            )
+        )
+    )
 
 
 def _entries(entries: Any) -> dict[int, list[Any]]:
@@ -93,6 +114,7 @@ class VirtualController:
         self.version = 0
         self.epoch = 0  # of the last snapshot (§3)
         self.community: int | None = None
+        self.gate: int | None = None  # its gate, whose rules are in policy["gates"]
         self.policy: dict[str, Any] = {}
         self.keys: dict[str, Ed25519PublicKey] = {}
         self.raw_keys: list[dict[str, Any]] = []
@@ -111,6 +133,7 @@ class VirtualController:
             data = json.loads(self.path.read_text())
             self._set_list(data)
             self.epoch = data.get("epoch") or 0
+            self.gate = data.get("gate")
         if self.events_path.exists():
             self.pending = json.loads(self.events_path.read_text())
             self.recent.extend(reversed(self.pending[-EVENTS_KEPT:]))  # the page shows them
@@ -119,6 +142,7 @@ class VirtualController:
         data = {
             "version": self.version,
             "epoch": self.epoch,
+            "gate": self.gate,
             "community": self.community,
             "policy": self.policy,
             "keys": self.raw_keys,
@@ -180,6 +204,7 @@ class VirtualController:
                 "protocol": self.protocol,
                 **self.answer(),
                 "epoch": self.epoch,
+                "gate": self.gate,
                 "community": self.community,
                 "policy": self.policy,
                 "firmware": FIRMWARE,
@@ -209,6 +234,7 @@ class VirtualController:
                 raise PushRefused(409, body)
             self._set_list(doc)
             self.epoch = epoch
+            self.gate = doc.get("gate") if type(doc.get("gate")) is int else None
             self._save()
             self.last_push_at = time.time()
             return self.answer()
@@ -319,10 +345,17 @@ class VirtualController:
         if entry[2] > now or (entry[3] is not None and now >= entry[3]):
             return "expired", claims
         if direction == "in":
+            tz = self._zone()
+            gate = (self.policy.get("gates") or {}).get(str(self.gate))
+            if isinstance(gate, dict):
+                if gate.get("riders") is False:
+                    return "gate_closed_to_riders", claims
+                if gate.get("hours") and not _in_window(gate["hours"], now, tz):
+                    return "outside_hours", claims
             if self.policy.get("entry") == "no_entry":
                 return "no_entry", claims
             hours = self.policy.get("rider_hours")
-            if hours and not _in_window(hours, now, self.tz):
+            if hours and not _in_window(hours, now, tz):
                 return "outside_hours", claims
         nonce = str(claims.get("n", ""))
         self._forget_old(now)
@@ -330,6 +363,16 @@ class VirtualController:
             return "replayed", claims
         self.seen[(nonce, direction)] = claims["exp"] + LEEWAY
         return "ok", claims
+
+    def _zone(self) -> ZoneInfo:
+        """The community's time zone from the list (§2), else the one it was started with."""
+        name = self.policy.get("tz")
+        if isinstance(name, str) and name:
+            try:
+                return ZoneInfo(name)
+            except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+                pass
+        return self.tz
 
     def _forget_old(self, now: float) -> None:
         if len(self.seen) > 1000:
