@@ -18,6 +18,7 @@ from .documents import digest_at, head_version
 from .models import AccessListHead, ControllerSync
 
 EVENTS_MAX_BATCH = 500
+EVENTS_MAX_AGE_DAYS = 30
 
 
 @dataclass
@@ -198,6 +199,9 @@ def _parse_event(raw: Any, controller: GateController, gates: dict[str, Gate]) -
         raise ValueError("occurred_at must be an ISO 8601 time with its offset")
     if occurred > timezone.now() + dt.timedelta(days=1):
         raise ValueError("occurred_at is in the future")
+    if occurred < timezone.now() - dt.timedelta(days=EVENTS_MAX_AGE_DAYS):
+        # A clock reset to year 1 (seen) would file scans where no one looks for them.
+        raise ValueError(f"occurred_at is more than {EVENTS_MAX_AGE_DAYS} days old")
     gate = _gate_of(controller, raw.get("gate"), gates)
     if gate is None:
         raise ValueError("no such gate in this community")

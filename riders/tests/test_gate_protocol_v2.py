@@ -319,3 +319,23 @@ def test_the_list_carries_the_gates_rules_and_an_offline_controller_applies_them
         return device.decide(token, "in", now=moment)["reason"]
 
     assert (at(night), at(noon), at(early)) == ("ok", "outside_hours", "ok")
+
+
+def test_an_event_dated_year_one_is_rejected_and_the_rest_kept(client, controller):
+    import uuid
+
+    good = {
+        "event_id": str(uuid.uuid4()),
+        "direction": "in",
+        "decision": "deny",
+        "reason": "malformed",
+        "occurred_at": timezone.now().isoformat(),
+    }
+    ancient = {**good, "event_id": str(uuid.uuid4()), "occurred_at": "0001-01-01T00:00:00+00:00"}
+    body = json.dumps({"events": [good, ancient]}).encode()
+    path = "/api/v1/gates/events"
+    meta = controller_meta(controller, "POST", path, body)
+    answer = client.post(path, body, content_type="application/json", **meta)
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["accepted"] == 1
+    assert [r["index"] for r in answer.json()["rejected"]] == [1]
