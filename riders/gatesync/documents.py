@@ -185,10 +185,12 @@ def digest_at(community_id: int, version: int) -> str | None:
     the list once, not once per controller."""
     from django.core.cache import cache
 
-    key = f"gatesync:digest:{community_id}:{version}"
-    found = cache.get(key)
+    # The epoch is part of the key: after a database restore a version number can come
+    # back with another list.
+    prefix = f"gatesync:digest:{community_id}:{head_epoch(community_id)}"
+    found = cache.get(f"{prefix}:{version}")
     if found is not None:
         return found
     head, digest, _size = portal_digest(community_id)
-    cache.set(f"gatesync:digest:{community_id}:{head}", digest, timeout=3600)
+    cache.set(f"{prefix}:{head}", digest, timeout=600)
     return digest if head == version else None

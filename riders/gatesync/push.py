@@ -20,7 +20,7 @@ from django.utils import timezone
 from communities.models import GateController
 
 from .documents import delta_document, digest_at, head_version, snapshot_document
-from .drivers import DriverError, VersionMismatch, driver_for
+from .drivers import DriverError, PushResult, VersionMismatch, driver_for
 from .models import ControllerSync
 
 log = logging.getLogger("last100.gatesync")
@@ -155,9 +155,11 @@ def _push_claimed(
     return PushOutcome(controller.pk, kind, held or 0, total_bytes)
 
 
-def _digest_differs(community_id: int, result: object) -> bool:
-    expected = digest_at(community_id, result.version)  # type: ignore[attr-defined]
-    return expected is not None and expected != result.digest  # type: ignore[attr-defined]
+def _digest_differs(community_id: int, result: PushResult) -> bool:
+    """Whether the controller's list differs from ours at the version it holds (None:
+    our head has moved on, nothing to compare with; the next push compares)."""
+    expected = digest_at(community_id, result.version)
+    return expected is not None and expected != result.digest
 
 
 def _record(sync: ControllerSync, **values: object) -> None:
