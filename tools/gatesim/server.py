@@ -307,6 +307,7 @@ REASONS = {
     "no_entry": "禁止骑手进入 / Riders may not enter",
     "outside_hours": "不在通行时段 / Outside riders' hours",
     "replayed": "已使用 / Already used",
+    "gate_closed_to_riders": "此门不对骑手开放 / Gate closed to riders",
 }
 
 
