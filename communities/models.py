@@ -338,6 +338,12 @@ class GateController(models.Model):
         help_text=_("Used to sign requests (HMAC) or for HTTP Digest log-in."),
     )
     enabled = models.BooleanField(_("enabled"), default=True)
+    # Gate protocol version the controller speaks (docs/gate-protocol.md §9): 2 signs
+    # every message over method, path, nonce and direction; 1 is deprecated and accepted
+    # only until riders.api.auth.V1_SUNSET. Controllers added before v2 were set to 1.
+    protocol = models.PositiveSmallIntegerField(
+        _("protocol version"), choices=[(1, "1 (deprecated)"), (2, "2")], default=2
+    )
 
     class Meta:
         verbose_name = _("gate controller")

@@ -7,12 +7,11 @@ cannot verify offline sends per scan."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable
 
 from bench.loadgen import Request
 from communities.models import GateController
-from riders.api.auth import controller_sign
+from riders.api.auth import TO_PORTAL, signed_headers_v2
 from riders.models import AccessGrant, GrantSource, GrantStatus, Platform, Rider
 from riders.services.keys import pass_token_issue, pass_token_signer
 
@@ -48,16 +47,18 @@ def verify_requests(community) -> Callable[[int], Request]:
 
     def make(n: int) -> Request:
         body = json.dumps({"token": sign(grant), "gate": gate_code, "direction": "in"}).encode()
-        stamp = int(time.time())
+        signed = signed_headers_v2(
+            controller_id=controller.pk,
+            secret=secret,
+            direction=TO_PORTAL,
+            method="POST",
+            path="/api/v1/gates/verify",
+            body=body,
+        )
         return Request(
             method="POST",
             path="/api/v1/gates/verify",
-            headers=(
-                ("Content-Type", "application/json"),
-                ("X-L100-Controller", str(controller.pk)),
-                ("X-L100-Timestamp", str(stamp)),
-                ("X-L100-Signature", controller_sign(secret=secret, timestamp=stamp, body=body)),
-            ),
+            headers=(("Content-Type", "application/json"), *signed.items()),
             body=body,
         )
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 import urllib.request
 
 import pytest
@@ -14,7 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from communities.tests.factories import CommunityFactory, GateControllerFactory, GateFactory
-from riders.api.auth import controller_sign
+from riders.api.auth import TO_PORTAL, signed_headers_v2
 from riders.models import AccessGrant, GrantStatus
 from riders.services.grants import grant_revoke
 from riders.tests.factories import PlatformFactory, sign_assertion
@@ -24,19 +23,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def verify(live_server, controller, token: str, gate_code: str) -> dict:
     body = json.dumps({"token": token, "gate": gate_code, "direction": "in"}).encode()
-    stamp = int(time.time())
+    headers = signed_headers_v2(
+        controller_id=controller.pk,
+        secret=controller.secret,
+        direction=TO_PORTAL,
+        method="POST",
+        path="/api/v1/gates/verify",
+        body=body,
+    )
     request = urllib.request.Request(
         live_server.url + "/api/v1/gates/verify",
         data=body,
         method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-L100-Controller": str(controller.pk),
-            "X-L100-Timestamp": str(stamp),
-            "X-L100-Signature": controller_sign(
-                secret=controller.secret, timestamp=stamp, body=body
-            ),
-        },
+        headers={"Content-Type": "application/json", **headers},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())

@@ -40,6 +40,7 @@ def _controller_data(controller: GateController, **changes) -> dict:
         "gate": controller.gate_id,
         "name": controller.name,
         "driver": controller.driver,
+        "protocol": controller.protocol,
         "endpoint": controller.endpoint,
         "username": controller.username,
         "secret": controller.secret,

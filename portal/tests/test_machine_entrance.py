@@ -11,10 +11,9 @@ from django.core.cache import cache
 
 from communities.tests.factories import GateControllerFactory
 from portal.machine import EntranceDispatcher, is_machine_request
-from riders.api.auth import controller_sign
 from riders.models import AccessEvent
 from riders.services.keys import pass_token_issue
-from riders.tests.factories import AccessGrantFactory
+from riders.tests.factories import AccessGrantFactory, controller_meta
 from tests.entrance import EntranceClient
 
 VERIFY = "/api/v1/gates/verify"
@@ -30,16 +29,11 @@ def controller(gate):
     return GateControllerFactory(gate=gate, secret="controller-secret")
 
 
-def _signed(controller, payload: dict, *, secret: str | None = None) -> tuple[bytes, dict]:
+def _signed(
+    controller, payload: dict, *, secret: str | None = None, path: str = "/api/v1/gates/verify"
+) -> tuple[bytes, dict]:
     body = json.dumps(payload).encode()
-    stamp = int(time.time())
-    return body, {
-        "HTTP_X_L100_CONTROLLER": str(controller.pk),
-        "HTTP_X_L100_TIMESTAMP": str(stamp),
-        "HTTP_X_L100_SIGNATURE": controller_sign(
-            secret=secret or controller.secret, timestamp=stamp, body=body
-        ),
-    }
+    return body, controller_meta(controller, "POST", path, body, secret=secret)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +107,8 @@ def test_the_machine_stack_still_checks_the_host(controller, gate, settings):
 
 
 def test_a_signed_heartbeat_through_the_machine_stack(controller):
-    body, headers = _signed(controller, {"version": 0, "clock": int(time.time())})
+    payload = {"version": 0, "clock": int(time.time()), "seq": 1, "digest": "0" * 64}
+    body, headers = _signed(controller, payload, path="/api/v1/gates/heartbeat")
     response = EntranceClient().post(
         "/api/v1/gates/heartbeat", body, content_type="application/json", **headers
     )

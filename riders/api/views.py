@@ -27,7 +27,7 @@ from ..services.keys import jwks_json
 from ..services.platforms import platform_rider_deactivate
 from ..services.registration import AssertionRefused, platform_jws_verify
 from ..services.verification import pass_verify
-from .auth import controller_from_request
+from .auth import controller_authenticate
 from .serializers import (
     DeactivateResponseSerializer,
     VerifyRequestSerializer,
@@ -138,8 +138,11 @@ def verify(request: HttpRequest) -> HttpResponse:
         response = _json_error(_("Method not allowed."), 405)
         response["Allow"] = "POST, OPTIONS"
         return response
-    controller = controller_from_request(request)
+    controller, refusal = controller_authenticate(request)
     user = None
+    if refusal is not None and refusal.code != "unsigned":
+        # It meant to sign as a controller: say why not, in a code the device can act on.
+        return JsonResponse(refusal.payload(), status=403)
     if controller is None:
         user = request.user
         if not user.is_authenticated:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import secrets
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -20,6 +26,7 @@ from communities.admin.scoping import (
 from communities.models import GateController
 from communities.permissions import CHANGE
 
+from ..api.auth import V1_SUNSET
 from .health import health_of
 from .models import AccessListHead
 from .push import controller_resync_request
@@ -37,9 +44,11 @@ class GateControllerAdmin(CommunityScopedAdmin):
     community_path = "gate__community"
     change_form_template = None  # no site map on this page
     list_display = (
+        "id",
         "name",
         "gate",
         "driver",
+        "protocol_flag",
         "sync_health",
         "versions",
         "last_heartbeat",
@@ -48,10 +57,17 @@ class GateControllerAdmin(CommunityScopedAdmin):
     list_select_related = ("gate__community", "sync")
     search_fields = ("name", "gate__name", "gate__community__name", "endpoint")
     actions = ("sync_now", "full_resync")
-    fields = ("gate", "name", "driver", "endpoint", "username", "secret", "enabled")
+    fields = ("gate", "name", "driver", "protocol", "endpoint", "username", "secret", "enabled")
 
     def get_list_filter(self, request):
-        return (ControllerFilter, "driver", "enabled")
+        return (ControllerFilter, "driver", "protocol", "enabled")
+
+    @admin.display(description=_("protocol version"), ordering="protocol")
+    def protocol_flag(self, obj: GateController) -> str:
+        """Version 1 is flagged with the date after which it is refused (docs §9)."""
+        if obj.driver == GateController.Driver.HTTP_JSON and obj.protocol < 2:
+            return _("1 — deprecated, refused after %(date)s") % {"date": V1_SUNSET}
+        return str(obj.protocol)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         head = AccessListHead.objects.filter(community_id=OuterRef("gate__community_id"))
@@ -63,8 +79,50 @@ class GateControllerAdmin(CommunityScopedAdmin):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "secret":
-            kwargs["widget"] = forms.PasswordInput(render_value=True)
+            # Shown once, on creation (the provisioning page); never rendered back into a
+            # form. Left empty: a new controller gets a random one, an existing one keeps it.
+            kwargs["widget"] = forms.PasswordInput(render_value=False)
+            kwargs["help_text"] = _("Leave empty to keep the secret (or, new, to generate one).")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not form.cleaned_data.get("secret"):
+            if change:
+                obj.secret = GateController.objects.values_list("secret", flat=True).get(pk=obj.pk)
+            elif obj.driver == GateController.Driver.HTTP_JSON:
+                obj.secret = secrets.token_urlsafe(32)
+        super().save_model(request, obj, form, change)
+
+    def response_add(self, request, obj, post_url_continue=None) -> HttpResponse:
+        """The provisioning page, once: id, secret, portal URL and protocol as text, JSON
+        and a QR code an installer's tool can scan (docs/gate-protocol.md §0)."""
+        if obj.driver != GateController.Driver.HTTP_JSON or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        from ..qr import qr_svg
+
+        provisioning = {
+            "portal": settings.PORTAL_BASE_URL,
+            "controller": obj.pk,
+            "secret": obj.secret,
+            "protocol": obj.protocol,
+        }
+        text = json.dumps(provisioning, ensure_ascii=False)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Provisioning"),
+            "controller": obj,
+            "provisioning": provisioning,
+            "provisioning_json": json.dumps(provisioning, indent=2, ensure_ascii=False),
+            "qr": mark_safe(  # noqa: S308 - our own SVG
+                qr_svg.__wrapped__(
+                    text, title=str(_("Provisioning (JSON)"))
+                )  # not cached: a secret
+            ),
+        }
+        response = TemplateResponse(request, "admin/gatesync/provisioning.html", context)
+        response["Cache-Control"] = "no-store"  # the secret must not stay in a cache
+        return response
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         return admin.ModelAdmin.render_change_form(

@@ -13,8 +13,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from ..api.auth import controller_from_request
-from .documents import delta_document, head_version, snapshot_document
+from ..api.auth import Refusal, controller_authenticate
+from .documents import PROTOCOL, delta_document, head_version, snapshot_document
 from .inbound import EVENTS_MAX_BATCH, controller_heartbeat, events_ingest
 
 
@@ -27,6 +27,8 @@ class HeartbeatRequest(serializers.Serializer):
     firmware = serializers.CharField(required=False, allow_blank=True, max_length=100, default="")
     size = serializers.IntegerField(required=False, min_value=0, max_value=2**40)
     digest = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+    # Protocol v2 (required there): above every earlier heartbeat's, e.g. Unix milliseconds.
+    seq = serializers.IntegerField(required=False, min_value=1, max_value=2**62)
 
 
 class HeartbeatResponse(serializers.Serializer):
@@ -61,8 +63,9 @@ class EventsResponse(serializers.Serializer):
     rejected = Rejected(many=True)
 
 
-def _refused() -> Response:
-    return Response({"detail": _("Sign the request as a gate controller.")}, status=403)
+def _refused(refusal: Refusal | None) -> Response:
+    """403 with a machine-readable code and the portal's clock (docs/gate-protocol.md §1)."""
+    return Response((refusal or Refusal("unsigned")).payload(), status=403)
 
 
 def _body(request: Request) -> dict | None:
@@ -87,22 +90,28 @@ def _body(request: Request) -> dict | None:
 @permission_classes([AllowAny])  # authenticated below by the controller's HMAC signature
 def heartbeat(request: Request) -> Response:
     """What the controller holds; the answer says what the portal will push next."""
-    controller = controller_from_request(request._request)
+    controller, refusal = controller_authenticate(request._request)
     if controller is None:
-        return _refused()
+        return _refused(refusal)
     body = _body(request)
     serializer = HeartbeatRequest(data=body)
     if body is None or not serializer.is_valid():
         errors = serializer.errors if body is not None else {}
         return Response({"detail": _("Bad request."), "errors": errors}, status=400)
     data = serializer.validated_data
+    if controller.protocol >= 2 and (data.get("seq") is None or not data.get("digest")):
+        errors = {f: [_("This field is required.")] for f in ("seq", "digest") if not data.get(f)}
+        return Response({"detail": _("Bad request."), "errors": errors}, status=400)
     answer = controller_heartbeat(
         controller=controller,
         version=data["version"],
         clock=data.get("clock"),
         firmware=data.get("firmware", ""),
         digest=data.get("digest", ""),
+        sequence=data.get("seq"),
     )
+    if answer.refused:
+        return _refused(Refusal(answer.refused))
     return Response({"head": answer.head, "server_time": int(time.time()), "action": answer.action})
 
 
@@ -120,9 +129,9 @@ def heartbeat(request: Request) -> Response:
 @permission_classes([AllowAny])
 def events(request: Request) -> Response:
     """Store a batch of at most 500 events; events that cannot be stored are listed."""
-    controller = controller_from_request(request._request)
+    controller, refusal = controller_authenticate(request._request)
     if controller is None:
-        return _refused()
+        return _refused(refusal)
     body = _body(request)
     items = body.get("events") if body is not None else None
     if not isinstance(items, list):
@@ -151,16 +160,16 @@ def events(request: Request) -> Response:
 @permission_classes([AllowAny])
 def pull(request: Request) -> Response:
     """For controllers the portal cannot reach: the same document a push would carry."""
-    controller = controller_from_request(request._request)
+    controller, refusal = controller_authenticate(request._request)
     if controller is None:
-        return _refused()
+        return _refused(refusal)
     since = request.query_params.get("since", "0")
     if not since.isdigit() or len(since) > 18:
         return Response({"detail": _("since must be a version number.")}, status=400)
     community_id, version = controller.gate.community_id, int(since)
     if version > 0 and version == head_version(community_id):
         doc = {
-            "protocol": 1,
+            "protocol": PROTOCOL,
             "type": "delta",
             "controller": controller.pk,
             "community": community_id,
@@ -173,5 +182,7 @@ def pull(request: Request) -> Response:
             controller_id=controller.pk, community_id=community_id, from_version=version
         )
     if doc is None:
-        doc = snapshot_document(controller_id=controller.pk, community_id=community_id)
+        doc = snapshot_document(
+            controller_id=controller.pk, community_id=community_id, gate_id=controller.gate_id
+        )
     return Response(doc)

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from .models import AccessChange, AccessListEntry, AccessListHead, ChangeOp
 
-PROTOCOL = 1
+PROTOCOL = 2
 
 
 def delta_max_changes() -> int:
@@ -41,10 +41,10 @@ def _default_policy(community_id: int) -> dict[str, Any]:
     from communities.models import Community
     from communities.services import rules_current
 
-    from .outbox import policy_for
+    from .outbox import community_policy
 
     community = Community.objects.filter(pk=community_id).first()
-    return policy_for(rules_current(community) if community else None)
+    return community_policy(community_id, rules_current(community) if community else None)
 
 
 def head_version(community_id: int) -> int:
@@ -54,6 +54,11 @@ def head_version(community_id: int) -> int:
         .first()
         or 0
     )
+
+
+def head_epoch(community_id: int) -> int:
+    found = AccessListHead.objects.filter(community_id=community_id).values_list("epoch").first()
+    return found[0] if found else 1
 
 
 def _keys() -> list[dict[str, Any]]:
@@ -83,14 +88,19 @@ def _consistent_list(community_id: int) -> tuple[int, dict[str, Any], list[list[
     return version, policy or _default_policy(community_id), entries
 
 
-def snapshot_document(*, controller_id: int, community_id: int) -> dict[str, Any]:
-    """The whole list at one version."""
+def snapshot_document(
+    *, controller_id: int, community_id: int, gate_id: int | None = None
+) -> dict[str, Any]:
+    """The whole list at one version (`gate`: the controller's gate, whose rules in
+    policy["gates"] it applies)."""
     version, policy, entries = _consistent_list(community_id)
     return {
         "protocol": PROTOCOL,
         "type": "snapshot",
         "controller": controller_id,
         "community": community_id,
+        "gate": gate_id,
+        "epoch": head_epoch(community_id),
         "version": version,
         "policy": policy,
         "keys": _keys(),
@@ -172,3 +182,20 @@ def portal_digest(community_id: int) -> tuple[int, str, int]:
     """(version, digest, size) of the portal's list for the community."""
     version, policy, entries = _consistent_list(community_id)
     return version, list_digest(entries, policy), len(entries)
+
+
+def digest_at(community_id: int, version: int) -> str | None:
+    """The portal's list digest at `version`, or None when the head has moved past it
+    (nothing to compare with). Cached per version: a fleet confirming one change reads
+    the list once, not once per controller."""
+    from django.core.cache import cache
+
+    # The epoch is part of the key: after a database restore a version number can come
+    # back with another list.
+    prefix = f"gatesync:digest:{community_id}:{head_epoch(community_id)}"
+    found = cache.get(f"{prefix}:{version}")
+    if found is not None:
+        return found
+    head, digest, _size = portal_digest(community_id)
+    cache.set(f"{prefix}:{head}", digest, timeout=600)
+    return digest if head == version else None

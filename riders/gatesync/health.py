@@ -10,6 +10,8 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -81,16 +83,29 @@ def controllers_health(
     return [health_of(c, heads.get(c.gate.community_id, 0)) for c in controllers]
 
 
+def heartbeat_offline_seconds() -> int:
+    """Silent this long after its last heartbeat, a controller that sends them is offline
+    (docs/gate-protocol.md §4: every 30-60 s, so three missed at the slowest)."""
+    return int(getattr(settings, "GATESYNC_HEARTBEAT_OFFLINE_SECONDS", 180))
+
+
 def health_of(controller: GateController, head: int) -> ControllerHealth:
     sync = getattr(controller, "sync", None)
     held = sync.version_held if sync else None
+    offline_since = sync.offline_since if sync else None
+    last_beat = sync.last_heartbeat_at if sync else None
+    silent = last_beat is not None and timezone.now() - last_beat > dt.timedelta(
+        seconds=heartbeat_offline_seconds()
+    )
+    if offline_since is None and silent:
+        offline_since = last_beat  # its heartbeats stopped: offline since the last one
     if not controller.enabled:
         state = DISABLED
-    elif sync is not None and sync.offline_since is not None:
+    elif offline_since is not None:
         state = OFFLINE
     elif held is None:
         state = NEVER
-    elif held >= head:
+    elif held >= head and not sync.needs_snapshot:
         state = IN_SYNC
     else:
         state = BEHIND
@@ -99,8 +114,11 @@ def health_of(controller: GateController, head: int) -> ControllerHealth:
         state=state,
         head=head,
         held=held,
-        behind=max(head - held, 0) if held is not None else head,
-        offline_since=sync.offline_since if sync else None,
+        # A list that differs at the same version counts as one change behind.
+        behind=max(head - held, int(bool(sync and sync.needs_snapshot)))
+        if held is not None
+        else head,
+        offline_since=offline_since,
         last_heartbeat_at=sync.last_heartbeat_at if sync else None,
         last_error=sync.last_error if sync else "",
         last_error_at=sync.last_error_at if sync else None,

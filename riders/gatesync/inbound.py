@@ -7,22 +7,25 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from communities.models import Gate, GateController
 
 from ..models import AccessEvent, AccessGrant, Decision, Direction, EventSource, Reason
-from .documents import head_version
-from .models import ControllerSync
+from .documents import digest_at, head_version
+from .models import AccessListHead, ControllerSync
 
 EVENTS_MAX_BATCH = 500
+EVENTS_MAX_AGE_DAYS = 30
 
 
 @dataclass
 class HeartbeatAnswer:
     head: int
     action: str  # none | delta | snapshot
+    refused: str = ""  # protocol v2: "stale_sequence" when its sequence is not above the last
 
 
 def controller_heartbeat(
@@ -32,11 +35,18 @@ def controller_heartbeat(
     clock: int | None,
     firmware: str,
     digest: str = "",
+    sequence: int | None = None,
 ) -> HeartbeatAnswer:
     """Record a heartbeat; a controller holding less than we last confirmed (a factory
-    reset, a restored backup) is marked for a snapshot. Enqueues a push if it is behind."""
+    reset, a restored backup) is marked for a snapshot, and so is one whose list digest
+    differs from ours at the same version. Enqueues a push if it is behind. With a
+    `sequence` (protocol v2), one not above the last heartbeat's is refused unrecorded."""
     now = timezone.now()
     sync, _created = ControllerSync.objects.get_or_create(controller=controller)
+    if sequence is not None:
+        newer = Q(heartbeat_sequence__isnull=True) | Q(heartbeat_sequence__lt=sequence)
+        if not ControllerSync.objects.filter(newer, pk=sync.pk).update(heartbeat_sequence=sequence):
+            return HeartbeatAnswer(head=0, action="none", refused="stale_sequence")
     values: dict[str, Any] = {
         "last_heartbeat_at": now,
         "reported_version": version,
@@ -62,8 +72,22 @@ def controller_heartbeat(
         # us (our database was restored): believe neither, resend the whole list.
         values["version_held"] = version
         values["needs_snapshot"] = True
+        if version > head:
+            # A new epoch: a v2 controller takes our (lower) list as newer than its own.
+            AccessListHead.objects.filter(community_id=controller.gate.community_id).update(
+                epoch=F("epoch") + 1
+            )
     elif held is None or version > held:
         values["version_held"] = version  # a confirmation we missed (e.g. a lost answer)
+    if (
+        digest
+        and not values.get("needs_snapshot")
+        and version == head
+        and digest_at(controller.gate.community_id, version) not in (None, digest)
+    ):
+        # Same version, another list (a corrupted store, a bug): never "in sync".
+        values["version_held"] = version
+        values["needs_snapshot"] = True
     ControllerSync.objects.filter(pk=sync.pk).update(**values)
     if values.get("needs_snapshot") or sync.needs_snapshot or (version == 0 and head > 0):
         action = "snapshot"
@@ -175,6 +199,9 @@ def _parse_event(raw: Any, controller: GateController, gates: dict[str, Gate]) -
         raise ValueError("occurred_at must be an ISO 8601 time with its offset")
     if occurred > timezone.now() + dt.timedelta(days=1):
         raise ValueError("occurred_at is in the future")
+    if occurred < timezone.now() - dt.timedelta(days=EVENTS_MAX_AGE_DAYS):
+        # A clock reset to year 1 (seen) would file scans where no one looks for them.
+        raise ValueError(f"occurred_at is more than {EVENTS_MAX_AGE_DAYS} days old")
     gate = _gate_of(controller, raw.get("gate"), gates)
     if gate is None:
         raise ValueError("no such gate in this community")

@@ -23,6 +23,10 @@ class AccessListHead(models.Model):
         verbose_name=_("community"),
     )
     version = models.BigIntegerField(_("version"), default=0)
+    # Protocol v2: snapshots carry (epoch, version) and a controller never takes a lower
+    # pair without a signed reset. Bumped when a controller reports a version above the
+    # head (this database was restored), so the new list is taken as newer.
+    epoch = models.PositiveIntegerField(_("epoch"), default=1, db_default=1)
     # The entry policy and riders' hours as last logged (docs/gate-protocol.md §2).
     policy = models.JSONField(_("policy"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -127,6 +131,10 @@ class ControllerSync(models.Model):
     reported_digest = models.CharField(_("digest reported"), max_length=64, blank=True)
     firmware = models.CharField(_("firmware"), max_length=100, blank=True)
     clock_offset_seconds = models.IntegerField(_("clock offset (s)"), null=True, blank=True)
+    # Protocol v2: the last heartbeat's sequence; a heartbeat not above it is refused.
+    heartbeat_sequence = models.BigIntegerField(
+        _("heartbeat sequence"), null=True, blank=True, editable=False
+    )
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:

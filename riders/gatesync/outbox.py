@@ -68,6 +68,33 @@ def policy_for(rules: Any) -> dict[str, Any]:
     return {"entry": rules.entry_policy, "rider_hours": hours}
 
 
+def community_policy(community_id: int, rules: Any) -> dict[str, Any]:
+    """policy_for(rules) plus what a gate needs to decide alone (docs/gate-protocol.md §2):
+    the community's time zone and, per gate id, whether it is open to riders and its
+    hours (start inclusive, end exclusive, local time)."""
+    from django.conf import settings
+
+    from communities.models import Gate
+
+    policy = policy_for(rules)
+    policy["tz"] = settings.TIME_ZONE
+    gates = Gate.objects.filter(community_id=community_id).order_by("pk")
+    policy["gates"] = {
+        str(pk): {
+            "riders": riders,
+            "hours": None if opens is None or closes is None else [_hhmm(opens), _hhmm(closes)],
+        }
+        for pk, riders, opens, closes in gates.values_list(
+            "pk", "open_to_riders", "opens_at", "closes_at"
+        )
+    }
+    return policy
+
+
+def _hhmm(moment: Any) -> str:
+    return moment.strftime("%H:%M")
+
+
 def _bump(community_id: int, count: int = 1) -> int:
     """Reserve `count` versions for `community_id`; returns the last one."""
     table = AccessListHead._meta.db_table

@@ -19,8 +19,8 @@ from django.utils import timezone
 
 from communities.models import GateController
 
-from .documents import delta_document, head_version, snapshot_document
-from .drivers import DriverError, VersionMismatch, driver_for
+from .documents import delta_document, digest_at, head_version, snapshot_document
+from .drivers import DriverError, PushResult, VersionMismatch, driver_for
 from .models import ControllerSync
 
 log = logging.getLogger("last100.gatesync")
@@ -116,20 +116,50 @@ def _push_claimed(
                     # bytes) before building a list of up to 50,000 passes that an
                     # unreachable controller would only make us throw away.
                     driver.state()
-                doc = snapshot_document(controller_id=controller.pk, community_id=community_id)
+                doc = snapshot_document(
+                    controller_id=controller.pk,
+                    community_id=community_id,
+                    gate_id=controller.gate_id,
+                )
                 result = driver.push_snapshot(doc)
         except VersionMismatch as mismatch:
             log.info("controller %s holds %s, not %s", controller.pk, mismatch.held, held)
             held, want_snapshot = mismatch.held, True
             _record(sync, version_held=mismatch.held, needs_snapshot=True)
+            if mismatch.rollback and hasattr(driver, "reset"):
+                # It holds a newer list than ours (our database was restored): only an
+                # explicit signed reset lets it go back (docs/gate-protocol.md §3).
+                log.warning("controller %s holds %s, ahead of us: reset", controller.pk, held)
+                try:
+                    driver.reset()
+                except DriverError as error:
+                    _record_error(sync, error)
+                    raise
             continue
         except DriverError as error:
             _record_error(sync, error)
             raise
         total_bytes += result.bytes_sent
+        if result.digest is not None and _digest_differs(community_id, result):
+            # Never recorded as in sync: its list differs from ours at the same version.
+            log.warning("controller %s: digest differs at %s", controller.pk, result.version)
+            _record(sync, version_held=result.version, needs_snapshot=True)
+            if kind == "snapshot":
+                error = DriverError("the controller's list digest differs after a snapshot")
+                _record_error(sync, error)
+                raise error
+            held, want_snapshot = result.version, True
+            continue
         held, want_snapshot = result.version, False
         _record_success(sync, result.version, kind, result.bytes_sent)
     return PushOutcome(controller.pk, kind, held or 0, total_bytes)
+
+
+def _digest_differs(community_id: int, result: PushResult) -> bool:
+    """Whether the controller's list differs from ours at the version it holds (None:
+    our head has moved on, nothing to compare with; the next push compares)."""
+    expected = digest_at(community_id, result.version)
+    return expected is not None and expected != result.digest
 
 
 def _record(sync: ControllerSync, **values: object) -> None:

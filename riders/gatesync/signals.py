@@ -8,9 +8,9 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from communities.models import DeliveryRules, GateController
+from communities.models import DeliveryRules, Gate, GateController
 
-from .outbox import policy_changed, policy_for, push_after_commit
+from .outbox import community_policy, policy_changed, push_after_commit
 
 
 @receiver(post_save, sender=DeliveryRules, dispatch_uid="gatesync-rules")
@@ -18,7 +18,29 @@ def _rules_published(sender: type, instance: DeliveryRules, created: bool, **kwa
     # Rules are versioned and never edited: a new row is a new current version, saved
     # inside rules_publish's transaction, so the log row commits (or not) with it.
     if created and not kwargs.get("raw"):
-        policy_changed(instance.community_id, policy_for(instance), cause="rules_publish")
+        policy = community_policy(instance.community_id, instance)
+        policy_changed(instance.community_id, policy, cause="rules_publish")
+
+
+GATE_RULE_FIELDS = {"open_to_riders", "opens_at", "closes_at"}
+
+
+@receiver(post_save, sender=Gate, dispatch_uid="gatesync-gate")
+def _gate_changed(sender: type, instance: Gate, **kwargs: Any) -> None:
+    # Open to riders or not, and a gate's hours, are in the list (protocol v2 §2): an
+    # offline controller must deny at a closed gate as online verification does. Nothing
+    # is logged when they did not change (policy_changed compares). A deleted gate's
+    # controllers go with it, so deletions need nothing.
+    fields = kwargs.get("update_fields")
+    if kwargs.get("raw") or (fields is not None and not GATE_RULE_FIELDS & set(fields)):
+        return
+    from communities.models import Community
+    from communities.services import rules_current
+
+    community = Community.objects.filter(pk=instance.community_id).first()
+    if community is not None:
+        policy = community_policy(community.pk, rules_current(community))
+        policy_changed(community.pk, policy, cause="gate_changed")
 
 
 @receiver(post_save, sender=GateController, dispatch_uid="gatesync-controller")

@@ -104,16 +104,26 @@ def pass_key_current() -> PassSigningKey:
 
 
 def pass_key_rotate(*, acting_user: AbstractBaseUser | AnonymousUser | None) -> PassSigningKey:
-    """Sign with a new key from now on; the old one stays published for the grace period
+    """Sign with the next key from now on; the old one stays published for the grace period
     (settings.RIDERS_PASS_KEY_GRACE_SECONDS) so passes and controllers in flight still
-    verify."""
+    verify. The next key was published at the previous rotation (gate protocol v2: an
+    offline controller already holds it when it starts signing); a new next key is made and
+    published now. The first rotation, with no next key yet, signs with a new key at once."""
     with transaction.atomic():
         old = list(PassSigningKey.objects.select_for_update().filter(active=True))
         PassSigningKey.objects.filter(pk__in=[k.pk for k in old]).update(
             active=False, retired_at=timezone.now()
         )
-        key = _new_key()
-        key.save(force_insert=True)
+        key = _next_key()
+        if key is not None:
+            PassSigningKey.objects.filter(pk=key.pk).update(active=True)
+            key.active = True
+        else:
+            key = _new_key()
+            key.save(force_insert=True)
+        upcoming = _new_key()
+        upcoming.active = False  # published, never signing until the next rotation
+        upcoming.save(force_insert=True)
         audit_record(
             action="pass_key_rotate",
             obj=key,
@@ -127,12 +137,24 @@ def pass_key_rotate(*, acting_user: AbstractBaseUser | AnonymousUser | None) -> 
     return key
 
 
+def _next_key() -> PassSigningKey | None:
+    """The key published ahead, to sign from the next rotation (never active, not retired)."""
+    return (
+        PassSigningKey.objects.select_for_update()
+        .filter(active=False, retired_at__isnull=True)
+        .order_by("created_at")
+        .first()
+    )
+
+
 def _published_keys() -> list[PassSigningKey]:
+    """The signing key, the next one, and those retired within the grace period."""
     since = timezone.now() - pass_key_grace()
+    upcoming = Q(active=False, retired_at__isnull=True)
     return list(
-        PassSigningKey.objects.filter(Q(active=True) | Q(retired_at__gte=since)).order_by(
-            "-active", "-created_at"
-        )
+        PassSigningKey.objects.filter(
+            Q(active=True) | upcoming | Q(retired_at__gte=since)
+        ).order_by("-active", "-created_at")
     )
 
 

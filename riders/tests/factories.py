@@ -106,3 +106,32 @@ class AccessGrantFactory(factory.django.DjangoModelFactory):
     status = models.GrantStatus.ACTIVE
     source = models.GrantSource.PLATFORM
     valid_until = factory.LazyFunction(lambda: timezone.now() + models.GRANT_DEFAULT_VALIDITY)
+
+
+def controller_meta(
+    controller: Any,
+    method: str,
+    path: str,
+    body: bytes = b"",
+    *,
+    secret: str | None = None,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """The test client's META for a request `controller` signs (gate protocol v2);
+    `path` may carry a query."""
+    from riders.api.auth import TO_PORTAL, signed_headers_v2
+
+    path_only, _sep, query = path.partition("?")
+    headers = signed_headers_v2(
+        controller_id=controller.pk,
+        secret=secret or controller.secret,
+        direction=TO_PORTAL,
+        method=method,
+        path=path_only,
+        query=query,
+        body=body,
+        timestamp=timestamp,
+        nonce=nonce,
+    )
+    return {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}

@@ -127,3 +127,48 @@ def test_another_companys_staff_cannot_sync_from_the_dashboard(
     sync_url = reverse("dashboard:controller_sync", args=[community.slug, controller.pk])
     assert client.post(sync_url, {"full": "1"}).status_code == 404
     assert not ControllerSync.objects.filter(controller=controller, failures__gt=0).exists()
+
+
+def test_a_new_controller_shows_its_id_and_secret_once_with_a_provisioning_code(
+    client, staff_user, gate, settings
+):
+    from communities.models import GateController
+
+    client.force_login(staff_user)
+    url = reverse("admin:communities_gatecontroller_add")
+    page = client.post(
+        url,
+        {
+            "gate": gate.pk,
+            "name": "Lane 9",
+            "driver": "http_json",
+            "protocol": 2,
+            "endpoint": DEAD,
+            "secret": "",
+            "enabled": "",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert page.status_code == 200, page.content[:500]
+    controller = GateController.objects.get(name="Lane 9")
+    assert len(controller.secret) >= 40  # generated
+    text = page.content.decode()
+    assert controller.secret in text and f"<code>{controller.pk}</code>" in text
+    assert settings.PORTAL_BASE_URL in text and "<svg" in text
+    assert "no-store" in page["Cache-Control"]
+    # The change form never shows it again, and saving it with the field empty keeps it.
+    change = reverse("admin:communities_gatecontroller_change", args=[controller.pk])
+    assert controller.secret not in client.get(change).content.decode()
+    client.post(
+        change,
+        {
+            "gate": gate.pk,
+            "name": "Lane 9",
+            "driver": "http_json",
+            "protocol": 2,
+            "endpoint": DEAD,
+            "secret": "",
+        },
+    )
+    controller.refresh_from_db()
+    assert len(controller.secret) >= 40

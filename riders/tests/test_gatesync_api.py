@@ -10,12 +10,11 @@ import pytest
 from django.utils import timezone
 
 from communities.tests.factories import CommunityFactory, GateControllerFactory, GateFactory
-from riders.api.auth import controller_sign
-from riders.gatesync.documents import head_version
+from riders.gatesync.documents import head_version, portal_digest
 from riders.gatesync.models import ControllerSync
 from riders.models import AccessEvent, EventSource, GrantSource
 from riders.services.grants import grant_request, grant_revoke
-from riders.tests.factories import RiderFactory
+from riders.tests.factories import RiderFactory, controller_meta
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +26,12 @@ def controller(gate):
 
 def _signed(client, controller, path, payload=None, *, secret=None, method="post"):
     body = b"" if payload is None else json.dumps(payload).encode()
-    stamp = int(time.time())
-    headers = {
-        "HTTP_X_L100_CONTROLLER": str(controller.pk),
-        "HTTP_X_L100_TIMESTAMP": str(stamp),
-        "HTTP_X_L100_SIGNATURE": controller_sign(
-            secret=secret or controller.secret, timestamp=stamp, body=body
-        ),
-    }
+    if path.endswith("/heartbeat") and isinstance(payload, dict):
+        held, digest, _size = portal_digest(controller.gate.community_id)
+        digest = digest if payload.get("version") == held else "0" * 64
+        payload = {"seq": time.time_ns() // 1000, "digest": digest, **payload}
+        body = json.dumps(payload).encode()
+    headers = controller_meta(controller, method.upper(), path, body, secret=secret)
     if method == "get":
         return client.get(path, **headers)
     return client.post(path, data=body, content_type="application/json", **headers)

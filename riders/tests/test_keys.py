@@ -137,7 +137,8 @@ def test_rotation_old_passes_verify_during_the_grace_period_only(grant, superuse
     assert new.kid != old.kid
     assert PassSigningKey.objects.filter(active=True).get() == new
     assert pass_token_decode(token).kid == old.kid
-    assert [k["kid"] for k in jwks()["keys"]] == [new.kid, old.kid]
+    upcoming = PassSigningKey.objects.get(active=False, retired_at__isnull=True)
+    assert [k["kid"] for k in jwks()["keys"]] == [new.kid, upcoming.kid, old.kid]
     assert jwt.get_unverified_header(pass_token_issue(grant=grant))["kid"] == new.kid
     assert AuditEntry.objects.filter(action="pass_key_rotate", actor=superuser).exists()
 
@@ -145,7 +146,7 @@ def test_rotation_old_passes_verify_during_the_grace_period_only(grant, superuse
         retired_at=timezone.now() - pass_key_grace() - dt.timedelta(minutes=1)
     )
     _cache_clear()  # other processes drop their cached keys within a minute
-    assert [k["kid"] for k in jwks()["keys"]] == [new.kid]
+    assert [k["kid"] for k in jwks()["keys"]] == [new.kid, upcoming.kid]
     with pytest.raises(PassRefused) as refused:
         pass_token_decode(token)
     assert refused.value.code == "unknown_key"
@@ -180,3 +181,17 @@ def test_any_input_gives_a_typed_pass_refusal_and_nothing_else(value):
 def test_pass_shaped_garbage_gives_a_typed_pass_refusal(header, payload, signature):
     with pytest.raises(PassRefused):
         pass_token_decode(".".join([_b64(header), _b64(payload), signature]))
+
+
+def test_the_next_key_is_published_before_it_signs(grant, superuser):
+    """Gate protocol v2: an offline controller holds a key before passes are signed with it."""
+    pass_key_current()
+    pass_key_rotate(acting_user=superuser)
+    upcoming = PassSigningKey.objects.get(active=False, retired_at__isnull=True)
+    assert upcoming.kid in [k["kid"] for k in jwks()["keys"]]
+    assert jwt.get_unverified_header(pass_token_issue(grant=grant))["kid"] != upcoming.kid
+    _cache_clear()
+    signing = pass_key_rotate(acting_user=superuser)
+    assert signing.kid == upcoming.kid  # the key published at the previous rotation
+    assert jwt.get_unverified_header(pass_token_issue(grant=grant))["kid"] == upcoming.kid
+    assert PassSigningKey.objects.filter(active=False, retired_at__isnull=True).count() == 1

@@ -5,8 +5,6 @@ Query counts are asserted, never times; the speed itself is `make bench`."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -16,7 +14,6 @@ from django.urls import reverse
 
 from communities.services import rules_publish
 from communities.tests.factories import GateFactory
-from riders.api.auth import controller_sign
 from riders.gatesync.documents import head_version
 from riders.gatesync.models import AccessChange, AccessListEntry
 from riders.models import AccessEvent, AccessGrant, GrantStatus, Rider, UsedAssertion
@@ -28,7 +25,7 @@ from riders.services.registration import (
     rider_for_device,
 )
 from riders.tests import test_verify_api as verify_tests
-from riders.tests.factories import sign_assertion
+from riders.tests.factories import controller_meta, sign_assertion
 
 pytestmark = pytest.mark.django_db
 
@@ -122,14 +119,8 @@ def test_a_guard_session_needs_the_csrf_token(gate, grant, staff_user):
 def test_bad_bodies_and_methods_get_the_same_answers_as_before(client, controller, gate):
     assert client.get(URL).status_code == 405
     body = b"{not json"
-    stamp = int(time.time())
     response = client.post(
-        URL,
-        body,
-        content_type="application/json",
-        HTTP_X_L100_CONTROLLER=str(controller.pk),
-        HTTP_X_L100_TIMESTAMP=str(stamp),
-        HTTP_X_L100_SIGNATURE=controller_sign(secret=controller.secret, timestamp=stamp, body=body),
+        URL, body, content_type="application/json", **controller_meta(controller, "POST", URL, body)
     )
     assert response.status_code == 400
     response = signed_post(client, controller, {"gate": gate.entry_code, "direction": "up"})

@@ -129,7 +129,9 @@ def world_build() -> World:
     other_community = CommunityFactory(company=other_company, slug="sky-court", name="Sky Court")
     gate = GateFactory(community=community, name="North gate")
     other_gate = GateFactory(community=other_community, name="Sky gate")
-    controller = GateControllerFactory(gate=gate, secret="controller-secret")
+    # Protocol 1 (deprecated, still accepted): the matrix signs every body the same way
+    # whatever the path; v2 signing is tested in riders/tests/test_gate_protocol_v2.py.
+    controller = GateControllerFactory(gate=gate, secret="controller-secret", protocol=1)
     GateControllerFactory(gate=other_gate, secret="other-secret")
     platform = PlatformFactory(code="meituan", name="Meituan")
     rider = RiderFactory(platform=platform, platform_rider_id="R-matrix")

@@ -1,4 +1,5 @@
-"""`python -m tools.gatesim`: a gate device simulator speaking gate protocol v1.
+"""`python -m tools.gatesim`: a gate device simulator speaking gate protocol v2
+(v1 with --protocol 1).
 
     python -m tools.gatesim --port 9100 --data-dir var/gatesim \\
         --portal http://127.0.0.1:8000 --controller 7:SECRET [--controller 8:SECRET ...]
@@ -36,6 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--heartbeat", type=float, default=30, help="seconds between heartbeats")
     parser.add_argument("--report-events", type=float, default=2, help="seconds between reports")
     parser.add_argument("--tz", default="Asia/Shanghai", help="local time for riders' hours")
+    parser.add_argument(
+        "--protocol", type=int, choices=[1, 2], default=2, help="gate protocol version spoken"
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     if args.fleet and not args.fleet_secret:
@@ -67,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args.data_dir.mkdir(parents=True, exist_ok=True)
     controllers = {
-        ident: VirtualController(ident, secret, args.data_dir, args.tz)
+        ident: VirtualController(ident, secret, args.data_dir, args.tz, args.protocol)
         for ident, secret in controllers_from(args).items()
     }
     fleet = Fleet(controllers, args.portal)

@@ -1,5 +1,6 @@
 """Talking to a gate controller (the simulator or a device) the way the portal does:
 signed pushes (docs/gate-protocol.md §1, §3), its state, and the list digest (§2).
+Signing is protocol v2 unless `protocol=1` is asked for.
 
 Standard library only, for tests and benchmarks:
 
@@ -13,17 +14,98 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import secrets
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import parse_qsl, quote, urlsplit
 
 TIMEOUT = 10
+TO_PORTAL = "controller->portal"
+TO_CONTROLLER = "portal->controller"
+
+
+def direction_key(secret: str, direction: str) -> bytes:
+    """HMAC-SHA256(secret, "last100-v2 <direction>") — §1, the key of one direction."""
+    return hmac.new(secret.encode(), f"last100-v2 {direction}".encode(), hashlib.sha256).digest()
+
+
+def canonical_query(query: str) -> str:
+    """§1: the query's pairs decoded, sorted, re-encoded (RFC 3986), joined by "&"."""
+    pairs = sorted(parse_qsl(query, keep_blank_values=True))
+    return "&".join(f"{quote(k, safe='-_.~')}={quote(v, safe='-_.~')}" for k, v in pairs)
+
+
+def string_to_sign(
+    direction: str,
+    controller_id: int | str,
+    method: str,
+    path: str,
+    query: str,
+    timestamp: int | str,
+    nonce: str,
+    body: bytes,
+) -> bytes:
+    """§1: the nine lines a v2 signature covers."""
+    lines = [
+        "L100-HMAC-V2",
+        direction,
+        str(controller_id),
+        method.upper(),
+        path,
+        canonical_query(query),
+        str(timestamp),
+        nonce,
+        hashlib.sha256(body).hexdigest(),
+    ]
+    return "\n".join(lines).encode()
+
+
+def signature_v2(secret: str, direction: str, *message: Any) -> str:
+    """hex(HMAC-SHA256(direction_key(secret, direction), string_to_sign(direction, ...)))."""
+    text = string_to_sign(direction, *message)
+    return hmac.new(direction_key(secret, direction), text, hashlib.sha256).hexdigest()
+
+
+def sign_v2(
+    secret: str,
+    controller_id: int,
+    method: str,
+    url: str,
+    body: bytes = b"",
+    *,
+    direction: str = TO_CONTROLLER,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+) -> dict[str, str]:
+    """The headers of a v2 request to `url` (its path and query are signed)."""
+    stamp = int(time.time()) if timestamp is None else timestamp
+    nonce = nonce or secrets.token_urlsafe(18)
+    parts = urlsplit(url)
+    given = signature_v2(
+        secret,
+        direction,
+        controller_id,
+        method,
+        parts.path or "/",
+        parts.query,
+        stamp,
+        nonce,
+        body,
+    )
+    return {
+        "Content-Type": "application/json",
+        "X-L100-Controller": str(controller_id),
+        "X-L100-Timestamp": str(stamp),
+        "X-L100-Nonce": nonce,
+        "X-L100-Signature": given,
+    }
 
 
 def signature(secret: str, timestamp: int | str, body: bytes) -> str:
-    """hex(HMAC-SHA256(secret, "<timestamp>\\n" + body)) — §1."""
+    """Protocol v1 (deprecated): hex(HMAC-SHA256(secret, "<timestamp>\\n" + body))."""
     message = f"{timestamp}\n".encode() + body
     return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
 
@@ -35,7 +117,7 @@ def sign(
     *,
     timestamp: int | None = None,
 ) -> dict[str, str]:
-    """The headers of a signed request (§1); `controller_id` fills X-L100-Controller."""
+    """The headers of a v1 request (deprecated); `controller_id` fills X-L100-Controller."""
     stamp = int(time.time()) if timestamp is None else timestamp
     headers = {
         "Content-Type": "application/json",
@@ -90,6 +172,14 @@ def request(
         return error.code, _json(error.read())
 
 
+def _headers(
+    secret: str, controller_id: int, method: str, url: str, body: bytes, protocol: int
+) -> dict[str, str]:
+    if protocol < 2:
+        return sign(secret, body, controller_id)
+    return sign_v2(secret, controller_id, method, url, body)
+
+
 def push(
     endpoint: str,
     controller_id: int,
@@ -97,33 +187,43 @@ def push(
     doc: Mapping[str, Any],
     *,
     timeout: float = TIMEOUT,
+    protocol: int = 2,
 ) -> tuple[int, Any]:
     """Push a snapshot or a delta (by `doc["type"]`, else by `from_version`) to the
     controller at `endpoint` (e.g. http://127.0.0.1:9100/c/7) → (status, answer)."""
     kind = doc.get("type") or ("delta" if "from_version" in doc else "snapshot")
     body = json.dumps(doc, separators=(",", ":")).encode()
+    url = f"{endpoint.rstrip('/')}/v1/{kind}"
     return request(
-        f"{endpoint.rstrip('/')}/v1/{kind}",
+        url,
         body=body,
-        headers=sign(secret, body, controller_id),
+        headers=_headers(secret, controller_id, "POST", url, body, protocol),
         timeout=timeout,
     )
 
 
-def reset(endpoint: str, controller_id: int, secret: str) -> tuple[int, Any]:
+def reset(endpoint: str, controller_id: int, secret: str, *, protocol: int = 2) -> tuple[int, Any]:
     """A factory reset (`POST <endpoint>/v1/reset`, signed): the list goes back to version 0."""
     body = b"{}"
+    url = f"{endpoint.rstrip('/')}/v1/reset"
     return request(
-        f"{endpoint.rstrip('/')}/v1/reset", body=body, headers=sign(secret, body, controller_id)
+        url, body=body, headers=_headers(secret, controller_id, "POST", url, body, protocol)
     )
 
 
 def state(
-    endpoint: str, controller_id: int | None = None, secret: str | None = None
+    endpoint: str,
+    controller_id: int | None = None,
+    secret: str | None = None,
+    *,
+    protocol: int = 2,
 ) -> dict[str, Any]:
     """`GET <endpoint>/v1/state`, signed when a secret is given; raises on a non-200."""
-    headers = sign(secret, b"", controller_id) if secret is not None else {}
-    status, answer = request(f"{endpoint.rstrip('/')}/v1/state", headers=headers)
+    url = f"{endpoint.rstrip('/')}/v1/state"
+    headers = {}
+    if secret is not None and controller_id is not None:
+        headers = _headers(secret, controller_id, "GET", url, b"", protocol)
+    status, answer = request(url, headers=headers)
     if status != 200 or not isinstance(answer, dict):
         raise RuntimeError(f"{endpoint}/v1/state answered {status}: {answer!r}")
     return answer

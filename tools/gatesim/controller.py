@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from .client import list_digest
 
-FIRMWARE = "gatesim 1.0"
+FIRMWARE = "gatesim 2.0"
 LEEWAY = 5
 EVENTS_KEPT = 20
 
@@ -67,7 +67,28 @@ def _policy(policy: Any) -> dict[str, Any]:
         or (isinstance(hours, list) and len(hours) == 2 and all(isinstance(h, str) for h in hours))
     ):
         raise _bad(f"bad policy {policy!r}")
+    gates = policy.get("gates")
+    if gates is not None and not (
+        isinstance(gates, dict) and all(_gate_rules_ok(rules) for rules in gates.values())
+    ):
+        raise _bad(f"bad gates {gates!r}")
     return policy
+
+
+def _gate_rules_ok(rules: Any) -> bool:
+    hours = rules.get("hours") if isinstance(rules, dict) else None
+    return (
+        isinstance(rules, dict)
+        and isinstance(rules.get("riders"), bool)
+        and (
+            hours is None
+            or (
+                isinstance(hours, list)
+                and len(hours) == 2
+                and all(isinstance(h, str) for h in hours)
+            )
+        )
+    )
 
 
 def _entries(entries: Any) -> dict[int, list[Any]]:
@@ -78,15 +99,22 @@ def _entries(entries: Any) -> dict[int, list[Any]]:
 
 
 class VirtualController:
-    def __init__(self, controller_id: int, secret: str, data_dir: Path, tz: str) -> None:
+    def __init__(
+        self, controller_id: int, secret: str, data_dir: Path, tz: str, protocol: int = 2
+    ) -> None:
         self.id = controller_id
         self.secret = secret
+        self.protocol = protocol
+        self.nonces: dict[str, float] = {}  # pushes' nonces -> forget after (§1)
+        self.sequence = 0  # the last heartbeat's (§4)
         self.path = data_dir / f"{controller_id}.json"
         self.events_path = data_dir / f"{controller_id}.events.json"
         self.tz = ZoneInfo(tz)
         self.lock = threading.RLock()
         self.version = 0
+        self.epoch = 0  # of the last snapshot (§3)
         self.community: int | None = None
+        self.gate: int | None = None  # its gate, whose rules are in policy["gates"]
         self.policy: dict[str, Any] = {}
         self.keys: dict[str, Ed25519PublicKey] = {}
         self.raw_keys: list[dict[str, Any]] = []
@@ -104,6 +132,8 @@ class VirtualController:
         if self.path.exists():
             data = json.loads(self.path.read_text())
             self._set_list(data)
+            self.epoch = data.get("epoch") or 0
+            self.gate = data.get("gate")
         if self.events_path.exists():
             self.pending = json.loads(self.events_path.read_text())
             self.recent.extend(reversed(self.pending[-EVENTS_KEPT:]))  # the page shows them
@@ -111,6 +141,8 @@ class VirtualController:
     def _save(self) -> None:
         data = {
             "version": self.version,
+            "epoch": self.epoch,
+            "gate": self.gate,
             "community": self.community,
             "policy": self.policy,
             "keys": self.raw_keys,
@@ -134,6 +166,28 @@ class VirtualController:
         self.raw_keys, self.keys, self.entries = raw_keys, keys, entries
         self._digest = None
 
+    # --- signing memory (§1) and heartbeat sequence (§4) -----------------------------
+
+    def nonce_remember(self, nonce: str, until: float) -> bool:
+        """True the first time `nonce` is seen; it is remembered until `until` (Unix s),
+        after which its timestamp is outside the window anyway."""
+        now = time.time()
+        with self.lock:
+            if len(self.nonces) > 10_000:
+                self.nonces = {n: t for n, t in self.nonces.items() if t >= now}
+            known = self.nonces.get(nonce)
+            if known is not None and known >= now:
+                return False
+            self.nonces[nonce] = until
+            return True
+
+    def next_sequence(self) -> int:
+        """Milliseconds since the epoch, or one more than the last if the clock stepped
+        back: above every earlier heartbeat's, across restarts too."""
+        with self.lock:
+            self.sequence = max(self.sequence + 1, int(time.time() * 1000))
+            return self.sequence
+
     # --- pushes (§3) ----------------------------------------------------------------
 
     def digest(self) -> str:
@@ -147,8 +201,10 @@ class VirtualController:
     def state(self) -> dict[str, Any]:
         with self.lock:
             return {
-                "protocol": 1,
+                "protocol": self.protocol,
                 **self.answer(),
+                "epoch": self.epoch,
+                "gate": self.gate,
                 "community": self.community,
                 "policy": self.policy,
                 "firmware": FIRMWARE,
@@ -160,7 +216,25 @@ class VirtualController:
         if type(doc.get("version")) is not int or not isinstance(doc.get("entries"), list):
             raise _bad("a snapshot needs version and entries")
         with self.lock:
+            epoch = doc.get("epoch", 0)
+            if type(epoch) is not int:
+                raise _bad("epoch must be an integer")
+            if (
+                self.protocol >= 2
+                and self.version
+                and (epoch, doc["version"])
+                < (
+                    self.epoch,
+                    self.version,
+                )
+            ):
+                # v2: never back to an older list (a captured snapshot replayed); only a
+                # signed reset (v1/reset) empties the list so that any version is taken.
+                body = {"error": "rollback", "version": self.version, "epoch": self.epoch}
+                raise PushRefused(409, body)
             self._set_list(doc)
+            self.epoch = epoch
+            self.gate = doc.get("gate") if type(doc.get("gate")) is int else None
             self._save()
             self.last_push_at = time.time()
             return self.answer()
@@ -209,6 +283,7 @@ class VirtualController:
         """A factory reset: the list is gone."""
         with self.lock:
             self._set_list({})
+            self.epoch = 0
             self._save()
             return self.answer()
 
@@ -270,10 +345,17 @@ class VirtualController:
         if entry[2] > now or (entry[3] is not None and now >= entry[3]):
             return "expired", claims
         if direction == "in":
+            tz = self._zone()
+            gate = (self.policy.get("gates") or {}).get(str(self.gate))
+            if isinstance(gate, dict):
+                if gate.get("riders") is False:
+                    return "gate_closed_to_riders", claims
+                if gate.get("hours") and not _in_window(gate["hours"], now, tz):
+                    return "outside_hours", claims
             if self.policy.get("entry") == "no_entry":
                 return "no_entry", claims
             hours = self.policy.get("rider_hours")
-            if hours and not _in_window(hours, now, self.tz):
+            if hours and not _in_window(hours, now, tz):
                 return "outside_hours", claims
         nonce = str(claims.get("n", ""))
         self._forget_old(now)
@@ -281,6 +363,16 @@ class VirtualController:
             return "replayed", claims
         self.seen[(nonce, direction)] = claims["exp"] + LEEWAY
         return "ok", claims
+
+    def _zone(self) -> ZoneInfo:
+        """The community's time zone from the list (§2), else the one it was started with."""
+        name = self.policy.get("tz")
+        if isinstance(name, str) and name:
+            try:
+                return ZoneInfo(name)
+            except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+                pass
+        return self.tz
 
     def _forget_old(self, now: float) -> None:
         if len(self.seen) > 1000:

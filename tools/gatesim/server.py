@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from .client import sign, signature
+from .client import TO_CONTROLLER, TO_PORTAL, sign, sign_v2, signature, signature_v2
 from .controller import FIRMWARE, PushRefused, VirtualController
 
 log = logging.getLogger("gatesim")
@@ -34,9 +34,14 @@ class Fleet:
 
     def _post(self, controller: VirtualController, path: str, payload: Any) -> Any:
         body = json.dumps(payload, separators=(",", ":")).encode()
-        request = urllib.request.Request(
-            self.portal + path, data=body, headers=sign(controller.secret, body, controller.id)
-        )
+        url = self.portal + path
+        if controller.protocol < 2:
+            headers = sign(controller.secret, body, controller.id)
+        else:
+            headers = sign_v2(
+                controller.secret, controller.id, "POST", url, body, direction=TO_PORTAL
+            )
+        request = urllib.request.Request(url, data=body, headers=headers)
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read() or b"null")
 
@@ -64,6 +69,7 @@ class Fleet:
                 "firmware": FIRMWARE,
                 "size": state["size"],
                 "digest": state["digest"],
+                "seq": controller.next_sequence(),
             },
         )
         self.heartbeat_ok[controller.id] = time.time()
@@ -143,15 +149,48 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
                 )
             return None, path
 
-        def _signed(self, controller: VirtualController, body: bytes) -> bool:
+        def _refusal(self, controller: VirtualController, body: bytes) -> dict[str, Any] | None:
+            """None for a push signed right (§1), else the refusal's body. v2: method, path,
+            query, controller, direction, timestamp, nonce and body are signed with the
+            portal->controller key, and a nonce is accepted once."""
             stamp = self.headers.get("X-L100-Timestamp", "")
-            given = self.headers.get("X-L100-Signature", "")
+            given = (self.headers.get("X-L100-Signature") or "").lower()
+            nonce = self.headers.get("X-L100-Nonce")
+            now = int(time.time())
+
+            def refused(code: str) -> dict[str, Any]:
+                return {"error": code, "server_time": now}
+
             if self.headers.get("X-L100-Controller") != str(controller.id):
-                return False
-            if not stamp.isdigit() or abs(time.time() - int(stamp)) > WINDOW:
-                return False
-            expected = signature(controller.secret, stamp, body)
-            return hmac.compare_digest(expected, given.lower())
+                return refused("bad_signature")
+            if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+                return refused("malformed")
+            if abs(now - int(stamp)) > WINDOW:
+                return refused("clock_skew")
+            if nonce is None:
+                if controller.protocol >= 2:
+                    return refused("protocol_v2_required")
+                expected = signature(controller.secret, stamp, body)
+            else:
+                if not (16 <= len(nonce) <= 64):
+                    return refused("malformed")
+                path, _sep, query = self.path.partition("?")
+                expected = signature_v2(
+                    controller.secret,
+                    TO_CONTROLLER,
+                    controller.id,
+                    self.command,
+                    path,
+                    query,
+                    stamp,
+                    nonce,
+                    body,
+                )
+            if not hmac.compare_digest(expected, given):
+                return refused("bad_signature")
+            if nonce is not None and not controller.nonce_remember(nonce, int(stamp) + WINDOW):
+                return refused("replayed")
+            return None
 
         def _body(self) -> bytes:
             length = int(self.headers.get("Content-Length") or 0)
@@ -169,8 +208,9 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
                 # The portal signs its reads; the page and people may read unsigned. A request
                 # that says it is signed must be signed right.
                 signed = "X-L100-Signature" in self.headers
-                if signed and not self._signed(controller, b""):
-                    return self._json(401, {"error": "bad_signature"})
+                refusal = self._refusal(controller, b"") if signed else None
+                if refusal is not None:
+                    return self._json(401, refusal)
                 return self._json(200, controller.state())
             if rest in ("/", ""):
                 return self._html(200, controller_page(controller, None))
@@ -187,8 +227,9 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
                 return self._scan(controller, body)
             if rest not in ("/v1/snapshot", "/v1/delta", "/v1/reset"):
                 return self._json(404, {"error": "not_found"})
-            if not self._signed(controller, body):
-                return self._json(401, {"error": "bad_signature"})
+            refusal = self._refusal(controller, body)
+            if refusal is not None:
+                return self._json(401, refusal)
             try:
                 doc = json.loads(body or b"{}")
                 if not isinstance(doc, dict):
@@ -266,6 +307,7 @@ REASONS = {
     "no_entry": "禁止骑手进入 / Riders may not enter",
     "outside_hours": "不在通行时段 / Outside riders' hours",
     "replayed": "已使用 / Already used",
+    "gate_closed_to_riders": "此门不对骑手开放 / Gate closed to riders",
 }
 
 

@@ -1,4 +1,4 @@
-"""The gate simulator on its own, over real HTTP: pushes per protocol v1, the list kept
+"""The gate simulator on its own, over real HTTP: pushes per protocol v2, the list kept
 across restarts, offline decisions for every reason, events and heartbeats reported to a
 portal (a small signed fake here), a fleet in one process."""
 
@@ -66,8 +66,12 @@ class Keys:
 def push(sim: GateSim, path: str, doc: dict, secret: str = SECRET, cid: int = CID, **sign):
     """A signed POST to `<endpoint>/v1/<path>`; `sign` overrides headers' parts."""
     body = json.dumps(doc).encode()
-    headers = client.sign(secret, body, cid, **sign)
-    return client.request(f"{sim.endpoint(cid)}{path}", body=body, headers=headers)
+    url = f"{sim.endpoint(cid)}{path}"
+    headers = client.sign_v2(secret, cid, "POST", url, body, **sign)
+    status, answer = client.request(url, body=body, headers=headers)
+    if isinstance(answer, dict):
+        answer.pop("server_time", None)  # in refusals: the controller's clock
+    return status, answer
 
 
 def snapshot(keys: Keys, entries, *, version=10, policy=None) -> dict:
@@ -130,7 +134,7 @@ def test_snapshot_then_delta_agree_with_the_protocols_digest(sim):
     )
     state = client.state(sim.endpoint(CID))
     assert (state["version"], state["size"], state["digest"]) == (12, 2, expected)
-    assert state["protocol"] == 1 and state["firmware"].startswith("gatesim")
+    assert state["protocol"] == 2 and state["firmware"].startswith("gatesim")
     # The client's digest (used by the portal's tests and benches) says the same.
     assert (
         client.list_digest([[10, 13, 1764380000, None], [2, 12, 1764300000, 1795836000]], policy)
@@ -167,8 +171,13 @@ def test_deltas_twice_gaps_and_a_list_never_synced(sim):
     behind = delta(9, 10, {"v": 10, "op": "del", "grant": 1})
     assert push(sim, "/v1/delta", behind) == (409, {"error": "version_mismatch", "version": 11})
     assert client.state(sim.endpoint(CID))["digest"] == answer["digest"]
-    # A snapshot with a lower version is applied (the portal knows best).
-    status, answer = push(sim, "/v1/snapshot", snapshot(keys, [], version=4))
+    # v2: a snapshot with a lower version is refused (a replayed old list) until a
+    # signed reset.
+    older = snapshot(keys, [], version=4)
+    refused = (409, {"error": "rollback", "version": 11, "epoch": 0})
+    assert push(sim, "/v1/snapshot", older) == refused
+    assert client.reset(sim.endpoint(CID), CID, SECRET)[0] == 200
+    status, answer = push(sim, "/v1/snapshot", older)
     assert (status, answer["version"], answer["size"]) == (200, 4, 0)
 
 
@@ -225,22 +234,35 @@ def test_a_list_of_50000_passes(sim):
 def test_badly_signed_or_stale_requests_are_refused(sim):
     keys = Keys()
     refused = (401, {"error": "bad_signature"})
+    skewed = (401, {"error": "clock_skew"})
     assert push(sim, "/v1/snapshot", snapshot(keys, []), secret="wrong") == refused
     stale = int(time.time()) - 400
-    assert push(sim, "/v1/snapshot", snapshot(keys, []), timestamp=stale) == refused
+    assert push(sim, "/v1/snapshot", snapshot(keys, []), timestamp=stale) == skewed
     future = int(time.time()) + 400
-    assert push(sim, "/v1/snapshot", snapshot(keys, []), timestamp=future) == refused
+    assert push(sim, "/v1/snapshot", snapshot(keys, []), timestamp=future) == skewed
+
+    def sent(url, body, headers):
+        status, answer = client.request(url, body=body, headers=headers)
+        return status, {k: v for k, v in (answer or {}).items() if k != "server_time"}
+
     # Signed with this controller's secret but saying it is for another controller.
     body = json.dumps(snapshot(keys, [])).encode()
-    other = client.sign(SECRET, body, CID + 1)
-    assert client.request(f"{sim.endpoint(CID)}/v1/snapshot", body=body, headers=other) == refused
+    url = f"{sim.endpoint(CID)}/v1/snapshot"
+    other = client.sign_v2(SECRET, CID + 1, "POST", url, body)
+    assert sent(url, body, other) == refused
     # A body changed after signing.
-    headers = client.sign(SECRET, body, CID)
+    headers = client.sign_v2(SECRET, CID, "POST", url, body)
     tampered = body.replace(b'"version": 10', b'"version": 99')
     assert tampered != body
-    url = f"{sim.endpoint(CID)}/v1/snapshot"
-    assert client.request(url, body=tampered, headers=headers) == refused
-    assert client.reset(sim.endpoint(CID), CID, "wrong") == refused
+    assert sent(url, tampered, headers) == refused
+    # Signed for another path (a delta's headers on the snapshot), or by the controller's
+    # own key (a request to the portal reflected back), or v1: refused.
+    assert sent(url, body, client.sign_v2(SECRET, CID, "POST", url[:-8] + "delta", body)) == refused
+    reflected = client.sign_v2(SECRET, CID, "POST", url, body, direction=client.TO_PORTAL)
+    assert sent(url, body, reflected) == refused
+    assert sent(url, body, client.sign(SECRET, body, CID))[1] == {"error": "protocol_v2_required"}
+    status, answer = client.reset(sim.endpoint(CID), CID, "wrong")
+    assert (status, {"error": answer["error"]}) == refused
     # Reads: unsigned is fine (the page), signed must be signed right.
     assert client.state(sim.endpoint(CID))["version"] == 0
     assert client.state(sim.endpoint(CID), CID, SECRET)["version"] == 0
@@ -375,9 +397,17 @@ class FakePortal:
                 cid = int(self.headers["X-L100-Controller"])
                 stamp = self.headers["X-L100-Timestamp"]
                 secret = secrets.get(cid, "")
-                expected = hmac.new(
-                    secret.encode(), f"{stamp}\n".encode() + body, hashlib.sha256
-                ).hexdigest()
+                expected = client.signature_v2(
+                    secret,
+                    client.TO_PORTAL,
+                    cid,
+                    "POST",
+                    self.path,
+                    "",
+                    stamp,
+                    self.headers.get("X-L100-Nonce", ""),
+                    body,
+                )
                 fresh = abs(time.time() - int(stamp)) <= 300
                 if not (
                     secret

@@ -31,9 +31,12 @@ class DriverError(Exception):
 class VersionMismatch(DriverError):
     """The controller holds another version than the delta starts from: send a snapshot."""
 
-    def __init__(self, held: int) -> None:
+    def __init__(self, held: int, *, rollback: bool = False) -> None:
         super().__init__(f"controller holds version {held}")
         self.held = held
+        # Protocol v2: the controller refused a snapshot older than what it holds; only
+        # a signed reset lets it take one (docs/gate-protocol.md §3).
+        self.rollback = rollback
 
 
 class Driver(Protocol):

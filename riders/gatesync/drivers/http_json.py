@@ -1,4 +1,5 @@
-"""Driver for controllers speaking the Last100 gate protocol v1 (docs/gate-protocol.md)."""
+"""Driver for controllers speaking the Last100 gate protocol (docs/gate-protocol.md): v2,
+or v1 (deprecated) for a controller whose protocol is 1."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import time
 import urllib.error
 import urllib.request
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from communities.netguard import guarded_urlopen
 
-from ...api.auth import controller_sign
+from ...api.auth import TO_CONTROLLER, controller_sign, signed_headers_v2
 from .base import DriverError, PushResult, VersionMismatch
 
 if TYPE_CHECKING:
@@ -24,6 +26,25 @@ def signed_headers(*, controller_id: int, secret: str, body: bytes) -> dict[str,
         "X-L100-Controller": str(controller_id),
         "X-L100-Timestamp": str(stamp),
         "X-L100-Signature": controller_sign(secret=secret, timestamp=stamp, body=body),
+    }
+
+
+def request_headers(controller: GateController, method: str, url: str, body: bytes) -> dict:
+    """The signed headers of one push or read to `controller` (v2 unless it speaks v1)."""
+    if getattr(controller, "protocol", 2) < 2:
+        return signed_headers(controller_id=controller.pk, secret=controller.secret, body=body)
+    parts = urlsplit(url)
+    return {
+        "Content-Type": "application/json",
+        **signed_headers_v2(
+            controller_id=controller.pk,
+            secret=controller.secret,
+            direction=TO_CONTROLLER,
+            method=method,
+            path=parts.path or "/",
+            query=parts.query,
+            body=body,
+        ),
     }
 
 
@@ -41,9 +62,7 @@ class HttpJsonDriver:
             self.base + path,
             data=body if doc is not None else None,
             method=method,
-            headers=signed_headers(
-                controller_id=self.controller.pk, secret=self.controller.secret, body=body
-            ),
+            headers=request_headers(self.controller, method, self.base + path, body),
         )
         try:
             with guarded_urlopen(request, timeout=self.timeout) as response:
@@ -64,7 +83,7 @@ class HttpJsonDriver:
                 bytes_sent=sent,
             )
         if status == 409 and isinstance(answer, dict) and isinstance(answer.get("version"), int):
-            raise VersionMismatch(answer["version"])
+            raise VersionMismatch(answer["version"], rollback=answer.get("error") == "rollback")
         if status in (401, 403):
             raise DriverError(
                 f"controller refused our signature (HTTP {status}): check the shared secret "
@@ -78,6 +97,12 @@ class HttpJsonDriver:
 
     def push_delta(self, doc: dict[str, Any]) -> PushResult:
         return self._push("/v1/delta", doc)
+
+    def reset(self) -> None:
+        """The explicit, signed reset after which the controller takes an older list."""
+        status, answer, _sent = self._call("POST", "/v1/reset", {})
+        if status != 200:
+            raise DriverError(f"controller answered HTTP {status} to a reset: {str(answer)[:200]}")
 
     def state(self) -> dict[str, Any]:
         status, answer, _sent = self._call("GET", "/v1/state", None)

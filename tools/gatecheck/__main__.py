@@ -1,0 +1,5 @@
+import sys
+
+from .kit import main
+
+sys.exit(main())
