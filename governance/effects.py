@@ -33,7 +33,7 @@ from communities.models import (
 )
 from communities.services import rules_current, rules_publish
 
-from .models import Resolution, ResolutionState, RulesDecision
+from .models import GrantSuspension, Resolution, ResolutionState, RulesDecision
 
 FACILITY_KINDS = {
     "food_cabinet": DeliveryFacility.Kind.FOOD_CABINET,
@@ -164,6 +164,8 @@ def rules_apply(
     RulesDecision.objects.create(rules=rules, resolution=resolution)
     if rules.entry_policy == EntryPolicy.NO_ENTRY:
         _grants_suspend(resolution=resolution, acting_user=acting_user)
+    else:
+        grants_reinstate_lifted(resolution=resolution, acting_user=acting_user)
     return rules
 
 
@@ -178,7 +180,37 @@ def _grants_suspend(*, resolution: Resolution, acting_user: AbstractBaseUser | N
     count = 0
     for grant in grants:
         grant_suspend(grant=grant, reason=reason, acting_user=acting_user)
+        GrantSuspension.objects.create(resolution=resolution, grant=grant, reason=reason)
         count += 1
+    return count
+
+
+def grants_reinstate_lifted(*, resolution: Resolution, acting_user: AbstractBaseUser | None) -> int:
+    """`resolution` lets riders in again: reinstate, through riders' grant service (so the
+    gates' change log gets each one), the grants earlier resolutions suspended and that are
+    still suspended for that reason. Grants staff suspended or revoked for their own
+    reasons stay as they are. Returns how many came back."""
+    from riders.models import GrantStatus
+    from riders.services.grants import grant_reinstate
+
+    reason = _("reinstated by resolution #%(number)s") % {"number": resolution.number}
+    pending = (
+        GrantSuspension.objects.filter(
+            resolution__community_id=resolution.community_id, lifted_by__isnull=True
+        )
+        .select_related("grant__rider")
+        .order_by("id")
+    )
+    count = 0
+    for suspension in pending:
+        grant = suspension.grant
+        still_ours = grant.status == GrantStatus.SUSPENDED and grant.reason == suspension.reason
+        if still_ours and grant.rider.platform_active:
+            grant_reinstate(grant=grant, acting_user=acting_user, reason=reason)
+            suspension.reinstated = True
+            count += 1
+        suspension.lifted_by = resolution
+        suspension.save(update_fields=["lifted_by", "reinstated"])
     return count
 
 
