@@ -156,7 +156,11 @@ def roll_freeze(resolution: Resolution) -> int:
 
     groups: dict[str, dict[str, Any]] = {}
     for unit_id, building, entrance, number, area in units:
-        if unit_id in developer_units:
+        # The developer is one person whatever the flags: a unit it holds alone (flagged
+        # unsold or not) joins its one `developer` voter instead of making a second head.
+        if unit_id in developer_units or (
+            holders.get(unit_id) and holders[unit_id] <= developer_owners
+        ):
             key, members = DEVELOPER_KEY, developer_owners
         elif holders.get(unit_id):
             members = holders[unit_id]
