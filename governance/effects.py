@@ -5,9 +5,9 @@ Effects (JSON on `Resolution.effect`):
 
 * ``{"type": "none"}`` (or empty): the resolution only records the owners' decision.
 * ``{"type": "entry_policy", "policy": "open|registered|no_entry", "handoff_point": "..."}``
-  publishes a new version of the community's delivery rules. ``no_entry`` without a
-  hand-off point (in the effect or the current rules) cannot be published: the resolution
-  becomes ``passed_pending`` until staff give one (`resolution_handoff_set`). With
+  publishes a new version of the community's delivery rules. ``no_entry`` always
+  becomes ``passed_pending`` first: staff confirm the hand-off point for this decision
+  (`resolution_handoff_set`, pre-filled by `handoff_suggestion`), which publishes it. With
   ``no_entry`` in force, riders' active grants are suspended (reason "resolution #N").
 * ``{"type": "facility", "kind": K, "name": "...", "x_pct": 40, "y_pct": 60}`` where K
   is ``food_cabinet``, ``parcel_locker`` or ``robot_pickup`` (a DeliveryFacility with
@@ -31,7 +31,7 @@ from communities.models import (
     ParkingZone,
     RestStation,
 )
-from communities.services import rules_current, rules_publish
+from communities.services import rules_publish
 
 from .models import GrantSuspension, Resolution, ResolutionState, RulesDecision
 
@@ -137,22 +137,32 @@ def effect_apply(*, resolution: Resolution, acting_user: AbstractBaseUser | None
     state the resolution ends in: passed, or passed_pending (hand-off point needed)."""
     effect = resolution.effect or {}
     kind = effect_type(effect)
-    community = resolution.community
     if kind == "entry_policy":
         policy = effect["policy"]
-        point = str(effect.get("handoff_point") or "").strip()
-        current = rules_current(community)
-        if policy == EntryPolicy.NO_ENTRY and not point:
-            point = current.handoff_point if current else ""
-            if not point:
-                return ResolutionState.PASSED_PENDING
-        fields: dict[str, Any] = {"entry_policy": policy}
-        if point:
-            fields["handoff_point"] = point
-        rules_apply(resolution=resolution, acting_user=acting_user, **fields)
+        if policy == EntryPolicy.NO_ENTRY:
+            # The property company publishes the hand-off rules for *this* decision: staff
+            # confirm the point (pre-filled, `handoff_suggestion`) before riders are kept
+            # out, even when the effect or an earlier version names one.
+            return ResolutionState.PASSED_PENDING
+        rules_apply(resolution=resolution, acting_user=acting_user, entry_policy=policy)
     elif kind == "facility":
         facility_plan(resolution=resolution, effect=effect)
     return ResolutionState.PASSED
+
+
+def handoff_suggestion(resolution: Resolution) -> str:
+    """What the hand-off confirmation form starts with: the point the owners voted on,
+    else the last no-entry version's (staff confirm or change it)."""
+    point = str((resolution.effect or {}).get("handoff_point") or "").strip()
+    if point:
+        return point
+    last = (
+        resolution.community.rules_versions.filter(entry_policy=EntryPolicy.NO_ENTRY)
+        .order_by("-version")
+        .values_list("handoff_point", flat=True)
+        .first()
+    )
+    return last or ""
 
 
 def rules_apply(

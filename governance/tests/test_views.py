@@ -199,6 +199,14 @@ def test_staff_create_open_and_close_a_resolution(client, community, staff_user)
     votes_cast(resolution, owners, Choice.FOR)
     client.post(reverse("governance:staff_close", args=[community.slug, resolution.pk]))
     resolution.refresh_from_db()
+    assert resolution.state == ResolutionState.PASSED_PENDING
+    detail = client.get(reverse("governance:staff_detail", args=[community.slug, resolution.pk]))
+    assert 'value="North gate cabinets"' in detail.content.decode()  # pre-filled
+    client.post(
+        reverse("governance:staff_handoff", args=[community.slug, resolution.pk]),
+        {"handoff_point": "North gate cabinets"},
+    )
+    resolution.refresh_from_db()
     assert resolution.state == ResolutionState.PASSED
     rules_page = client.get(reverse("communities:rules", args=[community.slug]))
     assert "North gate cabinets" in rules_page.content.decode()

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from communities.models import Community
 from communities.permissions import CHANGE, VIEW, get_community_for_user, user_has_community_perm
 
+from ..effects import handoff_suggestion
 from ..forms import HandoffForm, ResolutionForm
 from ..models import Ballot, Resolution, ResolutionState
 from ..services import (
@@ -105,7 +106,9 @@ def resolution_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         if resolution.state == ResolutionState.DRAFT
         else [],
         events=resolution.events.select_related("actor").order_by("pk"),
-        handoff_form=HandoffForm(),
+        handoff_form=HandoffForm(initial={"handoff_point": handoff_suggestion(resolution)})
+        if resolution.state == ResolutionState.PASSED_PENDING
+        else None,
         now=timezone.now(),
     )
     return render(request, "governance/staff_detail.html", context)
