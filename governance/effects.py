@@ -22,6 +22,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from communities.models import (
     Community,
@@ -33,7 +34,7 @@ from communities.models import (
 )
 from communities.services import rules_publish
 
-from .models import GrantSuspension, Resolution, ResolutionState, RulesDecision
+from .models import GrantSuspension, Matter, Resolution, ResolutionState, RulesDecision
 
 FACILITY_KINDS = {
     "food_cabinet": DeliveryFacility.Kind.FOOD_CABINET,
@@ -53,6 +54,61 @@ def _kind_label(kind: str) -> str:
         "rest_station": _("a rider rest station"),
     }
     return labels.get(kind, kind)
+
+
+# Civil Code Art. 278, para. 1, the items a resolution's effect falls under. Items 6-8
+# (raising maintenance funds; rebuilding; changing the use of common parts or using them
+# for business) are major matters (3/4); the others, using maintenance funds (item 5)
+# included, need more than half.
+LEGAL_ITEMS = {
+    2: _lazy("item 2: making or amending the owners' convention"),
+    8: _lazy("item 8: changing the use of common parts or using them for business"),
+}
+MAJOR_ITEMS = {6, 7, 8}
+
+
+def matter_of_effect(effect: dict[str, Any] | None) -> tuple[str, int | None]:
+    """The matter the law makes of `effect`, and its Art. 278 item (None: the effect
+    names none; the resolution only records a decision). A facility on common parts
+    (rest station, parking, food cabinet, locker, robot point) changes their use: item
+    8 at least, major. An entry policy amends the owners' convention: item 2, ordinary."""
+    kind = effect_type(effect)
+    if kind == "facility":
+        return Matter.MAJOR, 8
+    if kind == "entry_policy":
+        return Matter.ORDINARY, 2
+    return Matter.ORDINARY, None
+
+
+def matter_problems(effect: dict[str, Any] | None, matter: str, reason: str) -> list[str]:
+    """Why `matter` cannot be the resolution's matter: the law's matter may be raised to
+    major with a reason, never lowered."""
+    required, item = matter_of_effect(effect)
+    if matter == Matter.ORDINARY and required == Matter.MAJOR:
+        return [
+            _(
+                "Under Civil Code Art. 278 %(item)s this is a major matter (three quarters); "
+                "it cannot be put as an ordinary one."
+            )
+            % {"item": LEGAL_ITEMS[item]}
+        ]
+    if matter == Matter.MAJOR and required == Matter.ORDINARY and not reason.strip():
+        return [_("Say why this is a major matter: the law makes it an ordinary one.")]
+    return []
+
+
+def matter_basis(resolution: Resolution) -> str:
+    """The legal basis of the resolution's matter, in words for owners and staff."""
+    required, item = matter_of_effect(resolution.effect)
+    if item is not None:
+        basis = _("Civil Code Art. 278, %(item)s.") % {"item": LEGAL_ITEMS[item]}
+    else:
+        basis = _("Civil Code Art. 278: other matters of the owners' common affairs.")
+    if resolution.matter == Matter.MAJOR and required == Matter.ORDINARY:
+        basis += " " + _("Raised to a major matter by the property company: %(reason)s") % {
+            "reason": resolution.matter_reason
+        }
+    return basis
 
 
 def effect_type(effect: dict[str, Any] | None) -> str:

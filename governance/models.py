@@ -111,6 +111,9 @@ class Resolution(models.Model):
     matter = models.CharField(
         _("matter"), max_length=16, choices=Matter.choices, default=Matter.ORDINARY
     )
+    # Why staff raised an ordinary matter to a major one (the effect alone decides
+    # otherwise; see governance.effects.matter_of_effect).
+    matter_reason = models.CharField(_("why it is a major matter"), max_length=300, blank=True)
     effect = models.JSONField(_("effect when passed"), default=dict, blank=True)
     allow_vote_change = models.BooleanField(_("owners may change their vote"), default=True)
     opens_at = models.DateTimeField(_("voting opens"), null=True, blank=True)

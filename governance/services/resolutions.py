@@ -18,7 +18,14 @@ from django.utils.translation import gettext as _
 from communities.models import Community, EntryPolicy, Unit
 from portal.audit import audit_record
 
-from ..effects import effect_apply, effect_problems, effect_type, rules_apply
+from ..effects import (
+    effect_apply,
+    effect_problems,
+    effect_type,
+    matter_of_effect,
+    matter_problems,
+    rules_apply,
+)
 from ..locks import resolution_lock_exclusive
 from ..models import (
     Matter,
@@ -58,19 +65,27 @@ def resolution_create(
     community: Community,
     title: str,
     text: str,
-    matter: str = Matter.ORDINARY,
+    matter: str | None = None,
+    matter_reason: str = "",
     effect: dict[str, Any] | None = None,
     allow_vote_change: bool = True,
     opens_at: dt.datetime | None = None,
     closes_at: dt.datetime | None = None,
     acting_user: User,
 ) -> Resolution:
-    """A draft resolution with the community's next number."""
+    """A draft resolution with the community's next number. `matter` None: the one the
+    effect requires (Art. 278); staff may raise it to major with `matter_reason`."""
+    if matter is None:
+        matter = matter_of_effect(effect)[0]
     if matter not in Matter.values:
         raise ValidationError({"matter": _("Choose an ordinary or a major matter.")})
     problems = effect_problems(effect, community)
     if problems:
         raise ValidationError({"effect": problems})
+    matter_reason = (matter_reason or "").strip() if matter == Matter.MAJOR else ""
+    problems = matter_problems(effect, matter, matter_reason)
+    if problems:
+        raise ValidationError({"matter": problems})
     if opens_at and closes_at and closes_at <= opens_at:
         raise ValidationError({"closes_at": _("Voting must close after it opens.")})
     Community.objects.select_for_update().filter(pk=community.pk).first()
@@ -81,6 +96,7 @@ def resolution_create(
         title=title.strip(),
         text=text.strip(),
         matter=matter,
+        matter_reason=matter_reason[:300],
         effect=effect or {"type": "none"},
         allow_vote_change=allow_vote_change,
         opens_at=opens_at,
@@ -126,6 +142,8 @@ def resolution_open_blockers(
     elif resolution.closes_at <= now:
         blockers.append(_("The voting window has already ended; set a later closing time."))
     blockers.extend(effect_problems(resolution.effect, resolution.community))
+    # The effect may have been edited since (admin): the law's matter still decides.
+    blockers.extend(matter_problems(resolution.effect, resolution.matter, resolution.matter_reason))
     if not _roll_has_area(resolution.community):
         blockers.append(
             _("The community has no units with an area: import the owners' roll first.")

@@ -341,3 +341,43 @@ def test_a_later_no_entry_resolution_does_not_reuse_the_old_hand_off_point(commu
     assert again.state == ResolutionState.PASSED_PENDING
     assert rules_current(community).entry_policy == EntryPolicy.REGISTERED
     assert handoff_suggestion(again) == "East gate shelf"  # pre-filled from the last one
+
+
+def test_the_matter_follows_the_effect_and_staff_may_only_raise_it(community):
+    from governance.effects import matter_basis
+
+    owners_each_one_unit(community, 1)
+    station = {"type": "facility", "kind": "rest_station", "name": "Shade by building 5"}
+    derived = resolution_draft(community, effect=station)
+    assert derived.matter == Matter.MAJOR
+    assert "item 8" in matter_basis(derived)
+    with pytest.raises(ValidationError, match="cannot be put as an ordinary"):
+        resolution_draft(community, effect=station, matter=Matter.ORDINARY)
+    entry = resolution_draft(community, effect=NO_ENTRY)
+    assert entry.matter == Matter.ORDINARY
+    assert "item 2" in matter_basis(entry)
+    with pytest.raises(ValidationError, match="Say why"):
+        resolution_draft(community, effect=NO_ENTRY, matter=Matter.MAJOR)
+    raised = resolution_draft(
+        community, effect=NO_ENTRY, matter=Matter.MAJOR, matter_reason="Our convention says so"
+    )
+    assert raised.matter == Matter.MAJOR
+    assert "Our convention says so" in matter_basis(raised)
+    # An effect edited after creation (admin) is caught before opening.
+    entry.effect = station
+    assert any("ordinary" in b for b in services.resolution_open_blockers(entry))
+
+
+def test_the_resolution_page_shows_the_legal_item(client, community):
+    from django.urls import reverse
+
+    from .factories import owner_with_login
+
+    owner = owner_with_login("owner.item")
+    (unit,) = owned_units(community, 1)[1]
+    services.ownership_add(unit=unit, owner=owner, acting_user=None)
+    station = {"type": "facility", "kind": "food_cabinet", "name": "East cabinet"}
+    resolution = resolution_opened(community, effect=station)
+    client.force_login(owner.user)
+    page = client.get(reverse("governance:detail", args=[resolution.pk])).content.decode()
+    assert "Art. 278, item 8" in page

@@ -66,7 +66,7 @@ def test_one_more_vote_than_half_passes_an_ordinary_matter(community):
 
 def test_exactly_three_quarters_passes_a_major_matter(community):
     owners = owners_each_one_unit(community, 8)
-    resolution = resolution_opened(community, matter=Matter.MAJOR)
+    resolution = resolution_opened(community, matter=Matter.MAJOR, matter_reason="By-laws")
     votes_cast(resolution, owners[:6], Choice.FOR)
     votes_cast(resolution, owners[6:], Choice.AGAINST)
     figures = tally(resolution)
@@ -76,7 +76,7 @@ def test_exactly_three_quarters_passes_a_major_matter(community):
 
 def test_one_vote_less_than_three_quarters_fails_a_major_matter(community):
     owners = owners_each_one_unit(community, 8)
-    resolution = resolution_opened(community, matter=Matter.MAJOR)
+    resolution = resolution_opened(community, matter=Matter.MAJOR, matter_reason="By-laws")
     votes_cast(resolution, owners[:5], Choice.FOR)
     votes_cast(resolution, owners[5:], Choice.AGAINST)
     figures = tally(resolution)

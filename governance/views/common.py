@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from ..effects import effect_describe
+from ..effects import effect_describe, matter_basis
 from ..models import Resolution
 from ..tally import QUORUM, Tally, area_m2, tally
 
@@ -111,6 +111,7 @@ def resolution_context(resolution: Resolution) -> dict[str, Any]:
     return {
         "resolution": resolution,
         "effect_text": effect_describe(resolution.effect),
+        "matter_basis": matter_basis(resolution),
         "figures": figures,
         "bars": participation_bars(figures),
         "rows": result_rows(figures),
