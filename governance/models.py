@@ -181,6 +181,14 @@ class Resolution(models.Model):
             and timezone.now() < self.opens_at
         )
 
+    @property
+    def status_display(self) -> str:
+        """The state as owners and staff read it: an open resolution whose window has not
+        begun is "upcoming", as the lists group it, not "open for voting"."""
+        if self.is_upcoming:
+            return str(_("upcoming"))
+        return self.get_state_display()
+
 
 class RollEntry(models.Model):
     """One voter on a resolution's roll, frozen when it opened: their units and area."""

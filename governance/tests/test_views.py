@@ -308,3 +308,74 @@ def test_the_owner_list_masks_phones_and_one_owners_page_shows_the_number(
     assert "Han Mei" in found
     page = client.get(f"/admin/governance/owner/{owner.pk}/change/").content.decode()
     assert "13912345678" in page
+
+
+def test_an_upcoming_resolution_reads_upcoming_everywhere(owner_client, community):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    owners_each_one_unit(community, 2)
+    soon = timezone.now() + dt.timedelta(days=2)
+    upcoming = resolution_opened(community, opens_at=soon, closes_at=soon + dt.timedelta(days=5))
+    index = owner_client.get(reverse("governance:index")).content.decode()
+    detail = owner_client.get(reverse("governance:detail", args=[upcoming.pk])).content.decode()
+    for body in (index, detail):
+        assert "upcoming" in body
+        assert "open for voting" not in body
+
+
+def test_a_closed_resolution_shows_when_it_actually_closed(owner_client, community):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)  # planned to close in 7 days
+    early = timezone.now() - dt.timedelta(hours=1)
+    services.resolution_close(resolution=resolution, acting_user=None, now=early)
+    local = timezone.localtime(early).strftime("%Y-%m-%d %H:%M")
+    planned = timezone.localtime(resolution.closes_at).strftime("%Y-%m-%d %H:%M")
+    index = owner_client.get(reverse("governance:index")).content.decode()
+    detail = owner_client.get(reverse("governance:detail", args=[resolution.pk])).content.decode()
+    for body in (index, detail):
+        assert f"closed {local}" in body
+        assert planned not in body
+
+
+def test_changing_a_vote_asks_for_confirmation_and_says_a_new_receipt_is_issued(
+    owner_client, owner, community
+):
+    owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)
+    url = reverse("governance:cast", args=[resolution.pk])
+    owner_client.post(url, {"choice": "for"})
+    first = Ballot.objects.get(resolution=resolution)
+    asked = owner_client.post(url, {"choice": "against"})
+    assert asked.status_code == 200
+    body = asked.content.decode()
+    assert "Change your vote?" in body and "A new receipt code is issued" in body
+    assert first.receipt in body
+    assert Ballot.objects.get(resolution=resolution).choice == Choice.FOR  # not yet
+    owner_client.post(url, {"choice": "against", "confirmed": "1"})
+    changed = Ballot.objects.get(resolution=resolution)
+    assert changed.choice == Choice.AGAINST and changed.receipt != first.receipt
+    # The same choice again is no change: no question asked.
+    again = owner_client.post(url, {"choice": "against"})
+    assert again.status_code == 302
+
+
+def test_the_history_shows_state_names_in_the_readers_language(client, community, staff_user):
+    from django.utils import translation
+
+    owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)
+    client.force_login(staff_user)
+    url = reverse("governance:staff_detail", args=[community.slug, resolution.pk])
+    body = client.get(url).content.decode()
+    assert "draft → open for voting" in body and "roll of 2 voters frozen" in body
+    with translation.override("zh-hans"):
+        client.cookies["django_language"] = "zh-hans"
+        body = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "draft → open" not in body
+    assert "名投票人" in body or "冻结" in body

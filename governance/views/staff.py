@@ -31,7 +31,7 @@ from ..services import (
     resolution_open_blockers,
 )
 from ..tally import area_m2
-from .common import resolution_context
+from .common import events_display, resolution_context
 
 
 def _resolution(community: Community, pk: int) -> Resolution:
@@ -106,7 +106,7 @@ def resolution_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         blockers=resolution_open_blockers(resolution)
         if resolution.state == ResolutionState.DRAFT
         else [],
-        events=resolution.events.select_related("actor").order_by("pk"),
+        events=events_display(resolution),
         handoff_form=HandoffForm(initial={"handoff_point": handoff_suggestion(resolution)})
         if resolution.state == ResolutionState.PASSED_PENDING
         else None,
