@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, EntryPolicy, Unit
+from communities.signals import community_touch
 from portal.audit import audit_record
 
 from ..effects import (
@@ -272,6 +273,8 @@ def resolution_close(
                 "food over, so the new rules can take effect."
             )
             transaction.on_commit(partial(staff_tell_handoff_needed, resolution))
+            # The rules page announces the decision: its cached copy must be redrawn.
+            community_touch(resolution.community_id)
     else:
         resolution.state = ResolutionState.FAILED
     resolution.save(update_fields=["state", "closed_at", "result", "staff_message"])

@@ -379,3 +379,31 @@ def test_the_history_shows_state_names_in_the_readers_language(client, community
         body = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "draft → open" not in body
     assert "名投票人" in body or "冻结" in body
+
+
+def test_while_hand_off_rules_are_needed_the_rules_and_gate_pages_say_so(
+    client, community, django_assert_max_num_queries
+):
+    from communities.tests.factories import GateFactory
+
+    owners = owners_each_one_unit(community, 3)
+    resolution = resolution_opened(community, effect={"type": "entry_policy", "policy": "no_entry"})
+    votes_cast(resolution, owners, Choice.FOR)
+    rules_url = reverse("communities:rules", args=[community.slug])
+    client.get(rules_url)  # cached before the decision
+    resolution = services.resolution_close(resolution=resolution, acting_user=None)
+    assert resolution.state == ResolutionState.PASSED_PENDING
+    with django_assert_max_num_queries(8):
+        page = client.get(rules_url).content.decode()
+    said = f"The owners have decided (resolution #{resolution.number})"
+    assert said in page and "publishes the hand-off point" in page
+    gate = GateFactory(community=community, open_to_riders=True)
+    welcome = client.get(reverse("riders:register", args=[gate.entry_code])).content.decode()
+    assert said in welcome
+    services.resolution_handoff_set(
+        resolution=resolution, handoff_point="North gate shelf", acting_user=None
+    )
+    assert said not in client.get(rules_url).content.decode()
+    assert (
+        said not in client.get(reverse("riders:register", args=[gate.entry_code])).content.decode()
+    )
