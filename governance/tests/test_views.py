@@ -407,3 +407,46 @@ def test_while_hand_off_rules_are_needed_the_rules_and_gate_pages_say_so(
     assert (
         said not in client.get(reverse("riders:register", args=[gate.entry_code])).content.decode()
     )
+
+
+def test_the_result_page_is_short_with_a_receipt_finder_pages_and_full_csv_lists(
+    client, community, django_assert_max_num_queries
+):
+    from communities.models import Building
+
+    owners = owners_each_one_unit(community, 120)
+    # A house number a spreadsheet would run as a formula (the label starts with it).
+    Building.objects.filter(units__ownerships__owner=owners[0]).update(number="=1+1")
+    resolution = resolution_opened(community)
+    votes_cast(resolution, owners, Choice.FOR)
+    services.resolution_close(resolution=resolution, acting_user=None)
+    url = reverse("governance:result", args=[resolution.pk])
+    with django_assert_max_num_queries(5):
+        body = client.get(url).content.decode()
+    assert body.count("<code>") == 50  # one page of receipts, not 120
+    assert "Page 1 of 3" in body
+    assert body.index("outcome") < body.index("h-units")  # the summary comes first
+    mine = Ballot.objects.filter(resolution=resolution).order_by("-receipt").first()
+    found = client.get(url, {"receipt": mine.receipt.lower()}).content.decode()
+    assert f"Receipt {mine.receipt} was counted: For." in found
+    assert (
+        "No ballot has the receipt code NOPE"
+        in client.get(url, {"receipt": "nope"}).content.decode()
+    )
+    last = client.get(url, {"receipts": 3}).content.decode()
+    assert last.count("<code>") == 20 and mine.receipt in last
+
+    def csv_rows(which):
+        response = client.get(reverse("governance:result_csv", args=[resolution.pk, which]))
+        assert response.status_code == 200
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        return text.splitlines()
+
+    receipts = csv_rows("receipts")
+    assert len(receipts) == 121 and f"{mine.receipt},For" in receipts
+    units = csv_rows("units")
+    assert len(units) == 121
+    assert not any(line.startswith("=") for line in units)
+    assert any(line.startswith("'=") or line.startswith("\"'=") for line in units)
+    missing = client.get(reverse("governance:result_csv", args=[resolution.pk, "names"]))
+    assert missing.status_code == 404
