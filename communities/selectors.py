@@ -95,6 +95,12 @@ class RulesPageData:
         decision = getattr(self.rules, "decision", None) if self.rules is not None else None
         return decision.resolution if decision is not None else None
 
+    @property
+    def decision_pending(self) -> int | None:
+        """Number of the owners' no-entry resolution whose new rules wait for the
+        hand-off point (carried by the rules query), or None."""
+        return getattr(self.rules, "decision_pending", None) if self.rules is not None else None
+
     def finder_buildings(self) -> list[list[Any]]:
         """``[id, number]`` of each building, for the page's finder to match a building
         number when the server cannot be asked. Kept short: a community may have
@@ -104,8 +110,14 @@ class RulesPageData:
 
 def _rules_with_decision() -> Any:
     # The resolution that set a rules version lives in governance (RulesDecision, the
-    # rules' reverse one-to-one "decision"); joined here so it costs no extra query.
-    return DeliveryRules.objects.select_related("decision__resolution")
+    # rules' reverse one-to-one "decision"); joined here so it costs no extra query. So
+    # does a passed no-entry resolution still waiting for its hand-off point (a subquery:
+    # `decision_pending`, its number), which the page announces.
+    from governance.selectors import entry_decision_pending_subquery
+
+    return DeliveryRules.objects.select_related("decision__resolution").annotate(
+        decision_pending=entry_decision_pending_subquery(OuterRef("community_id"))
+    )
 
 
 def rules_current_with_community(

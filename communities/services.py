@@ -126,7 +126,9 @@ def rules_publish(
     *, community: Community, acting_user: AbstractBaseUser | None, **fields: Any
 ) -> DeliveryRules:
     """Publish a new version of the community's delivery rules. Fields not given are
-    carried over from the current version. Raises ValidationError with field messages."""
+    carried over from the current version, or, when the policy changes between letting
+    riders in and not, from the last version of the new kind (blank if none). Raises
+    ValidationError with field messages."""
     unknown = set(fields) - set(RULES_FIELDS)
     if unknown:
         raise TypeError(f"Unknown rules fields: {sorted(unknown)}")
@@ -134,6 +136,13 @@ def rules_publish(
     Community.objects.select_for_update().filter(pk=community.pk).first()
     current = rules_current(community)
     values = {f: getattr(current, f) for f in RULES_FIELDS} if current else {}
+    policy = fields.get("entry_policy")
+    if current and policy and _riders_enter(policy) != _riders_enter(current.entry_policy):
+        # Riders now enter where they did not, or the other way round: the old notes
+        # ("scan the entry code, then ride in"), hours and hand-off point speak of the
+        # other policy. Start from the last version that had this kind of policy (what
+        # staff confirmed for it then), else from blanks; whoever publishes confirms the rest.
+        values = _rules_last_of_kind(community, policy)
     values.update(fields)
     top = community.rules_versions.aggregate(top=Max("version"))["top"] or 0
     rules = DeliveryRules(
@@ -150,6 +159,22 @@ def rules_publish(
         after={f: _jsonable(getattr(rules, f)) for f in RULES_FIELDS},
     )
     return rules
+
+
+def _riders_enter(policy: str) -> bool:
+    return policy != EntryPolicy.NO_ENTRY
+
+
+def _rules_last_of_kind(community: Community, policy: str) -> dict[str, Any]:
+    """The fields of the newest version whose policy lets riders in as `policy` does
+    (nothing: the model's defaults, i.e. blank)."""
+    versions = community.rules_versions.order_by("-version")
+    if _riders_enter(policy):
+        versions = versions.exclude(entry_policy=EntryPolicy.NO_ENTRY)
+    else:
+        versions = versions.filter(entry_policy=EntryPolicy.NO_ENTRY)
+    last = versions.first()
+    return {f: getattr(last, f) for f in RULES_FIELDS} if last else {}
 
 
 def _jsonable(value: Any) -> Any:

@@ -233,6 +233,7 @@ def _rules_context(
         "company": data.community.company,
         "rules": rules,
         "resolution": data.resolution,
+        "decision_pending": data.decision_pending,
         "notices": data.notices,
         "notes": notes,
         "gates": data.gates,

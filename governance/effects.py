@@ -5,9 +5,9 @@ Effects (JSON on `Resolution.effect`):
 
 * ``{"type": "none"}`` (or empty): the resolution only records the owners' decision.
 * ``{"type": "entry_policy", "policy": "open|registered|no_entry", "handoff_point": "..."}``
-  publishes a new version of the community's delivery rules. ``no_entry`` without a
-  hand-off point (in the effect or the current rules) cannot be published: the resolution
-  becomes ``passed_pending`` until staff give one (`resolution_handoff_set`). With
+  publishes a new version of the community's delivery rules. ``no_entry`` always
+  becomes ``passed_pending`` first: staff confirm the hand-off point for this decision
+  (`resolution_handoff_set`, pre-filled by `handoff_suggestion`), which publishes it. With
   ``no_entry`` in force, riders' active grants are suspended (reason "resolution #N").
 * ``{"type": "facility", "kind": K, "name": "...", "x_pct": 40, "y_pct": 60}`` where K
   is ``food_cabinet``, ``parcel_locker`` or ``robot_pickup`` (a DeliveryFacility with
@@ -22,6 +22,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from communities.models import (
     Community,
@@ -31,9 +32,9 @@ from communities.models import (
     ParkingZone,
     RestStation,
 )
-from communities.services import rules_current, rules_publish
+from communities.services import rules_publish
 
-from .models import Resolution, ResolutionState, RulesDecision
+from .models import GrantSuspension, Matter, Resolution, ResolutionState, RulesDecision
 
 FACILITY_KINDS = {
     "food_cabinet": DeliveryFacility.Kind.FOOD_CABINET,
@@ -53,6 +54,61 @@ def _kind_label(kind: str) -> str:
         "rest_station": _("a rider rest station"),
     }
     return labels.get(kind, kind)
+
+
+# Civil Code Art. 278, para. 1, the items a resolution's effect falls under. Items 6-8
+# (raising maintenance funds; rebuilding; changing the use of common parts or using them
+# for business) are major matters (3/4); the others, using maintenance funds (item 5)
+# included, need more than half.
+LEGAL_ITEMS = {
+    2: _lazy("item 2: making or amending the owners' convention"),
+    8: _lazy("item 8: changing the use of common parts or using them for business"),
+}
+MAJOR_ITEMS = {6, 7, 8}
+
+
+def matter_of_effect(effect: dict[str, Any] | None) -> tuple[str, int | None]:
+    """The matter the law makes of `effect`, and its Art. 278 item (None: the effect
+    names none; the resolution only records a decision). A facility on common parts
+    (rest station, parking, food cabinet, locker, robot point) changes their use: item
+    8 at least, major. An entry policy amends the owners' convention: item 2, ordinary."""
+    kind = effect_type(effect)
+    if kind == "facility":
+        return Matter.MAJOR, 8
+    if kind == "entry_policy":
+        return Matter.ORDINARY, 2
+    return Matter.ORDINARY, None
+
+
+def matter_problems(effect: dict[str, Any] | None, matter: str, reason: str) -> list[str]:
+    """Why `matter` cannot be the resolution's matter: the law's matter may be raised to
+    major with a reason, never lowered."""
+    required, item = matter_of_effect(effect)
+    if matter == Matter.ORDINARY and required == Matter.MAJOR:
+        return [
+            _(
+                "Under Civil Code Art. 278 %(item)s this is a major matter (three quarters); "
+                "it cannot be put as an ordinary one."
+            )
+            % {"item": LEGAL_ITEMS[item]}
+        ]
+    if matter == Matter.MAJOR and required == Matter.ORDINARY and not reason.strip():
+        return [_("Say why this is a major matter: the law makes it an ordinary one.")]
+    return []
+
+
+def matter_basis(resolution: Resolution) -> str:
+    """The legal basis of the resolution's matter, in words for owners and staff."""
+    required, item = matter_of_effect(resolution.effect)
+    if item is not None:
+        basis = _("Civil Code Art. 278, %(item)s.") % {"item": LEGAL_ITEMS[item]}
+    else:
+        basis = _("Civil Code Art. 278: other matters of the owners' common affairs.")
+    if resolution.matter == Matter.MAJOR and required == Matter.ORDINARY:
+        basis += " " + _("Raised to a major matter by the property company: %(reason)s") % {
+            "reason": resolution.matter_reason
+        }
+    return basis
 
 
 def effect_type(effect: dict[str, Any] | None) -> str:
@@ -137,22 +193,32 @@ def effect_apply(*, resolution: Resolution, acting_user: AbstractBaseUser | None
     state the resolution ends in: passed, or passed_pending (hand-off point needed)."""
     effect = resolution.effect or {}
     kind = effect_type(effect)
-    community = resolution.community
     if kind == "entry_policy":
         policy = effect["policy"]
-        point = str(effect.get("handoff_point") or "").strip()
-        current = rules_current(community)
-        if policy == EntryPolicy.NO_ENTRY and not point:
-            point = current.handoff_point if current else ""
-            if not point:
-                return ResolutionState.PASSED_PENDING
-        fields: dict[str, Any] = {"entry_policy": policy}
-        if point:
-            fields["handoff_point"] = point
-        rules_apply(resolution=resolution, acting_user=acting_user, **fields)
+        if policy == EntryPolicy.NO_ENTRY:
+            # The property company publishes the hand-off rules for *this* decision: staff
+            # confirm the point (pre-filled, `handoff_suggestion`) before riders are kept
+            # out, even when the effect or an earlier version names one.
+            return ResolutionState.PASSED_PENDING
+        rules_apply(resolution=resolution, acting_user=acting_user, entry_policy=policy)
     elif kind == "facility":
         facility_plan(resolution=resolution, effect=effect)
     return ResolutionState.PASSED
+
+
+def handoff_suggestion(resolution: Resolution) -> str:
+    """What the hand-off confirmation form starts with: the point the owners voted on,
+    else the last no-entry version's (staff confirm or change it)."""
+    point = str((resolution.effect or {}).get("handoff_point") or "").strip()
+    if point:
+        return point
+    last = (
+        resolution.community.rules_versions.filter(entry_policy=EntryPolicy.NO_ENTRY)
+        .order_by("-version")
+        .values_list("handoff_point", flat=True)
+        .first()
+    )
+    return last or ""
 
 
 def rules_apply(
@@ -164,6 +230,8 @@ def rules_apply(
     RulesDecision.objects.create(rules=rules, resolution=resolution)
     if rules.entry_policy == EntryPolicy.NO_ENTRY:
         _grants_suspend(resolution=resolution, acting_user=acting_user)
+    else:
+        grants_reinstate_lifted(resolution=resolution, acting_user=acting_user)
     return rules
 
 
@@ -178,7 +246,37 @@ def _grants_suspend(*, resolution: Resolution, acting_user: AbstractBaseUser | N
     count = 0
     for grant in grants:
         grant_suspend(grant=grant, reason=reason, acting_user=acting_user)
+        GrantSuspension.objects.create(resolution=resolution, grant=grant, reason=reason)
         count += 1
+    return count
+
+
+def grants_reinstate_lifted(*, resolution: Resolution, acting_user: AbstractBaseUser | None) -> int:
+    """`resolution` lets riders in again: reinstate, through riders' grant service (so the
+    gates' change log gets each one), the grants earlier resolutions suspended and that are
+    still suspended for that reason. Grants staff suspended or revoked for their own
+    reasons stay as they are. Returns how many came back."""
+    from riders.models import GrantStatus
+    from riders.services.grants import grant_reinstate
+
+    reason = _("reinstated by resolution #%(number)s") % {"number": resolution.number}
+    pending = (
+        GrantSuspension.objects.filter(
+            resolution__community_id=resolution.community_id, lifted_by__isnull=True
+        )
+        .select_related("grant__rider")
+        .order_by("id")
+    )
+    count = 0
+    for suspension in pending:
+        grant = suspension.grant
+        still_ours = grant.status == GrantStatus.SUSPENDED and grant.reason == suspension.reason
+        if still_ours and grant.rider.platform_active:
+            grant_reinstate(grant=grant, acting_user=acting_user, reason=reason)
+            suspension.reinstated = True
+            count += 1
+        suspension.lifted_by = resolution
+        suspension.save(update_fields=["lifted_by", "reinstated"])
     return count
 
 

@@ -46,7 +46,14 @@ class ResolutionForm(forms.Form):
     text = forms.CharField(
         label=_("Text the owners read"), widget=forms.Textarea(attrs={"rows": 6})
     )
-    matter = forms.ChoiceField(label=_("Matter"), choices=Matter.choices)
+    matter = forms.ChoiceField(
+        label=_("Matter"),
+        choices=[("", _("as the law makes it for this effect")), *Matter.choices],
+        required=False,
+    )
+    matter_reason = forms.CharField(
+        label=_("Why it is a major matter (when you raise it)"), max_length=300, required=False
+    )
     effect_type = forms.ChoiceField(label=_("Effect when passed"), choices=EFFECT_TYPES)
     policy = forms.ChoiceField(
         label=_("Entry policy"), choices=[("", "—"), *EntryPolicy.choices], required=False

@@ -111,6 +111,9 @@ class Resolution(models.Model):
     matter = models.CharField(
         _("matter"), max_length=16, choices=Matter.choices, default=Matter.ORDINARY
     )
+    # Why staff raised an ordinary matter to a major one (the effect alone decides
+    # otherwise; see governance.effects.matter_of_effect).
+    matter_reason = models.CharField(_("why it is a major matter"), max_length=300, blank=True)
     effect = models.JSONField(_("effect when passed"), default=dict, blank=True)
     allow_vote_change = models.BooleanField(_("owners may change their vote"), default=True)
     opens_at = models.DateTimeField(_("voting opens"), null=True, blank=True)
@@ -177,6 +180,14 @@ class Resolution(models.Model):
             and self.opens_at is not None
             and timezone.now() < self.opens_at
         )
+
+    @property
+    def status_display(self) -> str:
+        """The state as owners and staff read it: an open resolution whose window has not
+        begun is "upcoming", as the lists group it, not "open for voting"."""
+        if self.is_upcoming:
+            return str(_("upcoming"))
+        return self.get_state_display()
 
 
 class RollEntry(models.Model):
@@ -454,3 +465,31 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class GrantSuspension(models.Model):
+    """A rider's grant a no-entry resolution suspended. A later resolution that lets riders
+    in again reinstates exactly these (`lifted_by`), and only while the grant is still
+    suspended for that resolution: staff's own suspensions and revocations stay."""
+
+    resolution = models.ForeignKey(
+        Resolution, on_delete=models.CASCADE, related_name="grant_suspensions"
+    )
+    grant = models.ForeignKey(
+        "riders.AccessGrant", on_delete=models.CASCADE, related_name="resolution_suspensions"
+    )
+    # The reason written on the grant; a different reason now means staff changed it.
+    reason = models.CharField(max_length=200)
+    lifted_by = models.ForeignKey(
+        Resolution, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reinstated = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["resolution", "grant"], name="suspension_once")
+        ]
+        indexes = [models.Index(fields=["grant", "lifted_by"])]
+
+    def __str__(self) -> str:
+        return f"{self.resolution_id} ⊘ {self.grant_id}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from typing import Any
+
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from communities.models import DeliveryRules
@@ -104,3 +106,23 @@ def owner_communities(owner: Owner):
     return Community.objects.filter(
         pk__in=owner.ownerships.values("unit__building__community_id")
     ).order_by("name")
+
+
+def entry_decision_pending_subquery(community_ref: Any) -> Subquery:
+    """The number of the community's passed no-entry resolution still waiting for its
+    hand-off point (None: none), as a subquery, so a page's rules query carries it at no
+    extra query. `community_ref`: an OuterRef to the community id."""
+    pending = Resolution.objects.filter(
+        community_id=community_ref, state=ResolutionState.PASSED_PENDING
+    ).order_by("-number")
+    return Subquery(pending.values("number")[:1])
+
+
+def entry_decision_pending(community_id: int) -> int | None:
+    """The number of the community's resolution "passed — hand-off rules needed", if any."""
+    return (
+        Resolution.objects.filter(community_id=community_id, state=ResolutionState.PASSED_PENDING)
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )

@@ -26,9 +26,10 @@ Rules (all comparisons on integers; areas are hundredths of m²)
   all voters.
 * Ordinary matter: approving area > 1/2 of participating area AND approving voters >
   1/2 of participating voters.
-* Major matter (Art. 278 items 6–8: raising or using maintenance funds, rebuilding,
+* Major matter (Art. 278 items 6–8: raising maintenance funds, rebuilding,
   changing the use of common parts or running a business in them): approving area >=
   3/4 of participating area AND approving voters >= 3/4 of participating voters.
+  Using maintenance funds is item 5: an ordinary matter.
 * Without a quorum a resolution fails, whatever the approval.
 
 Cost: two aggregate queries (roll totals; this resolution's ballots grouped by choice, each

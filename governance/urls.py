@@ -18,6 +18,7 @@ urlpatterns = [
     path("<int:pk>/cast", owners.cast, name="cast"),
     path("<int:pk>/participation.json", owners.participation, name="participation"),
     path("<int:pk>/result", public.result, name="result"),
+    path("<int:pk>/result/<str:which>.csv", public.result_csv, name="result_csv"),
     path("staff/<slug:slug>/", staff.resolution_list, name="staff_list"),
     path("staff/<slug:slug>/roll/", roll.roll_page, name="roll_import"),
     path("staff/<slug:slug>/feedback/", feedback.staff_feedback, name="staff_feedback"),

@@ -72,6 +72,12 @@ def test_an_owner_votes_and_the_result_changes_the_rules_page(
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
     closed = services.resolution_close(resolution=resolution, acting_user=None)
+    assert closed.state == ResolutionState.PASSED_PENDING  # staff confirm the hand-off point
+    closed = services.resolution_handoff_set(
+        resolution=closed,
+        handoff_point="Food shelves inside the north gate lobby",
+        acting_user=None,
+    )
     assert closed.state == ResolutionState.PASSED
 
     page.goto(f"{live_server.url}/vote/{resolution.pk}/result")

@@ -150,3 +150,39 @@ def test_superusers_see_every_community(community, other_company):
     theirs = CommunityFactory(company=other_company)
     admin = get_user_model().objects.create_superuser("root.admin", password="pw-root-123")
     assert set(communities_for_user(admin)) == {community, theirs}
+
+
+@pytest.mark.django_db
+def test_a_no_entry_version_does_not_inherit_the_riders_notes_and_hours(community, staff_user):
+    import datetime as dt
+
+    services.rules_publish(
+        community=community,
+        acting_user=staff_user,
+        entry_policy=EntryPolicy.REGISTERED,
+        notes="Scan the entry code at the north gate, then ride in.",
+        rider_hours_start=dt.time(7),
+        rider_hours_end=dt.time(22),
+        ebikes_allowed_inside=True,
+        speed_limit_kmh=10,
+    )
+    no_entry = services.rules_publish(
+        community=community,
+        acting_user=staff_user,
+        entry_policy=EntryPolicy.NO_ENTRY,
+        handoff_point="Shelf at the north gate",
+    )
+    assert no_entry.notes == ""
+    assert (no_entry.rider_hours_start, no_entry.rider_hours_end) == (None, None)
+    assert (no_entry.ebikes_allowed_inside, no_entry.speed_limit_kmh) == (False, None)
+    # Riders let in again: what staff last confirmed for riders inside comes back, the
+    # hand-off point does not come along.
+    reopened = services.rules_publish(
+        community=community, acting_user=staff_user, entry_policy=EntryPolicy.REGISTERED
+    )
+    assert reopened.notes.startswith("Scan the entry code")
+    assert reopened.rider_hours_start == dt.time(7)
+    assert reopened.handoff_point == ""
+    # Within one kind of policy nothing changes: fields not given carry over.
+    same = services.rules_publish(community=community, acting_user=staff_user, speed_limit_kmh=15)
+    assert same.notes == reopened.notes

@@ -16,9 +16,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community, EntryPolicy, Unit
+from communities.signals import community_touch
 from portal.audit import audit_record
 
-from ..effects import effect_apply, effect_problems, effect_type, rules_apply
+from ..effects import (
+    effect_apply,
+    effect_problems,
+    effect_type,
+    matter_of_effect,
+    matter_problems,
+    rules_apply,
+)
 from ..locks import resolution_lock_exclusive
 from ..models import (
     Matter,
@@ -58,19 +66,27 @@ def resolution_create(
     community: Community,
     title: str,
     text: str,
-    matter: str = Matter.ORDINARY,
+    matter: str | None = None,
+    matter_reason: str = "",
     effect: dict[str, Any] | None = None,
     allow_vote_change: bool = True,
     opens_at: dt.datetime | None = None,
     closes_at: dt.datetime | None = None,
     acting_user: User,
 ) -> Resolution:
-    """A draft resolution with the community's next number."""
+    """A draft resolution with the community's next number. `matter` None: the one the
+    effect requires (Art. 278); staff may raise it to major with `matter_reason`."""
+    if matter is None:
+        matter = matter_of_effect(effect)[0]
     if matter not in Matter.values:
         raise ValidationError({"matter": _("Choose an ordinary or a major matter.")})
     problems = effect_problems(effect, community)
     if problems:
         raise ValidationError({"effect": problems})
+    matter_reason = (matter_reason or "").strip() if matter == Matter.MAJOR else ""
+    problems = matter_problems(effect, matter, matter_reason)
+    if problems:
+        raise ValidationError({"matter": problems})
     if opens_at and closes_at and closes_at <= opens_at:
         raise ValidationError({"closes_at": _("Voting must close after it opens.")})
     Community.objects.select_for_update().filter(pk=community.pk).first()
@@ -81,6 +97,7 @@ def resolution_create(
         title=title.strip(),
         text=text.strip(),
         matter=matter,
+        matter_reason=matter_reason[:300],
         effect=effect or {"type": "none"},
         allow_vote_change=allow_vote_change,
         opens_at=opens_at,
@@ -126,6 +143,8 @@ def resolution_open_blockers(
     elif resolution.closes_at <= now:
         blockers.append(_("The voting window has already ended; set a later closing time."))
     blockers.extend(effect_problems(resolution.effect, resolution.community))
+    # The effect may have been edited since (admin): the law's matter still decides.
+    blockers.extend(matter_problems(resolution.effect, resolution.matter, resolution.matter_reason))
     if not _roll_has_area(resolution.community):
         blockers.append(
             _("The community has no units with an area: import the owners' roll first.")
@@ -156,7 +175,11 @@ def roll_freeze(resolution: Resolution) -> int:
 
     groups: dict[str, dict[str, Any]] = {}
     for unit_id, building, entrance, number, area in units:
-        if unit_id in developer_units:
+        # The developer is one person whatever the flags: a unit it holds alone (flagged
+        # unsold or not) joins its one `developer` voter instead of making a second head.
+        if unit_id in developer_units or (
+            holders.get(unit_id) and holders[unit_id] <= developer_owners
+        ):
             key, members = DEVELOPER_KEY, developer_owners
         elif holders.get(unit_id):
             members = holders[unit_id]
@@ -250,6 +273,8 @@ def resolution_close(
                 "food over, so the new rules can take effect."
             )
             transaction.on_commit(partial(staff_tell_handoff_needed, resolution))
+            # The rules page announces the decision: its cached copy must be redrawn.
+            community_touch(resolution.community_id)
     else:
         resolution.state = ResolutionState.FAILED
     resolution.save(update_fields=["state", "closed_at", "result", "staff_message"])

@@ -193,11 +193,23 @@ def test_the_beat_closes_only_resolutions_whose_window_ended(community):
     assert running.state == ResolutionState.OPEN
 
 
-def test_a_passed_no_entry_resolution_publishes_rules_set_by_it(community, staff_user):
+def test_each_no_entry_resolution_waits_for_staff_to_confirm_its_hand_off_point(
+    community, staff_user
+):
+    from governance.effects import handoff_suggestion
+
     owners = owners_each_one_unit(community, 3)
+    before = rules_current(community)
     resolution = resolution_opened(community, effect=NO_ENTRY)
     votes_cast(resolution, owners, Choice.FOR)
-    services.resolution_close(resolution=resolution, acting_user=staff_user)
+    resolution = services.resolution_close(resolution=resolution, acting_user=staff_user)
+    # Even with a point in the effect: nothing takes effect until staff confirm it.
+    assert resolution.state == ResolutionState.PASSED_PENDING
+    assert rules_current(community) == before
+    assert handoff_suggestion(resolution) == "North gate shelf"
+    services.resolution_handoff_set(
+        resolution=resolution, handoff_point="North gate shelf", acting_user=staff_user
+    )
     rules = rules_current(community)
     assert rules.entry_policy == EntryPolicy.NO_ENTRY
     assert rules.handoff_point == "North gate shelf"
@@ -248,6 +260,11 @@ def test_no_entry_suspends_riders_active_grants(community):
     resolution = resolution_opened(community, effect=NO_ENTRY)
     votes_cast(resolution, owners, Choice.FOR)
     services.resolution_close(resolution=resolution, acting_user=None)
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.ACTIVE  # not before the hand-off point is confirmed
+    services.resolution_handoff_set(
+        resolution=resolution, handoff_point="North gate shelf", acting_user=None
+    )
     grant.refresh_from_db()
     assert grant.status == GrantStatus.SUSPENDED
     assert grant.reason == f"resolution #{resolution.number}"
@@ -300,3 +317,67 @@ def test_the_ballot_log_is_append_only(community):
         row.save()
     with pytest.raises(AppendOnlyError):
         row.delete()
+
+
+def test_a_later_no_entry_resolution_does_not_reuse_the_old_hand_off_point(community, staff_user):
+    from governance.effects import handoff_suggestion
+
+    owners = owners_each_one_unit(community, 3)
+    bare = {"type": "entry_policy", "policy": "no_entry"}
+    for effect, point in (
+        (bare, "East gate shelf"),
+        ({"type": "entry_policy", "policy": "registered"}, None),
+    ):
+        resolution = resolution_opened(community, effect=effect)
+        votes_cast(resolution, owners, Choice.FOR)
+        resolution = services.resolution_close(resolution=resolution, acting_user=staff_user)
+        if point:
+            services.resolution_handoff_set(
+                resolution=resolution, handoff_point=point, acting_user=staff_user
+            )
+    again = resolution_opened(community, effect=bare)
+    votes_cast(again, owners, Choice.FOR)
+    again = services.resolution_close(resolution=again, acting_user=staff_user)
+    assert again.state == ResolutionState.PASSED_PENDING
+    assert rules_current(community).entry_policy == EntryPolicy.REGISTERED
+    assert handoff_suggestion(again) == "East gate shelf"  # pre-filled from the last one
+
+
+def test_the_matter_follows_the_effect_and_staff_may_only_raise_it(community):
+    from governance.effects import matter_basis
+
+    owners_each_one_unit(community, 1)
+    station = {"type": "facility", "kind": "rest_station", "name": "Shade by building 5"}
+    derived = resolution_draft(community, effect=station)
+    assert derived.matter == Matter.MAJOR
+    assert "item 8" in matter_basis(derived)
+    with pytest.raises(ValidationError, match="cannot be put as an ordinary"):
+        resolution_draft(community, effect=station, matter=Matter.ORDINARY)
+    entry = resolution_draft(community, effect=NO_ENTRY)
+    assert entry.matter == Matter.ORDINARY
+    assert "item 2" in matter_basis(entry)
+    with pytest.raises(ValidationError, match="Say why"):
+        resolution_draft(community, effect=NO_ENTRY, matter=Matter.MAJOR)
+    raised = resolution_draft(
+        community, effect=NO_ENTRY, matter=Matter.MAJOR, matter_reason="Our convention says so"
+    )
+    assert raised.matter == Matter.MAJOR
+    assert "Our convention says so" in matter_basis(raised)
+    # An effect edited after creation (admin) is caught before opening.
+    entry.effect = station
+    assert any("ordinary" in b for b in services.resolution_open_blockers(entry))
+
+
+def test_the_resolution_page_shows_the_legal_item(client, community):
+    from django.urls import reverse
+
+    from .factories import owner_with_login
+
+    owner = owner_with_login("owner.item")
+    (unit,) = owned_units(community, 1)[1]
+    services.ownership_add(unit=unit, owner=owner, acting_user=None)
+    station = {"type": "facility", "kind": "food_cabinet", "name": "East cabinet"}
+    resolution = resolution_opened(community, effect=station)
+    client.force_login(owner.user)
+    page = client.get(reverse("governance:detail", args=[resolution.pk])).content.decode()
+    assert "Art. 278, item 8" in page

@@ -66,7 +66,7 @@ def test_one_more_vote_than_half_passes_an_ordinary_matter(community):
 
 def test_exactly_three_quarters_passes_a_major_matter(community):
     owners = owners_each_one_unit(community, 8)
-    resolution = resolution_opened(community, matter=Matter.MAJOR)
+    resolution = resolution_opened(community, matter=Matter.MAJOR, matter_reason="By-laws")
     votes_cast(resolution, owners[:6], Choice.FOR)
     votes_cast(resolution, owners[6:], Choice.AGAINST)
     figures = tally(resolution)
@@ -76,7 +76,7 @@ def test_exactly_three_quarters_passes_a_major_matter(community):
 
 def test_one_vote_less_than_three_quarters_fails_a_major_matter(community):
     owners = owners_each_one_unit(community, 8)
-    resolution = resolution_opened(community, matter=Matter.MAJOR)
+    resolution = resolution_opened(community, matter=Matter.MAJOR, matter_reason="By-laws")
     votes_cast(resolution, owners[:5], Choice.FOR)
     votes_cast(resolution, owners[5:], Choice.AGAINST)
     figures = tally(resolution)
@@ -199,3 +199,22 @@ def test_tally_costs_two_queries(community, django_assert_num_queries):
     votes_cast(resolution, owners, Choice.FOR)
     with django_assert_num_queries(2):
         tally(resolution)
+
+
+def test_the_developer_counts_once_when_it_also_holds_a_unit_not_flagged_unsold(community):
+    developer = OwnerFactory(name="Developer Ltd")
+    for unit in units_make(community, 2, "90.00"):
+        services.ownership_add(unit=unit, owner=developer, developer_held=True, acting_user=None)
+    (kept,) = units_make(community, 1, "50.00")  # e.g. its sales office, not flagged
+    services.ownership_add(unit=kept, owner=developer, acting_user=None)
+    owners = owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)
+    assert RollEntry.objects.filter(resolution=resolution, members__owner=developer).count() == 1
+    votes_cast(resolution, [developer], Choice.FOR)
+    votes_cast(resolution, owners[:1], Choice.AGAINST)
+    figures = tally(resolution)
+    # One person, one head: 3 voters (developer + two owners), the developer's one ballot
+    # once, with all three of its units' area.
+    assert (figures.total_voters, figures.total_area) == (3, 2 * 9000 + 5000 + 2 * 10000)
+    assert (figures.for_voters, figures.for_area) == (1, 2 * 9000 + 5000)
+    assert figures.participating_voters == 2

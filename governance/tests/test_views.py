@@ -199,6 +199,14 @@ def test_staff_create_open_and_close_a_resolution(client, community, staff_user)
     votes_cast(resolution, owners, Choice.FOR)
     client.post(reverse("governance:staff_close", args=[community.slug, resolution.pk]))
     resolution.refresh_from_db()
+    assert resolution.state == ResolutionState.PASSED_PENDING
+    detail = client.get(reverse("governance:staff_detail", args=[community.slug, resolution.pk]))
+    assert 'value="North gate cabinets"' in detail.content.decode()  # pre-filled
+    client.post(
+        reverse("governance:staff_handoff", args=[community.slug, resolution.pk]),
+        {"handoff_point": "North gate cabinets"},
+    )
+    resolution.refresh_from_db()
     assert resolution.state == ResolutionState.PASSED
     rules_page = client.get(reverse("communities:rules", args=[community.slug]))
     assert "North gate cabinets" in rules_page.content.decode()
@@ -300,3 +308,145 @@ def test_the_owner_list_masks_phones_and_one_owners_page_shows_the_number(
     assert "Han Mei" in found
     page = client.get(f"/admin/governance/owner/{owner.pk}/change/").content.decode()
     assert "13912345678" in page
+
+
+def test_an_upcoming_resolution_reads_upcoming_everywhere(owner_client, community):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    owners_each_one_unit(community, 2)
+    soon = timezone.now() + dt.timedelta(days=2)
+    upcoming = resolution_opened(community, opens_at=soon, closes_at=soon + dt.timedelta(days=5))
+    index = owner_client.get(reverse("governance:index")).content.decode()
+    detail = owner_client.get(reverse("governance:detail", args=[upcoming.pk])).content.decode()
+    for body in (index, detail):
+        assert "upcoming" in body
+        assert "open for voting" not in body
+
+
+def test_a_closed_resolution_shows_when_it_actually_closed(owner_client, community):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)  # planned to close in 7 days
+    early = timezone.now() - dt.timedelta(hours=1)
+    services.resolution_close(resolution=resolution, acting_user=None, now=early)
+    local = timezone.localtime(early).strftime("%Y-%m-%d %H:%M")
+    planned = timezone.localtime(resolution.closes_at).strftime("%Y-%m-%d %H:%M")
+    index = owner_client.get(reverse("governance:index")).content.decode()
+    detail = owner_client.get(reverse("governance:detail", args=[resolution.pk])).content.decode()
+    for body in (index, detail):
+        assert f"closed {local}" in body
+        assert planned not in body
+
+
+def test_changing_a_vote_asks_for_confirmation_and_says_a_new_receipt_is_issued(
+    owner_client, owner, community
+):
+    owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)
+    url = reverse("governance:cast", args=[resolution.pk])
+    owner_client.post(url, {"choice": "for"})
+    first = Ballot.objects.get(resolution=resolution)
+    asked = owner_client.post(url, {"choice": "against"})
+    assert asked.status_code == 200
+    body = asked.content.decode()
+    assert "Change your vote?" in body and "A new receipt code is issued" in body
+    assert first.receipt in body
+    assert Ballot.objects.get(resolution=resolution).choice == Choice.FOR  # not yet
+    owner_client.post(url, {"choice": "against", "confirmed": "1"})
+    changed = Ballot.objects.get(resolution=resolution)
+    assert changed.choice == Choice.AGAINST and changed.receipt != first.receipt
+    # The same choice again is no change: no question asked.
+    again = owner_client.post(url, {"choice": "against"})
+    assert again.status_code == 302
+
+
+def test_the_history_shows_state_names_in_the_readers_language(client, community, staff_user):
+    from django.utils import translation
+
+    owners_each_one_unit(community, 2)
+    resolution = resolution_opened(community)
+    client.force_login(staff_user)
+    url = reverse("governance:staff_detail", args=[community.slug, resolution.pk])
+    body = client.get(url).content.decode()
+    assert "draft → open for voting" in body and "roll of 2 voters frozen" in body
+    with translation.override("zh-hans"):
+        client.cookies["django_language"] = "zh-hans"
+        body = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "draft → open" not in body
+    assert "名投票人" in body or "冻结" in body
+
+
+def test_while_hand_off_rules_are_needed_the_rules_and_gate_pages_say_so(
+    client, community, django_assert_max_num_queries
+):
+    from communities.tests.factories import GateFactory
+
+    owners = owners_each_one_unit(community, 3)
+    resolution = resolution_opened(community, effect={"type": "entry_policy", "policy": "no_entry"})
+    votes_cast(resolution, owners, Choice.FOR)
+    rules_url = reverse("communities:rules", args=[community.slug])
+    client.get(rules_url)  # cached before the decision
+    resolution = services.resolution_close(resolution=resolution, acting_user=None)
+    assert resolution.state == ResolutionState.PASSED_PENDING
+    with django_assert_max_num_queries(8):
+        page = client.get(rules_url).content.decode()
+    said = f"The owners have decided (resolution #{resolution.number})"
+    assert said in page and "publishes the hand-off point" in page
+    gate = GateFactory(community=community, open_to_riders=True)
+    welcome = client.get(reverse("riders:register", args=[gate.entry_code])).content.decode()
+    assert said in welcome
+    services.resolution_handoff_set(
+        resolution=resolution, handoff_point="North gate shelf", acting_user=None
+    )
+    assert said not in client.get(rules_url).content.decode()
+    assert (
+        said not in client.get(reverse("riders:register", args=[gate.entry_code])).content.decode()
+    )
+
+
+def test_the_result_page_is_short_with_a_receipt_finder_pages_and_full_csv_lists(
+    client, community, django_assert_max_num_queries
+):
+    from communities.models import Building
+
+    owners = owners_each_one_unit(community, 120)
+    # A house number a spreadsheet would run as a formula (the label starts with it).
+    Building.objects.filter(units__ownerships__owner=owners[0]).update(number="=1+1")
+    resolution = resolution_opened(community)
+    votes_cast(resolution, owners, Choice.FOR)
+    services.resolution_close(resolution=resolution, acting_user=None)
+    url = reverse("governance:result", args=[resolution.pk])
+    with django_assert_max_num_queries(5):
+        body = client.get(url).content.decode()
+    assert body.count("<code>") == 50  # one page of receipts, not 120
+    assert "Page 1 of 3" in body
+    assert body.index("outcome") < body.index("h-units")  # the summary comes first
+    mine = Ballot.objects.filter(resolution=resolution).order_by("-receipt").first()
+    found = client.get(url, {"receipt": mine.receipt.lower()}).content.decode()
+    assert f"Receipt {mine.receipt} was counted: For." in found
+    assert (
+        "No ballot has the receipt code NOPE"
+        in client.get(url, {"receipt": "nope"}).content.decode()
+    )
+    last = client.get(url, {"receipts": 3}).content.decode()
+    assert last.count("<code>") == 20 and mine.receipt in last
+
+    def csv_rows(which):
+        response = client.get(reverse("governance:result_csv", args=[resolution.pk, which]))
+        assert response.status_code == 200
+        text = b"".join(response.streaming_content).decode("utf-8-sig")
+        return text.splitlines()
+
+    receipts = csv_rows("receipts")
+    assert len(receipts) == 121 and f"{mine.receipt},For" in receipts
+    units = csv_rows("units")
+    assert len(units) == 121
+    assert not any(line.startswith("=") for line in units)
+    assert any(line.startswith("'=") or line.startswith("\"'=") for line in units)
+    missing = client.get(reverse("governance:result_csv", args=[resolution.pk, "names"]))
+    assert missing.status_code == 404

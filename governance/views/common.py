@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
-from ..effects import effect_describe
-from ..models import Resolution
+from ..effects import effect_describe, matter_basis
+from ..models import Resolution, ResolutionState
 from ..tally import QUORUM, Tally, area_m2, tally
 
 
@@ -111,6 +113,7 @@ def resolution_context(resolution: Resolution) -> dict[str, Any]:
     return {
         "resolution": resolution,
         "effect_text": effect_describe(resolution.effect),
+        "matter_basis": matter_basis(resolution),
         "figures": figures,
         "bars": participation_bars(figures),
         "rows": result_rows(figures),
@@ -118,3 +121,33 @@ def resolution_context(resolution: Resolution) -> dict[str, Any]:
         "total_area_m2": area_m2(figures.total_area),
         "participating_area_m2": area_m2(figures.participating_area),
     }
+
+
+_ROLL_NOTE = re.compile(r"^roll of (\d+) voters frozen$")
+
+
+def event_note_display(note: str) -> str:
+    """History notes are stored in English (append-only rows); show them translated."""
+    match = _ROLL_NOTE.match(note)
+    if match:
+        return _("roll of %(count)s voters frozen") % {"count": match.group(1)}
+    known = {
+        "created": pgettext("resolution history", "created"),
+        "hand-off point set": pgettext("resolution history", "hand-off point set"),
+    }
+    return known.get(note, note)
+
+
+def events_display(resolution: Resolution) -> list[dict[str, Any]]:
+    """The resolution's history with state names in the reader's language."""
+    labels = dict(ResolutionState.choices)
+    return [
+        {
+            "at": e.at,
+            "actor": e.actor,
+            "from_state": str(labels.get(e.from_state, e.from_state)) if e.from_state else "",
+            "to_state": str(labels.get(e.to_state, e.to_state)),
+            "note": event_note_display(e.note),
+        }
+        for e in resolution.events.select_related("actor").order_by("pk")
+    ]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ..forms import CastForm
 from ..live import live_tally
-from ..models import Ballot, Owner, Resolution, ResolutionState, RollEntry
+from ..models import Ballot, Choice, Owner, Resolution, ResolutionState, RollEntry
 from ..selectors import (
     notices_for_owner,
     owner_communities,
@@ -108,6 +108,22 @@ def cast(request: HttpRequest, pk: int) -> HttpResponse:
         ).first()
         if voter is None:
             raise Http404("Not your ballot")
+    choice = form.cleaned_data["choice"]
+    if not as_json and request.POST.get("confirmed") != "1":
+        previous = _ballot_to_change(resolution, owner, voter)
+        if previous is not None and previous.choice != choice:
+            # A change takes a second, deliberate tap: it replaces the receipt code.
+            return render(
+                request,
+                "governance/confirm_change.html",
+                {
+                    "resolution": resolution,
+                    "previous": previous,
+                    "choice": choice,
+                    "choice_label": dict(Choice.choices)[choice],
+                    "voter": voter,
+                },
+            )
     try:
         ballot = ballot_cast(
             resolution=resolution,
@@ -130,6 +146,17 @@ def cast(request: HttpRequest, pk: int) -> HttpResponse:
             % {"choice": ballot.get_choice_display(), "receipt": ballot.receipt},
         )
     return redirect("governance:detail", pk=pk)
+
+
+def _ballot_to_change(
+    resolution: Resolution, owner: Owner, voter: RollEntry | None
+) -> Ballot | None:
+    """The ballot a cast would change: the chosen voter's, or the owner's only one."""
+    entries = RollEntry.objects.filter(resolution=resolution, members__owner=owner)
+    if voter is not None:
+        entries = entries.filter(pk=voter.pk)
+    ballots = list(Ballot.objects.filter(resolution=resolution, voter__in=entries)[:2])
+    return ballots[0] if len(ballots) == 1 else None
 
 
 @owner_login_required

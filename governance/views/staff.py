@@ -19,6 +19,7 @@ from communities.models import Community
 from communities.permissions import CHANGE, VIEW, get_community_for_user, user_has_community_perm
 from portal.spreadsheet import csv_writer
 
+from ..effects import handoff_suggestion
 from ..forms import HandoffForm, ResolutionForm
 from ..models import Ballot, Resolution, ResolutionState
 from ..services import (
@@ -29,7 +30,7 @@ from ..services import (
     resolution_open_blockers,
 )
 from ..tally import area_m2
-from .common import resolution_context
+from .common import events_display, resolution_context
 
 
 def _resolution(community: Community, pk: int) -> Resolution:
@@ -59,7 +60,8 @@ def resolution_list(request: HttpRequest, slug: str) -> HttpResponse:
                     community=community,
                     title=data["title"],
                     text=data["text"],
-                    matter=data["matter"],
+                    matter=data["matter"] or None,
+                    matter_reason=data["matter_reason"],
                     effect=form.effect(),
                     allow_vote_change=data["allow_vote_change"],
                     opens_at=data["opens_at"],
@@ -103,8 +105,10 @@ def resolution_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         blockers=resolution_open_blockers(resolution)
         if resolution.state == ResolutionState.DRAFT
         else [],
-        events=resolution.events.select_related("actor").order_by("pk"),
-        handoff_form=HandoffForm(),
+        events=events_display(resolution),
+        handoff_form=HandoffForm(initial={"handoff_point": handoff_suggestion(resolution)})
+        if resolution.state == ResolutionState.PASSED_PENDING
+        else None,
         now=timezone.now(),
     )
     return render(request, "governance/staff_detail.html", context)

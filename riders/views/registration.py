@@ -246,6 +246,14 @@ def _register_one_click(
     return response
 
 
+def _entry_decision_pending(community_id: int) -> int | None:
+    """The owners' no-entry resolution waiting for its hand-off point (governance owns
+    resolutions; read lazily, as communities' rules page does)."""
+    from governance.selectors import entry_decision_pending
+
+    return entry_decision_pending(community_id)
+
+
 def _welcome(
     request: HttpRequest, gate: Gate, form: ManualRegistrationForm, *, status: int = 200
 ) -> HttpResponse:
@@ -261,6 +269,7 @@ def _welcome(
             "policy": policy,
             "policy_label": EntryPolicy(policy).label,
             "form": form,
+            "decision_pending": _entry_decision_pending(gate.community_id),
         },
         status=status,
     )
