@@ -20,9 +20,10 @@ from django.db.models import Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities.models import Gate
 from communities.permissions import GUARD, MANAGE_RIDERS, communities_for_user
@@ -110,12 +111,21 @@ def _managed_gate(request: HttpRequest, gate_id: int) -> Gate:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def gate_rotate(request: HttpRequest, gate_id: int) -> HttpResponse:
+    """A new entry code kills every printed poster of the gate at once: it is done only on
+    a POST that carries the confirmation, otherwise the page says what will happen."""
     gate = _managed_gate(request, gate_id)
+    if request.method != "POST" or request.POST.get("confirm") != "yes":
+        return render(request, "riders/staff/gate_rotate_confirm.html", {"gate": gate})
     gate_code_rotate(gate=gate, acting_user=request.user)
     messages.success(
-        request, _("The gate has a new code. Print new posters: the old ones no longer work.")
+        request,
+        _(
+            "%(gate)s of %(community)s has a new code. Every poster printed before no longer "
+            "works: print and hang new ones."
+        )
+        % {"gate": gate.name, "community": gate.community.name},
     )
     return redirect("riders:guard_console", code=gate.entry_code)
 
@@ -254,6 +264,35 @@ def rider_detail(request: HttpRequest, rider_id: int) -> HttpResponse:
 ACTIONS = ("approve", "suspend", "revoke", "reinstate", "validity")
 
 
+def grant_done_message(action: str, *, rider: Rider, grant: AccessGrant) -> str:
+    """What was done, to whom and where, in words (never a bare "Saved")."""
+    names = {"rider": rider.name, "community": grant.community.name}
+    if grant.valid_until:
+        names["until"] = timezone.localtime(grant.valid_until).strftime("%Y-%m-%d")
+    else:
+        names["until"] = "—"
+    texts = {
+        "approve": _("Approved %(rider)s's access to %(community)s until %(until)s"),
+        "validity": _("%(rider)s's access to %(community)s is now valid until %(until)s"),
+        "suspend": _("Suspended %(rider)s's access to %(community)s"),
+        "revoke": _("Revoked %(rider)s's access to %(community)s"),
+        "reinstate": _("Reinstated %(rider)s's access to %(community)s"),
+        "decline": _("Declined %(rider)s's request for %(community)s"),
+    }
+    return texts[action] % names
+
+
+def _back(request: HttpRequest, rider: Rider) -> HttpResponse:
+    """Back to the queue the action came from (a local /staff/riders/ address only), or to
+    the rider's page."""
+    target = request.POST.get("next", "")
+    if target.startswith("/staff/riders/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        return redirect(target)
+    return redirect("riders:staff_rider", rider_id=rider.pk)
+
+
 @login_required
 @require_POST
 def grant_action(request: HttpRequest, rider_id: int, grant_id: int, action: str) -> HttpResponse:
@@ -270,6 +309,13 @@ def grant_action(request: HttpRequest, rider_id: int, grant_id: int, action: str
             if not form.is_valid():
                 forms_with_errors[(grant.pk, "reason")] = form
                 raise ValidationError(_("Give a reason."))
+            if action == "revoke" and request.POST.get("confirm") != "yes":
+                # Revoking ends the rider's access at once: say so and ask once more.
+                return render(
+                    request,
+                    "riders/staff/grant_revoke_confirm.html",
+                    {"rider": rider, "grant": grant, "form": form},
+                )
             service = (
                 grant_services.grant_suspend if action == "suspend" else grant_services.grant_revoke
             )
@@ -297,8 +343,9 @@ def grant_action(request: HttpRequest, rider_id: int, grant_id: int, action: str
             messages.error(request, message)
         rider, grants = _rider_in_scope(request, rider_id)
         return _render_rider(request, rider, grants, forms=forms_with_errors, status=400)
-    messages.success(request, _("Saved: %(community)s.") % {"community": grant.community.name})
-    return redirect("riders:staff_rider", rider_id=rider.pk)
+    grant.refresh_from_db(fields=["status", "valid_until"])
+    messages.success(request, grant_done_message(action, rider=rider, grant=grant))
+    return _back(request, rider)
 
 
 # --- Posters ----------------------------------------------------------------------------

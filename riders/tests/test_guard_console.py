@@ -71,8 +71,7 @@ def test_rotate_code_changes_console_address_and_is_audited(
     client.force_login(other_staff_user)
     assert client.post(reverse("riders:gate_rotate", args=[gate.pk])).status_code == 404
     client.force_login(staff_user)
-    assert client.get(reverse("riders:gate_rotate", args=[gate.pk])).status_code == 405
-    response = client.post(reverse("riders:gate_rotate", args=[gate.pk]))
+    response = client.post(reverse("riders:gate_rotate", args=[gate.pk]), {"confirm": "yes"})
     gate.refresh_from_db()
     assert gate.entry_code != old
     assert response["Location"] == reverse("riders:guard_console", args=[gate.entry_code])
@@ -85,3 +84,25 @@ def test_other_gate_of_same_company_is_its_own_console(client, staff_user, commu
     client.force_login(staff_user)
     page = client.get(reverse("riders:guard_console", args=[second.entry_code])).content.decode()
     assert "South Gate" in page and "North Gate" not in page
+
+
+def test_new_gate_code_needs_a_confirmation_that_says_posters_die(client, staff_user, gate):
+    old = gate.entry_code
+    client.force_login(staff_user)
+    url = reverse("riders:gate_rotate", args=[gate.pk])
+    for response in (
+        client.get(url, HTTP_ACCEPT_LANGUAGE="en"),
+        client.post(url, HTTP_ACCEPT_LANGUAGE="en"),
+    ):
+        assert response.status_code == 200
+        assert "stops working" in response.content.decode()
+    gate.refresh_from_db()
+    assert gate.entry_code == old
+    response = client.post(url, {"confirm": "yes"}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    gate.refresh_from_db()
+    assert gate.entry_code != old
+    said = [str(m) for m in response.context["messages"]]
+    assert said == [
+        f"{gate.name} of {gate.community.name} has a new code. Every poster printed before "
+        "no longer works: print and hang new ones."
+    ]

@@ -31,7 +31,7 @@ def test_pdf_poster_and_rotation_changes_the_qr(client, staff_user, gate):
     client.force_login(staff_user)
     response = client.get(reverse("riders:gate_poster", args=[gate.pk, "pdf"]), {"size": "a5"})
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
-    client.post(reverse("riders:gate_rotate", args=[gate.pk]))
+    client.post(reverse("riders:gate_rotate", args=[gate.pk]), {"confirm": "yes"})
     gate.refresh_from_db()
     png = client.get(reverse("riders:gate_poster", args=[gate.pk, "png"])).content
     assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))] == [
