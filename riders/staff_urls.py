@@ -1,10 +1,14 @@
 """Staff pages for riders (guard console, rider search, posters); included from riders/urls.py."""
 
+from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from . import staff_views
 
 urlpatterns = [
+    path("guard/", staff_views.guard_home, name="guard_home"),
+    path("guard/login/", staff_views.GuardLoginView.as_view(), name="guard_login"),
+    path("guard/logout/", LogoutView.as_view(next_page="riders:guard_login"), name="guard_logout"),
     path("guard/<str:code>/", staff_views.guard_console, name="guard_console"),
     path("guard/<str:code>/events", staff_views.guard_events, name="guard_events"),
     path("staff/gates/<int:gate_id>/rotate", staff_views.gate_rotate, name="gate_rotate"),

@@ -50,7 +50,7 @@ SECURITY_RATE_LIMITS = {
     "login": env_str("RATE_LIMIT_LOGIN", "30/5m"),
 }
 # Password log-in views limited by the middleware (admin's view cannot take a decorator).
-SECURITY_LOGIN_URL_NAMES = ["admin:login", "governance:login"]
+SECURITY_LOGIN_URL_NAMES = ["admin:login", "governance:login", "riders:guard_login"]
 # Behind this many reverse proxies, the client is the n-th address from the right of
 # X-Forwarded-For; 0 trusts only REMOTE_ADDR.
 SECURITY_PROXY_COUNT = env_int("SECURITY_PROXY_COUNT", 0)
