@@ -19,6 +19,7 @@ urlpatterns = [
     ),
     path("staff/gates/posters.zip", staff_views.gate_posters_zip, name="gate_posters_zip"),
     path("staff/riders/", staff_views.rider_search, name="staff_riders"),
+    path("staff/riders/bulk", staff_views.grants_bulk, name="staff_grants_bulk"),
     path("staff/riders/<int:rider_id>/", staff_views.rider_detail, name="staff_rider"),
     path(
         "staff/riders/<int:rider_id>/grants/<int:grant_id>/<str:action>",
