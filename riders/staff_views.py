@@ -23,7 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -559,7 +559,7 @@ def _poster_size(request: HttpRequest) -> str:
 @login_required
 @require_GET
 def gate_poster(request: HttpRequest, gate_id: int, fmt: str) -> HttpResponse:
-    from .posters import poster_bytes
+    from .posters import poster_bytes, poster_filename
 
     if fmt not in ("png", "pdf"):
         raise Http404("No such format")
@@ -567,14 +567,16 @@ def gate_poster(request: HttpRequest, gate_id: int, fmt: str) -> HttpResponse:
     size = _poster_size(request)
     content_type = "application/pdf" if fmt == "pdf" else "image/png"
     response = HttpResponse(poster_bytes(gate, size=size, fmt=fmt), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="gate-{gate.pk}-{size}.{fmt}"'
+    response["Content-Disposition"] = content_disposition_header(
+        True, poster_filename(gate, size=size, fmt=fmt)
+    )
     return response
 
 
 @login_required
 @require_GET
 def gate_posters_zip(request: HttpRequest) -> HttpResponse:
-    from .posters import poster_bytes
+    from .posters import poster_bytes, poster_filename
 
     try:
         ids = sorted({int(x) for x in request.GET.get("ids", "").split(",") if x.strip()})
@@ -594,7 +596,13 @@ def gate_posters_zip(request: HttpRequest) -> HttpResponse:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for gate in gates:
-            archive.writestr(f"gate-{gate.pk}-{size}.{fmt}", poster_bytes(gate, size=size, fmt=fmt))
+            archive.writestr(
+                poster_filename(gate, size=size, fmt=fmt), poster_bytes(gate, size=size, fmt=fmt)
+            )
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="gate-posters-{size}.zip"'
+    names = {gate.community.name for gate in gates}
+    prefix = f"{names.pop()}-" if len(names) == 1 else ""
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{prefix}posters-{size}.zip".replace("/", "-").replace("\\", "-")
+    )
     return response
