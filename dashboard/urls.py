@@ -8,6 +8,7 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
+    path("go/<str:what>/", views.staff_go, name="go"),
     path("c/<slug:slug>/", views.community_detail, name="community"),
     path("c/<slug:slug>/events.csv", views.community_events_csv, name="events_csv"),
     path("riders/<int:rider_id>/history", views.rider_history, name="rider_history"),

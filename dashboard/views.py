@@ -323,3 +323,27 @@ def controller_sync(request: HttpRequest, slug: str, controller_id: int) -> Http
         else _("The task queue cannot be reached; the controller will be synced when it is back."),
     )
     return redirect(reverse("dashboard:community", args=[community.slug]) + "#gates-title")
+
+
+GO_TARGETS = {"votes": "governance:staff_list", "feedback": "governance:staff_feedback"}
+
+
+@login_required
+@require_GET
+def staff_go(request: HttpRequest, what: str) -> HttpResponse:
+    """The staff navigation's "Votes" and "Feedback": those pages are per community, so
+    with one community go straight there, with several choose one."""
+    if what not in GO_TARGETS:
+        raise Http404("No such page")
+    communities = list(communities_for_user(request.user, perm=VIEW).order_by("name", "pk")[:201])
+    if len(communities) == 1:
+        return redirect(GO_TARGETS[what], slug=communities[0].slug)
+    titles = {"votes": _("Votes"), "feedback": _("Feedback")}
+    return render(
+        request,
+        "dashboard/go.html",
+        {
+            "title": titles[what],
+            "links": [(c.name, reverse(GO_TARGETS[what], args=[c.slug])) for c in communities],
+        },
+    )

@@ -13,6 +13,9 @@ have a service (community creation, delivery rules, bulk import, staff) go throu
 - `audit`: audit rows (before/after of changed fields) for the admin's own writes
 """
 
+from django.contrib import admin
+from django.urls import reverse_lazy
+
 from . import community, companies, places  # noqa: F401  (registers the admins)
 from .audit import AdminAuditMixin
 from .scoping import (
@@ -22,6 +25,10 @@ from .scoping import (
     _has_perm,
     _is_company_staff,
 )
+
+# Everyone in the admin is staff: its "View site" goes to the staff pages, not the riders'
+# landing page (issue 20).
+admin.site.site_url = reverse_lazy("dashboard:home")
 
 __all__ = [
     "AdminAuditMixin",

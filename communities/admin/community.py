@@ -46,9 +46,10 @@ BUILDINGS_INLINE_MAX = 50
 
 
 class MarkerInlineMixin(ScopedInlineMixin):
-    """Inline rows get a 'place on map' button for the shared map above the inlines."""
+    """Inline rows get a 'place on map' button for the shared map beside the inlines."""
 
     form = MarkerModelForm
+    template = "admin/communities/tabular.html"
 
     @admin.display(description=_("map"))
     def place_on_map(self, obj):
@@ -128,6 +129,8 @@ class BuildingInline(MarkerInlineMixin, admin.TabularInline):
 
 class RulesHistoryInline(ScopedInlineMixin, admin.TabularInline):
     """Published versions, newest first; read-only (a change is a new version)."""
+
+    template = "admin/communities/tabular.html"
 
     model = DeliveryRules
     extra = 0

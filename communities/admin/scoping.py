@@ -152,9 +152,42 @@ class CommunityScopedAdmin(AdminAuditMixin, admin.ModelAdmin):
         return queryset.select_related(self.community_path)
 
 
+def _label_row(form, row: str) -> None:
+    """A tabular inline shows its labels once, in the header row: name every visible
+    input of the row for assistive technology ("Name · North Gate")."""
+    for name, field in form.fields.items():
+        if field.widget.is_hidden:
+            continue
+        label = field.label or name
+        field.widget.attrs["aria-label"] = f"{label} · {row}"
+
+
+class LabelledRowsFormSetMixin:
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        instance = getattr(form, "instance", None)
+        if instance is not None and instance.pk:
+            row = str(instance)
+        else:
+            row = _("new row %(n)d") % {"n": i + 1}
+        _label_row(form, row)
+        return form
+
+    @property
+    def empty_form(self):
+        form = super().empty_form
+        _label_row(form, _("new row"))
+        return form
+
+
 class ScopedInlineMixin:
     """Inline permissions follow the parent's community (staff hold no global model
-    permissions, only object permissions on their communities)."""
+    permissions, only object permissions on their communities). Every input of a row
+    is labelled (LabelledRowsFormSetMixin)."""
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        return type(formset.__name__, (LabelledRowsFormSetMixin, formset), {})
 
     def _parent_community(self, obj):
         if obj is None:

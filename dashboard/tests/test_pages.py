@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.db import connection
@@ -76,8 +77,9 @@ def test_dashboard_card_shows_votes_feedback_and_pending(client, staff_user, com
     body = client.get("/staff/", **EN).content.decode()
 
     assert "2 of 3 owners voted (66 %, 66 % of the area)" in body
-    assert 'data-figure="pending">1<' in body
-    assert 'data-figure="feedback">1<' in body
+    # The figures are links to their lists (issue 20).
+    assert re.search(r'data-figure="pending"><a class="figure-link" href="[^"]+">1<', body)
+    assert re.search(r'data-figure="feedback"><a class="figure-link" href="[^"]+">1<', body)
     assert "2 gate controllers out of sync or offline" in body  # never synced
     assert body.count("<svg") == 4
     assert '<title id="all-entries-title">Entries per hour, last 7 days</title>' in body

@@ -229,6 +229,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "last100.security": {"level": "INFO"},  # docs/security.md
         "axes": {"level": "WARNING"},  # its INFO lines name every attempt; ours mask them
+        "fontTools": {"level": "WARNING"},  # a line per table when a poster PDF subsets its font
     },
 }
 

@@ -68,7 +68,7 @@ SECURITY_RATE_LIMITS = {
     "login": env_str("RATE_LIMIT_LOGIN", "30/5m"),
 }
 # Password log-in views limited by the middleware (admin's view cannot take a decorator).
-SECURITY_LOGIN_URL_NAMES = ["admin:login", "governance:login"]
+SECURITY_LOGIN_URL_NAMES = ["admin:login", "governance:login", "riders:guard_login"]
 # The reverse proxies in front of the portal (addresses or networks, comma-separated):
 # X-Forwarded-For/-Proto/-Host are believed only from them; empty trusts only REMOTE_ADDR.
 SECURITY_TRUSTED_PROXIES = trusted_proxies(env_list("SECURITY_TRUSTED_PROXIES", []))

@@ -17,6 +17,7 @@ class VerifyRiderSerializer(serializers.Serializer):
     platform = serializers.CharField()
     station = serializers.CharField()
     phone_masked = serializers.CharField()
+    vehicle_plate = serializers.CharField(allow_blank=True)
 
 
 class VerifyResponseSerializer(serializers.Serializer):

@@ -70,6 +70,8 @@ def _rider_json(request: HttpRequest, rider: Rider | None) -> dict | None:
         "platform": rider.platform.name,
         "station": rider.station,
         "phone_masked": rider.phone_masked,
+        # Something to compare when there is no photo (docs/guard-and-posters.md).
+        "vehicle_plate": rider.vehicle_plate,
     }
 
 

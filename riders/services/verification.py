@@ -128,7 +128,17 @@ def pass_verify(
 # The hot path skips the ORM's query building: the statements are composed once per
 # process from the models' metadata and run on a cursor (PostgreSQL and SQLite alike).
 _GRANT_FIELDS = ("id", "rider_id", "community_id", "status", "valid_from", "valid_until")
-_RIDER_FIELDS = ("id", "platform_id", "name", "phone", "photo", "station", "platform_active")
+# vehicle_plate: the guard compares it when the rider has no photo (issue 20).
+_RIDER_FIELDS = (
+    "id",
+    "platform_id",
+    "name",
+    "phone",
+    "photo",
+    "station",
+    "platform_active",
+    "vehicle_plate",
+)
 
 
 @functools.cache

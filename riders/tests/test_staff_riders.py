@@ -76,12 +76,16 @@ def test_suspend_and_revoke_need_a_reason_and_go_through_the_service(client, sta
     assert response.status_code == 302
     grant.refresh_from_db()
     assert grant.status == GrantStatus.SUSPENDED and grant.reason == "Rude at gate"
-    response = client.post(_action(rider, grant, "revoke"), {f"g{grant.pk}-reason": "Again"})
+    response = client.post(
+        _action(rider, grant, "revoke"), {f"g{grant.pk}-reason": "Again", "confirm": "yes"}
+    )
     grant.refresh_from_db()
     assert grant.status == GrantStatus.REVOKED
     assert AuditEntry.objects.filter(object_id=str(grant.pk)).count() >= 2
     # Revoked access cannot be revoked twice: a clear 400, not a 500.
-    response = client.post(_action(rider, grant, "revoke"), {f"g{grant.pk}-reason": "Again"})
+    response = client.post(
+        _action(rider, grant, "revoke"), {f"g{grant.pk}-reason": "Again", "confirm": "yes"}
+    )
     assert response.status_code == 400
     response = client.post(_action(rider, grant, "reinstate"))
     grant.refresh_from_db()
@@ -145,3 +149,39 @@ def test_rider_page_queries_do_not_grow_with_grants_and_events(
     with django_assert_max_num_queries(10):
         response = client.get(reverse("riders:staff_rider", args=[rider.pk]))
     assert len(response.context["grants"]) == 6 and len(response.context["events"]) == 20
+
+
+def test_revoke_asks_first_and_every_action_says_what_was_done(client, staff_user, community):
+    community.name = "柳岸花园"
+    community.save()
+    grant = AccessGrantFactory(
+        community=community,
+        rider__name="王小明",
+        status=GrantStatus.PENDING,
+        valid_until=None,
+    )
+    rider = grant.rider
+    client.force_login(staff_user)
+
+    def post(action, data=None, lang="en"):
+        return client.post(
+            _action(rider, grant, action), data or {}, follow=True, HTTP_ACCEPT_LANGUAGE=lang
+        )
+
+    def said(response):
+        return [str(m) for m in response.context["messages"]]
+
+    response = post("approve", {f"v{grant.pk}-valid_until": ""})
+    until = timezone.localtime(AccessGrant.objects.get(pk=grant.pk).valid_until)
+    assert said(response) == [f"Approved 王小明's access to 柳岸花园 until {until:%Y-%m-%d}"]
+    response = post("revoke", {f"g{grant.pk}-reason": "Lost"})
+    assert "Yes, revoke" in response.content.decode()
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.ACTIVE  # not before the confirmation
+    response = post("revoke", {f"g{grant.pk}-reason": "Lost", "confirm": "yes"})
+    grant.refresh_from_db()
+    assert grant.status == GrantStatus.REVOKED
+    assert said(response) == ["Revoked 王小明's access to 柳岸花园"]
+    assert said(post("reinstate", lang="zh-hans")) == ["已恢复 王小明 在 柳岸花园 的通行权限"]
+    response = post("revoke", {f"g{grant.pk}-reason": "丢失", "confirm": "yes"}, lang="zh-hans")
+    assert said(response) == ["已撤销 王小明 在 柳岸花园 的通行权限"]

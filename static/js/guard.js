@@ -10,9 +10,9 @@
   var lastAt = 0;
 
   function csrf() {
-    if (root.dataset.csrf) return root.dataset.csrf;
+    /* The cookie first: after logging in again (in another tab) the token in the page is stale. */
     var m = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
+    return m ? decodeURIComponent(m[1]) : (root.dataset.csrf || "");
   }
 
   function text(id, value) { document.getElementById(id).textContent = value || ""; }
@@ -35,7 +35,7 @@
         data.events.forEach(function (e) {
           var li = document.createElement("li");
           li.className = "event event--" + e.decision;
-          li.textContent = [e.occurred_at, e.direction_label, e.decision === "open" ? root.dataset.msgOpen : root.dataset.msgDenied, e.reason_label, e.rider].filter(Boolean).join(" · ");
+          li.textContent = e.text;  /* worded by the server, as on first load */
           list.appendChild(li);
         });
       })
@@ -45,21 +45,28 @@
   function show(data) {
     var result = document.getElementById("result");
     var open = data.decision === "open";
-    result.className = "result " + (open ? "result--open" : "result--denied");
-    text("result-word", open ? root.dataset.msgOpen : root.dataset.msgDenied);
+    /* Our own failure (session ended, network) is never DENIED: nothing was decided. */
+    var unchecked = data.decision === "unchecked";
+    result.className = "result " + (unchecked ? "result--unchecked" : open ? "result--open" : "result--denied");
+    text("result-word", unchecked ? root.dataset.msgUnchecked : open ? root.dataset.msgOpen : root.dataset.msgDenied);
     text("result-reason", data.message);
+    document.getElementById("result-login").hidden = !data.login;
     var riderBox = document.getElementById("result-rider");
     var photo = document.getElementById("result-photo");
     if (data.rider) {
       riderBox.hidden = false;
       text("result-name", data.rider.name);
-      text("result-details", [data.rider.platform, data.rider.station, data.rider.phone_masked].filter(Boolean).join(" · "));
+      text("result-details", [data.rider.platform, data.rider.station, data.rider.vehicle_plate, data.rider.phone_masked].filter(Boolean).join(" · "));
       if (data.rider.photo_url) {
         photo.src = data.rider.photo_url;
         photo.alt = data.rider.name;
         photo.hidden = false;
+        text("result-no-photo", "");
+        document.getElementById("result-no-photo").hidden = true;
       } else {
         photo.hidden = true;
+        text("result-no-photo", root.dataset.msgNoPhoto);
+        document.getElementById("result-no-photo").hidden = false;
       }
     } else {
       riderBox.hidden = true;
@@ -72,6 +79,7 @@
     token = (token || "").trim();
     if (!token || busy) return;
     busy = true;
+    var area = document.getElementById("token");
     fetch(root.dataset.verifyUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -79,21 +87,42 @@
       body: JSON.stringify({ token: token, gate: root.dataset.gate, direction: direction })
     })
       .then(function (r) {
+        if (r.status === 401 || r.status === 403) {
+          /* The session ended (idle time-out) or its token went stale: keep the scan. */
+          area.value = token;
+          show({ decision: "unchecked", message: root.dataset.msgLogin, login: true });
+          return null;
+        }
         return r.json().then(function (body) {
-          if (!r.ok) throw new Error(body.detail || r.status);
+          if (!r.ok || !body.decision) throw new Error(body.detail || r.status);
           return body;
         });
       })
-      .then(function (data) { show(data); refreshEvents(); })
-      .catch(function () { show({ decision: "deny", message: root.dataset.msgError }); })
+      .then(function (data) {
+        if (!data) return;
+        area.value = "";
+        show(data);
+        refreshEvents();
+      })
+      .catch(function () {
+        area.value = token;
+        show({ decision: "unchecked", message: root.dataset.msgError });
+      })
       .then(function () { busy = false; });
   }
 
+  /* After logging in again in another tab the page's CSRF tokens are stale: forms (log-out)
+     send the cookie's current one. */
+  root.querySelectorAll("form[method=post]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      var field = form.querySelector("input[name=csrfmiddlewaretoken]");
+      if (field) field.value = csrf();
+    });
+  });
+
   document.getElementById("paste-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    var area = document.getElementById("token");
-    check(area.value);
-    area.value = "";
+    check(document.getElementById("token").value);
   });
 
   document.getElementById("result-close").addEventListener("click", function () {

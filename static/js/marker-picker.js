@@ -36,6 +36,13 @@
       dot.style.top = y + "%";
       dot.title = title || "";
       dot.setAttribute("aria-hidden", "true");
+      if (title) {
+        // Markers carry their names, so the map reads without hovering (issue 20).
+        var label = document.createElement("span");
+        label.className = "marker-label";
+        label.textContent = title;
+        dot.appendChild(label);
+      }
       map.appendChild(dot);
     }
 
