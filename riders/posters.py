@@ -1,5 +1,6 @@
 """Printable entry-code posters for a gate: a QR code for PORTAL_BASE_URL/r/<code>/, the
-community and gate names and three steps in Chinese and English. PNG (Pillow) or PDF
+community and gate names and what riders do at this gate (riders.poster_text), in
+Chinese and English. PNG (Pillow) or PDF
 (Pillow's PDF writer), A4 or A5, at 150 dpi.
 
 The CJK font comes from the pinned PyPI package `noto-cjk-sans-jp-regular` (Noto Sans CJK,
@@ -18,22 +19,14 @@ from PIL import Image, ImageDraw, ImageFont
 
 from communities.models import Gate
 
+from .poster_text import poster_text
+
 DPI = 150
 #: Page sizes in pixels at DPI (A4 210x297 mm, A5 148x210 mm).
 SIZES = {
     "a4": (round(210 / 25.4 * DPI), round(297 / 25.4 * DPI)),
     "a5": (round(148 / 25.4 * DPI), round(210 / 25.4 * DPI)),
 }
-
-# The poster is bilingual whatever the staff member's language, so these strings are
-# deliberately not translated.
-TITLE_ZH = "骑手入场登记"
-TITLE_EN = "Delivery riders: register here"
-STEPS = (
-    ("1. 用手机扫描二维码", "1. Scan the QR code with your phone"),
-    ("2. 用骑手平台账号确认身份", "2. Confirm who you are with your delivery app"),
-    ("3. 在门口出示通行码", "3. Show your pass at the gate"),
-)
 
 
 @lru_cache(maxsize=1)
@@ -68,10 +61,13 @@ def poster_image(gate: Gate, *, size: str = "a4") -> Image.Image:
     page = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(page)
 
+    # The words say what is true at this gate (register here, use another gate, or hand
+    # off): riders.poster_text, the same advice as the gate page.
+    words = poster_text(gate)
     y = margin
     for text, pt in (
-        (TITLE_ZH, 84),
-        (TITLE_EN, 52),
+        (words.title_zh, 84),
+        (words.title_en, 52),
         (gate.community.name, 60),
         (gate.name, 48),
     ):
@@ -91,7 +87,7 @@ def poster_image(gate: Gate, *, size: str = "a4") -> Image.Image:
     page.paste(qr_image, ((width - side) // 2, y))
     y += side + int(30 * scale)
 
-    for zh, en in STEPS:
+    for zh, en in words.lines:
         font = _fit(draw, zh, int(44 * scale), inner)
         draw.text((margin, y), zh, font=font, fill="black")
         y += int(font.size * 1.3)

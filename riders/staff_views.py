@@ -36,9 +36,11 @@ from .models import (
     Reason,
     Rider,
 )
+from .poster_text import poster_text
 from .privacy import can_view_personal_data, phone_for_staff
 from .services import grants as grant_services
 from .services.gates import gate_code_rotate
+from .services.posters import poster_print_record
 
 EVENTS_SHOWN = 20
 SEARCH_LIMIT = 50
@@ -322,6 +324,8 @@ def gate_poster(request: HttpRequest, gate_id: int, fmt: str) -> HttpResponse:
     size = _poster_size(request)
     content_type = "application/pdf" if fmt == "pdf" else "image/png"
     response = HttpResponse(poster_bytes(gate, size=size, fmt=fmt), content_type=content_type)
+    # Remember the words printed, so staff are told when this poster goes out of date.
+    poster_print_record(printed=[(gate, poster_text(gate))], acting_user=request.user)
     response["Content-Disposition"] = f'attachment; filename="gate-{gate.pk}-{size}.{fmt}"'
     return response
 
@@ -350,6 +354,7 @@ def gate_posters_zip(request: HttpRequest) -> HttpResponse:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for gate in gates:
             archive.writestr(f"gate-{gate.pk}-{size}.{fmt}", poster_bytes(gate, size=size, fmt=fmt))
+    poster_print_record(printed=[(g, poster_text(g)) for g in gates], acting_user=request.user)
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="gate-posters-{size}.zip"'
     return response
