@@ -254,3 +254,95 @@ def handoff_visible(page) -> None:
         [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2],
     )
     assert on_top
+
+
+# --- 2. the pass: one headline that follows the state ------------------------------------
+
+WAKE_LOCK_STUB = """
+window.__wake = [];
+Object.defineProperty(navigator, 'wakeLock', { configurable: true, value: {
+  request: (type) => {
+    const lock = { type, released: false, _l: [],
+      addEventListener(n, f) { this._l.push(f); },
+      release() {
+        this.released = true; window.__wake.push('release'); return Promise.resolve();
+      } };
+    window.__wake.push('request:' + type);
+    return Promise.resolve(lock);
+  } } });
+"""
+
+
+def test_the_pass_headline_follows_the_state_without_a_reload(
+    live_server, phone, lang, company, screenshot_dir
+):
+    from riders.models import AccessGrant
+    from riders.services.grants import grant_revoke
+    from riders.tests.factories import PlatformFactory, sign_assertion
+
+    community = CommunityFactory(company=company, slug="garden-court", name="Garden Court")
+    gate = GateFactory(community=community, name="North Gate")
+    platform = PlatformFactory(code="demo", name="Demo Delivery")
+    phone.add_init_script(WAKE_LOCK_STUB)
+    phone.goto(
+        f"{live_server.url}/r/{gate.entry_code}/?assertion="
+        + sign_assertion(platform, sub="R42", name="李雷")
+    )
+    phone.wait_for_selector(".pass .qr svg", state="visible")
+    headline = phone.locator("#pass-headline")
+    valid = {"zh": "有效：请在门岗出示二维码", "en": "Valid: show the code at the gate"}[lang]
+    assert headline.inner_text() == valid
+    assert "pass-headline--valid" in headline.get_attribute("class")
+    # The screen is kept awake while the code shows.
+    phone.wait_for_function("window.__wake.includes('request:screen')")
+    no_overflow(phone)
+    phone.screenshot(path=os.path.join(screenshot_dir, f"pass-valid-{lang}.png"))
+    phone.evaluate("window.__sameDocument = true")
+
+    # Offline: the headline says so (never the green "valid" over a greyed code).
+    phone.context.set_offline(True)
+    phone.wait_for_selector("#pass-headline.pass-headline--offline")
+    assert headline.inner_text() != valid
+    phone.screenshot(path=os.path.join(screenshot_dir, f"pass-offline-{lang}.png"))
+    phone.context.set_offline(False)
+    phone.wait_for_selector("#pass-headline.pass-headline--valid")
+
+    # Revoked while the page is open: the headline turns red with the staff's reason,
+    # the code goes, no green "valid" text is left anywhere, and the page never reloaded.
+    grant = AccessGrant.objects.get(rider__platform_rider_id="R42", community=community)
+    grant_revoke(grant=grant, reason="Identity not confirmed", acting_user=None)
+    phone.context.set_offline(True)
+    phone.context.set_offline(False)  # "online" makes pass.js fetch at once
+    phone.wait_for_selector("#pass-headline.pass-headline--revoked")
+    assert "Identity not confirmed" in headline.inner_text()
+    assert phone.locator(".qr svg").count() == 0
+    assert phone.locator(".pass-state--active:visible").count() == 0
+    assert valid not in phone.locator("main").inner_text()
+    assert phone.evaluate("window.__sameDocument") is True
+    phone.wait_for_function("window.__wake.includes('release')")
+    phone.screenshot(path=os.path.join(screenshot_dir, f"pass-revoked-{lang}.png"))
+    assert phone.failed == []
+
+
+def test_the_pass_can_be_added_to_the_home_screen(live_server, phone, lang, company):
+    from riders.tests.factories import PlatformFactory, sign_assertion
+
+    community = CommunityFactory(company=company, slug="garden-court", name="Garden Court")
+    gate = GateFactory(community=community, name="North Gate")
+    platform = PlatformFactory(code="demo", name="Demo Delivery")
+    phone.goto(
+        f"{live_server.url}/r/{gate.entry_code}/?assertion="
+        + sign_assertion(platform, sub="R7", name="韩梅梅")
+    )
+    phone.wait_for_selector(".pass .qr svg", state="visible")
+    href = phone.get_attribute('link[rel="manifest"]', "href")
+    assert href
+    manifest = phone.evaluate("(u) => fetch(u).then((r) => r.json())", href)
+    assert manifest["start_url"] == "/pass/" and manifest["display"] == "standalone"
+    sizes = {icon["sizes"] for icon in manifest["icons"]}
+    assert {"192x192", "512x512"} <= sizes
+    base = live_server.url + href.rsplit("/", 1)[0] + "/"
+    for icon in manifest["icons"]:
+        status = phone.evaluate("(u) => fetch(u).then((r) => r.status)", base + icon["src"])
+        assert status == 200, icon["src"]
+    assert phone.failed == []
