@@ -346,3 +346,54 @@ def test_the_pass_can_be_added_to_the_home_screen(live_server, phone, lang, comp
         status = phone.evaluate("(u) => fetch(u).then((r) => r.status)", base + icon["src"])
         assert status == 200, icon["src"]
     assert phone.failed == []
+
+
+# --- 3. the map on a phone: no marker hides another, gates labelled, zoom ---------------
+
+
+def test_map_markers_never_overlap_gates_are_labelled_and_the_map_zooms(
+    live_server, phone, lang, willow, sky, screenshot_dir
+):
+    community, _ = willow
+    phone.goto(f"{live_server.url}/c/{community.slug}/")
+    assert phone.evaluate(OVERLAPS_JS) == []
+    for label in phone.locator(".marker--gate .marker-label").all():
+        assert label.is_visible()  # gate names are shown on a phone
+    no_overflow(phone)
+
+    # After a finder search the highlighted building, gate and zone still hide nothing.
+    phone.locator("#finder-q").fill("5")
+    phone.locator(".finder-form button[type=submit]").click()
+    phone.wait_for_selector(".mk-b.is-highlighted")
+    phone.wait_for_selector(".marker--gate.is-nearest")
+    assert phone.evaluate(OVERLAPS_JS) == []
+    phone.locator(".sitemap").scroll_into_view_if_needed()
+    phone.screenshot(path=os.path.join(screenshot_dir, f"map-finder-{lang}.png"))
+
+    # Zoom: the map grows inside its frame, the page itself never scrolls sideways.
+    canvas = phone.locator(".sitemap-canvas")
+    before = canvas.bounding_box()["width"]
+    phone.locator(".zoom-btn[data-zoom=in]").click()
+    phone.wait_for_function(
+        "(w) => document.querySelector('.sitemap-canvas').getBoundingClientRect().width > w * 1.5",
+        arg=before,
+    )
+    no_overflow(phone)
+    assert phone.locator(".zoom-btn[data-zoom=out]").is_enabled()
+    phone.screenshot(path=os.path.join(screenshot_dir, f"map-zoomed-{lang}.png"))
+    phone.locator(".zoom-btn[data-zoom=out]").click()
+    phone.wait_for_function(
+        "(w) => Math.abs(document.querySelector('.sitemap-canvas')"
+        ".getBoundingClientRect().width - w) < 2",
+        arg=before,
+    )
+
+    # Sky Harbour: the South Gate, the cabinet and the hand-off point sit together; all
+    # three are seen, and the hand-off point is on top.
+    phone.goto(f"{live_server.url}/c/{sky[0].slug}/")
+    assert phone.evaluate(OVERLAPS_JS) == []
+    handoff_visible(phone)
+    assert phone.locator(".marker--handoff .marker-label").is_visible()
+    phone.locator(".sitemap").scroll_into_view_if_needed()
+    phone.screenshot(path=os.path.join(screenshot_dir, f"map-handoff-{lang}.png"))
+    assert phone.failed == []
