@@ -397,3 +397,120 @@ def test_map_markers_never_overlap_gates_are_labelled_and_the_map_zooms(
     phone.locator(".sitemap").scroll_into_view_if_needed()
     phone.screenshot(path=os.path.join(screenshot_dir, f"map-handoff-{lang}.png"))
     assert phone.failed == []
+
+
+# --- 4. every target ≥ 44 × 44 px; errors where the eye is; 5. no 404 anywhere --------
+
+
+def test_every_target_is_44_px_and_no_request_fails(
+    live_server, phone, lang, willow, sky, company, screenshot_dir
+):
+    from riders.tests.factories import PlatformFactory, sign_assertion
+
+    community, north = willow
+    open_gate = community.gates.get(name="东门 East Gate")
+    platform = PlatformFactory(code="demo", name="Demo Delivery")
+    phone.goto(
+        f"{live_server.url}/r/{open_gate.entry_code}/?assertion="
+        + sign_assertion(platform, sub="R9", name="王小明")
+    )
+    phone.wait_for_selector(".pass .qr svg", state="visible")
+    pages = [
+        "/",
+        f"/c/{community.slug}/",
+        f"/r/{open_gate.entry_code}/",
+        f"/r/{north.entry_code}/",
+        f"/r/{sky[1].entry_code}/",
+        "/pass/",
+        "/pass/my-data/",
+        "/vote/",
+    ]
+    small = {}
+    for path in pages:
+        phone.goto(live_server.url + path)
+        found = phone.evaluate(SMALL_TARGETS_JS)
+        if found:
+            small[path] = found
+        no_overflow(phone)
+    assert small == {}
+    assert phone.failed == []
+
+
+def test_erasing_without_the_tick_shows_and_focuses_the_error(
+    live_server, phone, lang, company, screenshot_dir
+):
+    from riders.tests.factories import PlatformFactory, sign_assertion
+
+    community = CommunityFactory(company=company, slug="garden-court", name="Garden Court")
+    gate = GateFactory(community=community, name="North Gate")
+    platform = PlatformFactory(code="demo", name="Demo Delivery")
+    phone.goto(
+        f"{live_server.url}/r/{gate.entry_code}/?assertion="
+        + sign_assertion(platform, sub="R5", name="韩梅梅")
+    )
+    phone.wait_for_selector(".pass .qr svg", state="visible")
+    phone.goto(f"{live_server.url}/pass/my-data/")
+    phone.locator(".erase button[type=submit]").click()
+    phone.wait_for_selector(".erase .field-error")
+    error = phone.locator(".erase .field-error")
+    # The error is on screen without scrolling, and focus is on the field it describes.
+    box = error.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 740
+    focused = phone.evaluate("document.activeElement && document.activeElement.id")
+    described = phone.get_attribute(".erase input[type=checkbox]", "aria-describedby")
+    assert focused == phone.get_attribute(".erase input[type=checkbox]", "id")
+    assert described == error.get_attribute("id")
+    phone.screenshot(path=os.path.join(screenshot_dir, f"erase-error-{lang}.png"))
+
+
+# --- 7. the owners' own pages: the riders' phone layout, one-line header ---------------
+
+
+def test_owners_pages_fit_a_phone_with_a_one_line_header(
+    live_server, phone, lang, company, screenshot_dir
+):
+    from governance import services
+    from governance.tests.factories import owner_with_login, resolution_opened, units_make
+
+    community = CommunityFactory(company=company, slug="lotus", name="荷花苑 Lotus Garden")
+    owner = owner_with_login("owner.li", name="李娜")
+    (unit,) = units_make(community, 1, "100.00")
+    services.ownership_add(unit=unit, owner=owner, acting_user=None)
+    resolution = resolution_opened(
+        community,
+        title="骑手在北门交接 Riders hand food over at the north gate",
+        effect={
+            "type": "entry_policy",
+            "policy": "no_entry",
+            "handoff_point": "North gate lobby",
+        },
+    )
+    phone.goto(f"{live_server.url}/vote/login/")
+    assert phone.locator(".site-header").bounding_box()["height"] <= 60
+    assert phone.evaluate(SMALL_TARGETS_JS) == []
+    phone.fill("input[name=username]", "owner.li")
+    phone.fill("input[name=password]", "pw-owner-123")
+    phone.locator("main button[type=submit]").click()
+    phone.wait_for_selector(".resolution-list")
+    pages = {
+        "vote-list": "/vote/",
+        "vote-detail": f"/vote/{resolution.pk}/",
+        "vote-feedback": f"/vote/feedback/{community.slug}/",
+    }
+    small = {}
+    for name, path in pages.items():
+        phone.goto(live_server.url + path)
+        header = phone.locator(".site-header").bounding_box()
+        assert header["height"] <= 60, f"{path}: header {header['height']} px tall"
+        found = phone.evaluate(SMALL_TARGETS_JS)
+        if found:
+            small[path] = found
+        no_overflow(phone)
+        phone.screenshot(path=os.path.join(screenshot_dir, f"{name}-{lang}.png"), full_page=True)
+    assert small == {}
+    # The ballot: three big buttons, one tap each.
+    phone.goto(f"{live_server.url}/vote/{resolution.pk}/")
+    for button in phone.locator(".choice").all():
+        box = button.bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44
+    assert phone.failed == []
