@@ -315,6 +315,7 @@ def test_the_pass_headline_follows_the_state_without_a_reload(
     phone.context.set_offline(False)  # "online" makes pass.js fetch at once
     phone.wait_for_selector("#pass-headline.pass-headline--revoked")
     assert "Identity not confirmed" in headline.inner_text()
+    assert "Garden Court" in headline.inner_text()
     assert phone.locator(".qr svg").count() == 0
     assert phone.locator(".pass-state--active:visible").count() == 0
     assert valid not in phone.locator("main").inner_text()

@@ -49,7 +49,10 @@ def test_headline_is_valid_with_a_code_and_revoked_with_the_reason(phone, rider,
     )
     grant_revoke(grant=grant, reason="Identity not confirmed", acting_user=None)
     state, text = _headline(phone.get(reverse("riders:pass")).content.decode())
-    assert state == "revoked" and "Identity not confirmed" in text
+    assert (state, text) == (
+        "revoked",
+        "Your pass for Garden Court was withdrawn. Identity not confirmed",
+    )
 
 
 def test_headline_says_pending_while_waiting(phone, rider, company):
@@ -70,3 +73,4 @@ def test_tokens_name_the_state_of_grants_without_a_code(phone, rider, company):
     assert data["others"][0]["grant_id"] == grant.pk
     assert data["others"][0]["state"] == "revoked"
     assert "Lent the pass" in data["others"][0]["state_text"]
+    assert data["others"][0]["headline"].endswith("was withdrawn. Lent the pass")

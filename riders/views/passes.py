@@ -41,6 +41,18 @@ class PassEntry:
     svg: str = ""
     expires_at: int = 0
 
+    @property
+    def headline(self) -> str:
+        """What the page's headline says when this grant is the one that counts: the
+        community named, and the staff's reason for a withdrawal or suspension."""
+        name = self.grant.community.name
+        reason = f" {self.grant.reason}" if self.grant.reason else ""
+        if self.state == "revoked":
+            return _("Your pass for %(name)s was withdrawn.") % {"name": name} + reason
+        if self.state == "suspended":
+            return _("Your pass for %(name)s is suspended.") % {"name": name} + reason
+        return self.state_text
+
 
 def _grants(rider: Rider) -> list[AccessGrant]:
     current_rules = DeliveryRules.objects.filter(community=OuterRef("community")).order_by(
@@ -109,8 +121,8 @@ def _headline(entries: list[PassEntry]) -> tuple[str, str]:
         if state in states:
             entry = next(e for e in entries if e.state == state)
             if state in ("pending", "not_yet"):
-                return "pending", entry.state_text
-            return "revoked", entry.state_text
+                return "pending", entry.headline
+            return "revoked", entry.headline
     return "none", _("No pass on this phone yet")
 
 
@@ -163,7 +175,12 @@ def pass_tokens(request: HttpRequest) -> HttpResponse:
     # Grants without a code now, with their state in words (revoked with the staff's
     # reason, suspended, pending...): pass.js says so on the card and in the headline.
     others = [
-        {"grant_id": e.grant.pk, "state": e.state, "state_text": e.state_text}
+        {
+            "grant_id": e.grant.pk,
+            "state": e.state,
+            "state_text": e.state_text,
+            "headline": e.headline,
+        }
         for e in entries
         if not e.token
     ]

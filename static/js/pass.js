@@ -65,7 +65,7 @@
         if (card) {
           var words = card.querySelector("[data-role=state]");
           var kind = (order[i] === "pending" || order[i] === "not_yet") ? "pending" : "revoked";
-          setHeadline(kind, words ? words.textContent : "");
+          setHeadline(kind, card.getAttribute("data-headline") || (words ? words.textContent : ""));
           break;
         }
       }
@@ -142,8 +142,10 @@
         if (qr) { qr.innerHTML = ""; qr.hidden = true; }
         if (o) {
           setState(li, o.state, o.state_text);
+          li.setAttribute("data-headline", o.headline || o.state_text);
         } else {
           setState(li, "revoked", textGone);
+          li.setAttribute("data-headline", textGone);
         }
         if (was) {
           li.classList.add("pass--gone");
