@@ -26,6 +26,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from .maplayout import sitemap_prepare
 from .models import Community, DeliveryFacility, DeliveryRules, EntryPolicy
 from .selectors import (
     SEARCH_PAGE_SIZE,
@@ -83,7 +84,7 @@ def rules_page(request: HttpRequest, slug: str) -> HttpResponse:
     stamp = community_cache_stamp(slug)
     if stamp is None:
         raise Http404("No such community")
-    key = f"rules-page:v3:{stamp.version}:{get_language()}"
+    key = f"rules-page:v4:{stamp.version}:{get_language()}"
     body = PAGE_MEMO.get(key)
     if body is None:
         body = cache.get(key)
@@ -227,7 +228,9 @@ def _rules_context(
         "building": found.building.pk if found and found.building else None,
         "gate": found.gate.pk if found and found.gate else None,
         "zone": found.parking_zone.pk if found and found.parking_zone else None,
+        "gates": (),
     }
+    sitemap_prepare(data)
     return {
         "community": data.community,
         "company": data.community.company,

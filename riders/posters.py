@@ -1,5 +1,6 @@
 """Printable entry-code posters for a gate: a QR code for PORTAL_BASE_URL/r/<code>/, the
-community and gate names and three steps in Chinese and English, A4 or A5.
+community and gate names and what riders do at this gate (riders.poster_text) in Chinese
+and English, A4 or A5.
 
 One layout in millimetres (`poster_layout`) drawn by two backends: a vector PDF (fpdf2:
 real text in an embedded subset of the font, the QR code as filled squares, so it prints
@@ -26,21 +27,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 from communities.models import Gate
 
+from .poster_text import poster_text
+
 DPI = 150
 #: Page sizes in millimetres, and in pixels at DPI for the PNG.
 PAGE_MM = {"a4": (210.0, 297.0), "a5": (148.0, 210.0)}
 SIZES = {name: (round(w / 25.4 * DPI), round(h / 25.4 * DPI)) for name, (w, h) in PAGE_MM.items()}
 QUIET_MODULES = 4  # the QR code's white border, as ISO/IEC 18004 asks
-
-# The poster is bilingual whatever the staff member's language, so these strings are
-# deliberately not translated.
-TITLE_ZH = "骑手入场登记"
-TITLE_EN = "Delivery riders: register here"
-STEPS = (
-    ("1. 用手机扫描二维码", "1. Scan the QR code with your phone"),
-    ("2. 用骑手平台账号确认身份", "2. Confirm who you are with your delivery app"),
-    ("3. 在门口出示通行码", "3. Show your pass at the gate"),
-)
 
 
 @lru_cache(maxsize=1)
@@ -116,8 +109,12 @@ def poster_layout(gate: Gate, *, size: str = "a4") -> Layout:
     inner = width - 2 * margin
     lines: list[Line] = []
 
+    # The words say what is true at this gate (register here, use another gate, or hand
+    # off): riders.poster_text, the same advice as the gate page.
+    words = poster_text(gate)
     y = margin
-    for text, em in ((TITLE_ZH, 14), (TITLE_EN, 8.5), (gate.community.name, 10), (gate.name, 8)):
+    titles = (words.title_zh, words.title_en, gate.community.name, gate.name)
+    for text, em in zip(titles, (14, 8.5, 10, 8), strict=True):
         em = _fit_mm(text, em * scale, inner)
         y += em * 0.95
         lines.append(Line(text, width / 2, y, em, centred=True))
@@ -136,7 +133,7 @@ def poster_layout(gate: Gate, *, size: str = "a4") -> Layout:
     )
     y -= url_em * 2.2
     steps: list[Line] = []
-    for zh, en in reversed(STEPS):
+    for zh, en in reversed(words.lines):
         en_em = _fit_mm(en, 4.6 * scale, inner)
         steps.append(Line(en, margin, y, en_em, centred=False, grey=True))
         y -= en_em * 1.35

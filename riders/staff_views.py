@@ -40,9 +40,11 @@ from .models import (
     Reason,
     Rider,
 )
+from .poster_text import poster_text
 from .privacy import can_view_personal_data, phone_for_staff
 from .services import grants as grant_services
 from .services.gates import gate_code_rotate
+from .services.posters import poster_print_record
 
 EVENTS_SHOWN = 20
 
@@ -567,6 +569,8 @@ def gate_poster(request: HttpRequest, gate_id: int, fmt: str) -> HttpResponse:
     size = _poster_size(request)
     content_type = "application/pdf" if fmt == "pdf" else "image/png"
     response = HttpResponse(poster_bytes(gate, size=size, fmt=fmt), content_type=content_type)
+    # Remember the words printed, so staff are told when this poster goes out of date.
+    poster_print_record(printed=[(gate, poster_text(gate))], acting_user=request.user)
     response["Content-Disposition"] = content_disposition_header(
         True, poster_filename(gate, size=size, fmt=fmt)
     )
@@ -599,6 +603,7 @@ def gate_posters_zip(request: HttpRequest) -> HttpResponse:
             archive.writestr(
                 poster_filename(gate, size=size, fmt=fmt), poster_bytes(gate, size=size, fmt=fmt)
             )
+    poster_print_record(printed=[(g, poster_text(g)) for g in gates], acting_user=request.user)
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     names = {gate.community.name for gate in gates}
     prefix = f"{names.pop()}-" if len(names) == 1 else ""

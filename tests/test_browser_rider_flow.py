@@ -113,7 +113,7 @@ def test_one_click_link_to_pass_to_gate_and_back_after_revocation(
     assert page.locator("li.pass .qr svg").count() == 0
     page.reload()
     assert page.locator("svg").count() == 0
-    assert page.get_by_text("Withdrawn. Identity not confirmed").is_visible()
+    assert page.get_by_text("Withdrawn. Identity not confirmed", exact=True).is_visible()
     page.screenshot(path=os.path.join(screenshot_dir, "pass-phone-revoked.png"))
     answer = verify(live_server, controller, fresh, gate.entry_code)
     assert (answer["decision"], answer["reason"]) == ("deny", "revoked")

@@ -41,6 +41,18 @@ class PassEntry:
     svg: str = ""
     expires_at: int = 0
 
+    @property
+    def headline(self) -> str:
+        """What the page's headline says when this grant is the one that counts: the
+        community named, and the staff's reason for a withdrawal or suspension."""
+        name = self.grant.community.name
+        reason = f" {self.grant.reason}" if self.grant.reason else ""
+        if self.state == "revoked":
+            return _("Your pass for %(name)s was withdrawn.") % {"name": name} + reason
+        if self.state == "suspended":
+            return _("Your pass for %(name)s is suspended.") % {"name": name} + reason
+        return self.state_text
+
 
 def _grants(rider: Rider) -> list[AccessGrant]:
     current_rules = DeliveryRules.objects.filter(community=OuterRef("community")).order_by(
@@ -97,6 +109,25 @@ def _entries(rider: Rider, now: dt.datetime) -> list[PassEntry]:
     return entries
 
 
+# The pass page's one headline, from the most useful state of all the rider's grants
+# (pass.js recomputes it live with the same order: valid, refreshing, offline, revoked...).
+_HEADLINE_ORDER = ("active", "pending", "not_yet", "suspended", "revoked", "expired", "no_entry")
+
+
+def _headline(entries: list[PassEntry]) -> tuple[str, str]:
+    """(state, text) of the page's headline; state is valid, pending, revoked or none."""
+    if any(e.token for e in entries):
+        return "valid", _("Valid: show the code at the gate")
+    states = {e.state for e in entries}
+    for state in _HEADLINE_ORDER[1:]:
+        if state in states:
+            entry = next(e for e in entries if e.state == state)
+            if state in ("pending", "not_yet"):
+                return "pending", entry.headline
+            return "revoked", entry.headline
+    return "none", _("No pass on this phone yet")
+
+
 @never_cache
 @require_GET
 def pass_page(request: HttpRequest) -> HttpResponse:
@@ -104,12 +135,15 @@ def pass_page(request: HttpRequest) -> HttpResponse:
     if rider is None:
         return render(request, "riders/no_pass.html")
     entries = _entries(rider, timezone.now())
+    headline_state, headline_text = _headline(entries)
     return render(
         request,
         "riders/pass.html",
         {
             "rider": rider,
             "entries": entries,
+            "headline_state": headline_state,
+            "headline_text": headline_text,
             "has_active": any(e.token for e in entries),
             "refresh_seconds": REFRESH_SECONDS,
         },
@@ -127,16 +161,36 @@ def pass_tokens(request: HttpRequest) -> HttpResponse:
             {"error": "no_pass", "message": _("This phone holds no pass.")}, status=403
         )
     now = timezone.now()
+    entries = _entries(rider, now)
     passes: list[dict[str, Any]] = [
         {
             "grant_id": e.grant.pk,
             "token": e.token,
             "svg": e.svg,
             "expires_at": e.expires_at,
+            "state": e.state,
+            "state_text": e.state_text,
         }
-        for e in _entries(rider, now)
+        for e in entries
         if e.token
     ]
+    # Grants without a code now, with their state in words (revoked with the staff's
+    # reason, suspended, pending...): pass.js says so on the card and in the headline.
+    others = [
+        {
+            "grant_id": e.grant.pk,
+            "state": e.state,
+            "state_text": e.state_text,
+            "headline": e.headline,
+        }
+        for e in entries
+        if not e.token
+    ]
     return JsonResponse(
-        {"server_time": int(now.timestamp()), "refresh_seconds": REFRESH_SECONDS, "passes": passes}
+        {
+            "server_time": int(now.timestamp()),
+            "refresh_seconds": REFRESH_SECONDS,
+            "passes": passes,
+            "others": others,
+        }
     )

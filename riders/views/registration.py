@@ -10,6 +10,7 @@ sentence saying what happened and what to do next — never a 500.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -19,7 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from communities.maplayout import sitemap_prepare
 from communities.models import EntryPolicy, Gate
+from communities.selectors import gate_advice, rules_page_context
 from communities.services import rules_current
 from portal.security.ratelimit import ratelimit
 
@@ -257,22 +260,38 @@ def _entry_decision_pending(community_id: int) -> int | None:
 def _welcome(
     request: HttpRequest, gate: Gate, form: ManualRegistrationForm, *, status: int = 200
 ) -> HttpResponse:
-    rules = rules_current(gate.community)
-    policy = rules.entry_policy if rules else EntryPolicy.REGISTERED
-    return render(
-        request,
-        "riders/welcome.html",
-        {
-            "gate": gate,
-            "community": gate.community,
-            "rules": rules,
-            "policy": policy,
-            "policy_label": EntryPolicy(policy).label,
-            "form": form,
-            "decision_pending": _entry_decision_pending(gate.community_id),
-        },
-        status=status,
-    )
+    # What to do at this gate: the same answer as the gate's poster (riders.poster_text).
+    data = rules_page_context(gate.community)
+    advice = gate_advice(gate, rules=data.rules, gates=data.gates)
+    policy = advice.policy
+    context: dict[str, Any] = {
+        "gate": gate,
+        "community": gate.community,
+        "rules": data.rules,
+        "policy": policy,
+        "policy_label": EntryPolicy(policy).label,
+        "advice": advice,
+        "form": form,
+        "decision_pending": _entry_decision_pending(gate.community_id),
+    }
+    if not advice.is_enter:
+        # The map shows where to go instead: the rider gates, or the hand-off point.
+        sitemap_prepare(data)
+        context.update(
+            {
+                "has_site_map": data.has_site_map,
+                "buildings": data.buildings,
+                "gates": data.gates,
+                "parking_zones": data.parking_zones,
+                "rest_stations": data.rest_stations,
+                "facilities": data.facilities,
+                "highlight": {
+                    "gates": [g.pk for g in advice.use_gates],
+                    "handoff": advice.is_handoff,
+                },
+            }
+        )
+    return render(request, "riders/welcome.html", context, status=status)
 
 
 def _register_manual(request: HttpRequest, gate: Gate) -> HttpResponse:

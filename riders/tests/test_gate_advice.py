@@ -1,0 +1,181 @@
+"""Issue 21.1 and 20.10: every gate page and every gate's poster say what is true at that
+gate (register here, use another gate, or hand off), from one selector; staff are told
+which printed posters went out of date."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from communities.models import EntryPolicy
+from communities.selectors import (
+    ADVICE_ENTER,
+    ADVICE_HANDOFF,
+    ADVICE_OTHER_GATE,
+    gate_advice,
+)
+from communities.services import rules_publish
+from communities.tests.factories import CommunityFactory, GateFactory
+from riders.models import PosterPrint
+from riders.poster_text import TITLE_EN, poster_text
+from riders.posters import poster_bytes
+
+pytestmark = pytest.mark.django_db
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+@pytest.fixture
+def willow(company):
+    """Willow Garden's shape: South and East admit riders, North does not."""
+    community = CommunityFactory(company=company, name="Willow Garden", slug="willow")
+    south = GateFactory(
+        community=community, name="South Gate", x_pct=Decimal(50), y_pct=Decimal(98)
+    )
+    east = GateFactory(community=community, name="East Gate", x_pct=Decimal(98), y_pct=Decimal(40))
+    north = GateFactory(
+        community=community,
+        name="North Gate",
+        x_pct=Decimal(80),
+        y_pct=Decimal(2),
+        open_to_riders=False,
+    )
+    return community, south, east, north
+
+
+@pytest.fixture
+def sky(company):
+    """Sky Harbour's shape: no entry for riders, and no gate admits them anyway."""
+    community = CommunityFactory(
+        company=company,
+        name="Sky Harbour",
+        slug="sky",
+        entry_policy=EntryPolicy.NO_ENTRY,
+        handoff_point="Table outside the South Gate",
+    )
+    south = GateFactory(community=community, name="South Gate", open_to_riders=False)
+    return community, south
+
+
+def test_gate_advice_sends_riders_from_a_closed_gate_to_the_nearest_rider_gate(willow):
+    _, south, east, north = willow
+    advice = gate_advice(north)
+    assert advice.kind == ADVICE_OTHER_GATE
+    # North (80, 2) is nearer East (98, 40) than South (50, 98).
+    assert list(advice.use_gates) == [east, south]
+    assert gate_advice(south).kind == ADVICE_ENTER
+
+
+def test_gate_advice_is_handoff_when_no_entry_or_no_gate_admits_riders(sky, company):
+    _, south = sky
+    advice = gate_advice(south)
+    assert advice.kind == ADVICE_HANDOFF
+    assert advice.handoff_point == "Table outside the South Gate"
+    # "registered" rules but every gate closed: nowhere to go in either.
+    closed = CommunityFactory(company=company, slug="closed")
+    only = GateFactory(community=closed, open_to_riders=False)
+    assert gate_advice(only).kind == ADVICE_HANDOFF
+
+
+def test_closed_gate_page_names_the_gate_to_use_with_the_map_and_no_form(client, willow):
+    _, _south, _east, north = willow
+    response = client.get(reverse("riders:register", args=[north.entry_code]), **EN)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "This gate is closed to riders" in html
+    assert "Use this gate instead:" in html
+    assert html.index("East Gate") < html.index("South Gate", html.index("Use this gate"))
+    assert 'class="register-form"' not in html
+    assert 'id="map-title"' in html
+
+
+def test_no_entry_gate_page_gives_the_handoff_point_not_another_gate(client, sky):
+    _, south = sky
+    response = client.get(reverse("riders:register", args=[south.entry_code]), **EN)
+    html = response.content.decode()
+    assert "Riders may not enter here" in html
+    assert "Table outside the South Gate" in html
+    assert "use another gate" not in html.lower() and "Use this gate instead" not in html
+    assert 'class="register-form"' not in html
+
+
+def test_no_rider_gate_at_all_sends_riders_to_the_office(client, company):
+    community = CommunityFactory(company=company, slug="nowhere")
+    gate = GateFactory(community=community, open_to_riders=False)
+    html = client.get(reverse("riders:register", args=[gate.entry_code]), **EN).content.decode()
+    assert "No gate here admits riders" in html
+    assert "Ask the property office where to hand deliveries over." in html
+    assert 'class="register-form"' not in html
+
+
+def test_open_gate_page_keeps_the_registration_form(client, willow):
+    _, south, _, _ = willow
+    html = client.get(reverse("riders:register", args=[south.entry_code]), **EN).content.decode()
+    assert 'class="register-form"' in html
+
+
+def test_posters_say_what_is_true_at_each_gate(willow, sky):
+    _, south, east, north = willow
+    assert poster_text(south).title_en == TITLE_EN
+    closed = poster_text(north)
+    assert closed.title_en == "This gate is closed to delivery riders"
+    assert "East Gate" in closed.lines[0][1] and "East Gate" in closed.lines[0][0]
+    assert all("register here" not in en.lower() for _, en in closed.lines)
+    handoff = poster_text(sky[1])
+    assert handoff.title_en == "No entry for delivery riders"
+    assert "Table outside the South Gate" in handoff.lines[0][1]
+    # The drawing uses these words (and still renders for every kind).
+    for gate in (south, north, sky[1]):
+        assert poster_bytes(gate, size="a5", fmt="png")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_poster_words_change_when_the_rules_change(willow, staff_user):
+    community, south, _, _ = willow
+    before = poster_text(south)
+    rules_publish(
+        community=community,
+        acting_user=staff_user,
+        entry_policy=EntryPolicy.NO_ENTRY,
+        handoff_point="Guard booth",
+    )
+    after = poster_text(south)
+    assert after.fingerprint != before.fingerprint
+    assert after.title_en == "No entry for delivery riders"
+
+
+def test_staff_are_told_which_printed_posters_to_reprint(
+    client, willow, staff_user, other_staff_user
+):
+    community, south, _, north = willow
+    client.force_login(staff_user)
+    assert client.get(reverse("riders:gate_poster", args=[south.pk, "png"])).status_code == 200
+    zip_url = reverse("riders:gate_posters_zip")
+    assert client.get(zip_url, {"ids": f"{north.pk}"}).status_code == 200
+    assert PosterPrint.objects.filter(gate__in=[south, north]).count() == 2
+    dashboard = reverse("dashboard:home")
+    assert "Posters to print again" not in client.get(dashboard, **EN).content.decode()
+
+    # The owners close the community to riders: both printed posters now lie.
+    rules_publish(
+        community=community,
+        acting_user=staff_user,
+        entry_policy=EntryPolicy.NO_ENTRY,
+        handoff_point="Guard booth",
+    )
+    html = client.get(dashboard, **EN).content.decode()
+    assert "Posters to print again" in html
+    assert "South Gate" in html and "North Gate" in html
+    console = client.get(reverse("riders:guard_console", args=[south.entry_code]), **EN)
+    assert "Print this gate's poster again" in console.content.decode()
+
+    # Printed again: no longer listed.
+    client.get(reverse("riders:gate_poster", args=[south.pk, "pdf"]))
+    html = client.get(dashboard, **EN).content.decode()
+    assert "Posters to print again" in html and "North Gate" in html
+    assert html.count("/poster.pdf?size=a4") == 1
+
+    # Another company's staff never see these gates.
+    client.force_login(other_staff_user)
+    assert "Posters to print again" not in client.get(dashboard, **EN).content.decode()
