@@ -56,7 +56,7 @@ MIDDLEWARE = [
 # page policy applies to them, so they skip those layers.
 MACHINE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "portal.machine.MachineLocaleMiddleware",  # LocaleMiddleware without path prefixes
     "django.middleware.common.CommonMiddleware",
     "portal.machine.AnonymousRequestMiddleware",
 ]
