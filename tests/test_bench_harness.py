@@ -420,5 +420,6 @@ def test_offline_decision_figure_drives_gatesim_and_prints_its_line():
     assert 0 < result["p50_ms"] <= result["p95_ms"]
     line = run.offline_line(result)
     assert line.startswith("offline decision (tools/gatesim, 1,000 passes, in-process): p50 ")
-    assert "scans/s per core" in line
+    assert line.endswith("bar p95 <= 5 ms  pass")
+    assert result["result"] == "pass"  # in-process, 40 scans: far below the 5-ms bar
     assert run.format_bars([], result) == line

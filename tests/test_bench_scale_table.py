@@ -70,7 +70,13 @@ def test_bench_scale_prints_the_work_floor_and_registration_bars_on_both_data_se
                     "server_p95_target_ms": 50.0,
                 },
             ],
-            "offline": {"entries": 50000, "p50_ms": 0.1, "p95_ms": 0.2, "scans_per_core_s": 8000},
+            "offline": {
+                "entries": 50000,
+                "p50_ms": 0.1,
+                "p95_ms": 0.2,
+                "scans_per_core_s": 8000,
+                "p95_target_ms": 5.0,
+            },
         }
 
     pairs = [
@@ -85,7 +91,7 @@ def test_bench_scale_prints_the_work_floor_and_registration_bars_on_both_data_se
     assert ratio.endswith("pass/pass")
     assert lines["scan_verify server p95 / work_floor's"].endswith("pass/pass")  # 1.2 / 1.4
     assert lines["registration server p95 ms"].endswith("pass/pass")  # medians 42 / 48
-    assert "8,000 scans/s per core" in text
+    assert "8,000 scans/s per core  bar p95 <= 5 ms  pass" in text
     assert ok
     pairs[1] = (bench_run(0.78, 1.3, 42.0), bench_run(0.60, 1.6, 60.0))
     pairs[2] = (bench_run(0.90, 1.1, 44.0), bench_run(0.70, 1.3, 55.0))

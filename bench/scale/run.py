@@ -271,10 +271,13 @@ def bars_table(pairs: list[tuple[dict, dict]]) -> tuple[str, bool]:
         p95 = _median_of([o["p95_ms"] for o in offline])
         p50 = _median_of([o["p50_ms"] for o in offline])
         rate = _median_of([o["scans_per_core_s"] for o in offline])
+        met = p95 is not None and p95 <= offline[0]["p95_target_ms"]
+        ok &= met
         out.append(
             f"offline decision (tools/gatesim, {offline[0]['entries']:,} passes, in-process), "
             f"median of {len(offline)} runs: p50 {p50:.3f} ms, p95 {p95:.3f} ms, "
-            f"{rate:,.0f} scans/s per core"
+            f"{rate:,.0f} scans/s per core  bar p95 <= {offline[0]['p95_target_ms']:g} ms  "
+            + ("pass" if met else "fail")
         )
     return "\n".join(out), ok
 
