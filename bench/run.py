@@ -172,6 +172,12 @@ class Run:
     server_ms: list[float] = field(default_factory=list)  # filled once the servers stop
 
     @property
+    def cpu_ms(self) -> float | None:
+        """The server workers' CPU milliseconds per completed request in the window."""
+        cpu, requests = self.result.server_cpu_seconds, self.result.requests
+        return round(cpu * 1000 / requests, 3) if cpu is not None and requests else None
+
+    @property
     def server_p95(self) -> float | None:
         return _rounded(loadgen.percentile(sorted(self.server_ms), 95)) if self.server_ms else None
 
@@ -191,6 +197,7 @@ class Run:
             "server_p50_ms": _rounded(loadgen.percentile(server, 50)) if server else None,
             "server_p95_ms": _rounded(loadgen.percentile(server, 95)) if server else None,
             "errors": r.errors,
+            "server_cpu_ms_per_request": self.cpu_ms,
             "avg_body_bytes": round(r.body_bytes / r.requests) if r.requests else 0,
             "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
             "error_samples": r.error_samples,
@@ -252,6 +259,7 @@ def measure(
             warmup=args.warmup,
             duration=args.duration,
             ok_statuses=frozenset(scenario.ok_statuses),
+            probe=server.cpu_seconds,
         )
         runs.append(Run(scenario.name, round_, result))
         log(
@@ -304,9 +312,12 @@ def _neighbour_run(runs: list[Run], position: int, step: int, name: str) -> Run 
     return None
 
 
-def _reference_figures(runs: list[Run], position: int, name: str) -> tuple[float, float | None]:
+def _reference_figures(
+    runs: list[Run], position: int, name: str
+) -> tuple[float, float | None, float | None]:
     """A run's requests/s over the mean of the reference's runs just before and after it,
-    and its server p95 as a multiple of theirs (None without server figures)."""
+    its server p95 and its workers' CPU per request as multiples of theirs (None without
+    those figures)."""
     run_ = runs[position]
     around = [
         r
@@ -317,7 +328,9 @@ def _reference_figures(runs: list[Run], position: int, name: str) -> tuple[float
     p95 = _mean([r.server_p95 for r in around])
     ratio = run_.result.rps / rps if rps else 0.0
     multiple = run_.server_p95 / p95 if p95 and run_.server_p95 is not None else None
-    return ratio, multiple
+    cpu = _mean([r.cpu_ms for r in around])
+    cpu_multiple = run_.cpu_ms / cpu if cpu and run_.cpu_ms is not None else None
+    return ratio, multiple, cpu_multiple
 
 
 def summarise(runs: list[Run], chosen: list[Scenario]) -> list[dict]:
@@ -343,11 +356,13 @@ def summarise(runs: list[Run], chosen: list[Scenario]) -> list[dict]:
         server_p95 = _rounded(server_p95) if server_p95 is not None else None
         reference_ratios: list[float] = []
         multiples: list[float | None] = []
+        cpu_multiples: list[float | None] = []
         if scenario.reference:
             for position in positions:
-                one, multiple = _reference_figures(runs, position, scenario.reference)
+                one, multiple, cpu = _reference_figures(runs, position, scenario.reference)
                 reference_ratios.append(round(one, 3))
                 multiples.append(round(multiple, 3) if multiple is not None else None)
+                cpu_multiples.append(round(cpu, 3) if cpu is not None else None)
         reference_ratio = _median(reference_ratios)
         p95_multiple = _median(multiples)
         checks = []
@@ -394,6 +409,10 @@ def summarise(runs: list[Run], chosen: list[Scenario]) -> list[dict]:
                 "reference_p95_multiple": p95_multiple,
                 "reference_p95_multiples": multiples,
                 "reference_p95_target": scenario.reference_p95_max,
+                "reference_cpu_multiple": _median(cpu_multiples),
+                "reference_cpu_multiples": cpu_multiples,
+                "server_cpu_ms_per_request": _median([r.cpu_ms for r in mine]),
+                "server_cpu_ms_per_request_runs": [r.cpu_ms for r in mine],
                 "result": verdict,
                 "description": scenario.description,
             }
@@ -436,15 +455,13 @@ def format_bars(rows: list[dict], offline: dict | None = None) -> str:
             continue
         name, ref = row["scenario"], reference["scenario"]
         ratio, multiple = row["reference_ratio"], row["reference_p95_multiple"]
-        lines.append(
-            f"{ref:<12} {reference['rps']:9.1f} req/s  server p95 "
-            f"{_ms_cell(reference['server_p95_ms'])} ms  (ratio to the floor "
-            f"{reference['ratio']:.3f})"
-        )
-        lines.append(
-            f"{name:<12} {row['rps']:9.1f} req/s  server p95 {_ms_cell(row['server_p95_ms'])} ms"
-            f"  (ratio to the floor {row['ratio']:.3f})"
-        )
+        for shown in (reference, row):
+            lines.append(
+                f"{shown['scenario']:<12} {shown['rps']:9.1f} req/s  server p95 "
+                f"{_ms_cell(shown['server_p95_ms'])} ms  workers' CPU "
+                f"{_ms_cell(shown.get('server_cpu_ms_per_request'))} ms/request  "
+                f"(ratio to the floor {shown['ratio']:.3f})"
+            )
         if row.get("reference_ratio_target") is not None:
             met = ratio is not None and ratio >= row["reference_ratio_target"]
             lines.append(
@@ -460,6 +477,13 @@ def format_bars(rows: list[dict], offline: dict | None = None) -> str:
                 + ("-" if multiple is None else f"{multiple:.2f}x")
                 + f" [{_figures(row['reference_p95_multiples'])}]"
                 f"  bar <= {row['reference_p95_target']:g}x  {'pass' if met else 'fail'}"
+            )
+        cpu = row.get("reference_cpu_multiple")
+        if cpu is not None:
+            lines.append(
+                f"{name} workers' CPU per request / {ref}'s: {cpu:.2f}x "
+                f"[{_figures(row['reference_cpu_multiples'])}]  (no bar: Python in the "
+                "gunicorn workers only, hardly moved by the machine's load)"
             )
     for row in rows:
         if row.get("server_p95_target_ms") is None:

@@ -316,6 +316,10 @@ def test_make_bench_runs_floor_and_portal_and_reports_ratios(tmp_path):
     assert rows["scan_verify"]["reference_p95_multiple"] > 0
     assert "scan_verify / work_floor requests/s: " in completed.stdout
     assert "scan_verify server p95 / work_floor's: " in completed.stdout
+    # The workers' CPU per request, read from /proc around each measured window.
+    for name in ("floor", "work_floor", "scan_verify"):
+        assert rows[name]["server_cpu_ms_per_request"] > 0
+    assert "scan_verify workers' CPU per request / work_floor's: " in completed.stdout
     assert report["meta"]["gunicorn"] == "2 gthread workers x 4 threads"
     assert "rules_page" in completed.stdout and "ratio" in completed.stdout
     # Both servers were stopped on the way out: nothing listens on their ports any more.
