@@ -63,6 +63,8 @@ class LoadResult:
     #: process of the machine): from the end of the warm-up until the last response.
     #: `bench.run` keeps the servers' own timings of the requests that began in it.
     window: tuple[float, float] = (0.0, 0.0)
+    #: CPU seconds the server's workers spent in the measured window (`probe`), or None.
+    server_cpu_seconds: float | None = None
 
     @property
     def requests(self) -> int:
@@ -199,6 +201,7 @@ async def _run(
     warmup: float,
     duration: float,
     ok_statuses: frozenset[int] = frozenset(),
+    probe: Callable[[], float | None] | None = None,
 ) -> LoadResult:
     shared = _Shared(source, f"{host}:{port}")
     start = time.perf_counter()
@@ -206,6 +209,9 @@ async def _run(
     measure_from = start + warmup
     stop_at = measure_from + duration
     result = LoadResult(name=name, seconds=0.0)
+    marks: list[float | None] = []
+    if probe is not None:
+        asyncio.get_running_loop().call_later(warmup, lambda: marks.append(probe()))
     await asyncio.gather(
         *(
             _connection(host, port, shared, measure_from, stop_at, result, ok_statuses)
@@ -216,6 +222,9 @@ async def _run(
     ended = time.perf_counter()
     result.seconds = ended - measure_from
     result.window = (measure_from + to_monotonic, ended + to_monotonic)
+    if probe is not None and marks and marks[0] is not None:
+        end_mark = probe()
+        result.server_cpu_seconds = None if end_mark is None else end_mark - marks[0]
     return result
 
 
@@ -229,9 +238,11 @@ def load(
     warmup: float = 2.0,
     duration: float = 10.0,
     ok_statuses: frozenset[int] = frozenset(),
+    probe: Callable[[], float | None] | None = None,
 ) -> LoadResult:
     """Load host:port with `concurrency` connections: `warmup` seconds unmeasured, then
-    `duration` seconds measured."""
+    `duration` seconds measured. `probe` (the server's CPU seconds so far) is read when
+    the measured window begins and ends: `server_cpu_seconds` is the difference."""
     if concurrency < 1:
         raise ValueError("concurrency must be at least 1")
     coro = _run(
@@ -243,6 +254,7 @@ def load(
         warmup=warmup,
         duration=duration,
         ok_statuses=ok_statuses,
+        probe=probe,
     )
     try:
         asyncio.get_running_loop()

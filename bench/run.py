@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import time
@@ -44,11 +45,12 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = ROOT / "var" / "bench"
 PORTAL_SETTINGS = "bench.settings"
 FLOOR_SETTINGS = "bench.floor.settings"
+WORK_FLOOR_SETTINGS = "bench.work_floor.settings"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
+    parser.add_argument("--duration", type=float, default=5.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds per run")
     parser.add_argument("--concurrency", type=int, default=16, help="client connections")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
@@ -62,7 +64,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="NAME",
         help=f"run only this scenario (repeatable; the floor always runs): {', '.join(SCENARIOS)}",
     )
-    parser.add_argument("--rounds", type=int, default=1, help="times to run each scenario")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="times to run each scenario; every figure is the median of its runs",
+    )
+    parser.add_argument(
+        "--no-offline",
+        action="store_true",
+        help="skip the controller's offline decision figure (bench.offline)",
+    )
     parser.add_argument(
         "--db-name", default="last100_bench", help="bench database (or SQLite file) name"
     )
@@ -74,7 +86,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     unknown = [name for name in args.only or [] if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario(s) {unknown}; known: {list(SCENARIOS)}")
-    if args.duration <= 0 or args.warmup < 0 or args.concurrency < 1 or args.workers < 1:
+    if (
+        args.duration <= 0
+        or args.warmup < 0
+        or args.concurrency < 1
+        or args.workers < 1
+        or args.rounds < 1
+    ):
         parser.error("--duration and --concurrency/--workers must be positive")
     return args
 
@@ -153,6 +171,16 @@ class Run:
     floor_after: float | None = None
     server_ms: list[float] = field(default_factory=list)  # filled once the servers stop
 
+    @property
+    def cpu_ms(self) -> float | None:
+        """The server workers' CPU milliseconds per completed request in the window."""
+        cpu, requests = self.result.server_cpu_seconds, self.result.requests
+        return round(cpu * 1000 / requests, 3) if cpu is not None and requests else None
+
+    @property
+    def server_p95(self) -> float | None:
+        return _rounded(loadgen.percentile(sorted(self.server_ms), 95)) if self.server_ms else None
+
     def as_json(self) -> dict:
         r = self.result
         server = sorted(self.server_ms)
@@ -169,6 +197,7 @@ class Run:
             "server_p50_ms": _rounded(loadgen.percentile(server, 50)) if server else None,
             "server_p95_ms": _rounded(loadgen.percentile(server, 95)) if server else None,
             "errors": r.errors,
+            "server_cpu_ms_per_request": self.cpu_ms,
             "avg_body_bytes": round(r.body_bytes / r.requests) if r.requests else 0,
             "statuses": {str(k): v for k, v in sorted(r.statuses.items())},
             "error_samples": r.error_samples,
@@ -182,16 +211,34 @@ def _rounded(value: float) -> float:
 
 
 def plan(chosen: list[Scenario], rounds: int) -> list[tuple[Scenario, int]]:
-    """floor, s1, floor, s2, floor, ... : every scenario run sits between two floor runs."""
+    """floor, s1, floor, s2, floor, ... : every scenario run sits between two floor runs.
+    A scenario judged against a second floor (`reference`, the work floor) sits between
+    two runs of it too: floor, work_floor, scan_verify, work_floor, floor."""
+    referenced = {s.reference for s in chosen if s.reference}
     sequence: list[tuple[Scenario, int]] = [(FLOOR, 0)]
     for round_ in range(rounds):
         for scenario in chosen:
-            if scenario is FLOOR:
+            if scenario is FLOOR or scenario.name in referenced:
                 continue
-            sequence += [(scenario, round_), (FLOOR, round_)]
+            if scenario.reference:
+                reference = SCENARIOS[scenario.reference]
+                sequence += [(reference, round_), (scenario, round_), (reference, round_)]
+            else:
+                sequence.append((scenario, round_))
+            sequence.append((FLOOR, round_))
     if len(sequence) == 1:  # only the floor was asked for
         sequence += [(FLOOR, round_) for round_ in range(1, rounds)]
     return sequence
+
+
+def with_references(chosen: list[Scenario]) -> list[Scenario]:
+    """The floor first, then the second floors the chosen scenarios are judged against,
+    then the chosen ones."""
+    out = [FLOOR]
+    for scenario in chosen:
+        if scenario.reference and SCENARIOS[scenario.reference] not in out:
+            out.append(SCENARIOS[scenario.reference])
+    return out + [s for s in chosen if s not in out]
 
 
 def measure(
@@ -212,6 +259,7 @@ def measure(
             warmup=args.warmup,
             duration=args.duration,
             ok_statuses=frozenset(scenario.ok_statuses),
+            probe=server.cpu_seconds,
         )
         runs.append(Run(scenario.name, round_, result))
         log(
@@ -244,56 +292,127 @@ def _neighbour_floor(runs: list[Run], position: int, step: int) -> float | None:
     return None
 
 
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _mean(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def _neighbour_run(runs: list[Run], position: int, step: int, name: str) -> Run | None:
+    """The nearest run of `name` before (step -1) or after (+1) `position`."""
+    position += step
+    while 0 <= position < len(runs):
+        if runs[position].scenario == name:
+            return runs[position]
+        position += step
+    return None
+
+
+def _reference_figures(
+    runs: list[Run], position: int, name: str
+) -> tuple[float, float | None, float | None]:
+    """A run's requests/s over the mean of the reference's runs just before and after it,
+    its server p95 and its workers' CPU per request as multiples of theirs (None without
+    those figures)."""
+    run_ = runs[position]
+    around = [
+        r
+        for r in (_neighbour_run(runs, position, -1, name), _neighbour_run(runs, position, 1, name))
+        if r is not None
+    ]
+    rps = _mean([r.result.rps for r in around])
+    p95 = _mean([r.server_p95 for r in around])
+    ratio = run_.result.rps / rps if rps else 0.0
+    multiple = run_.server_p95 / p95 if p95 and run_.server_p95 is not None else None
+    cpu = _mean([r.cpu_ms for r in around])
+    cpu_multiple = run_.cpu_ms / cpu if cpu and run_.cpu_ms is not None else None
+    return ratio, multiple, cpu_multiple
+
+
 def summarise(runs: list[Run], chosen: list[Scenario]) -> list[dict]:
-    """One row per scenario, floor first. A scenario's ratio is its requests/s over the mean
-    of the floor runs either side of each of its runs; errors fail a scenario outright."""
+    """One row per scenario, floor first. Each figure is the median of the scenario's runs'
+    (`--rounds`): its requests/s, latencies and its ratio to the mean of the floor runs
+    either side of it (and, with a `reference`, to the reference's runs either side).
+    Errors fail a scenario outright."""
     rows = []
     for scenario in [FLOOR, *(s for s in chosen if s is not FLOOR)]:
-        mine = [run for run in runs if run.scenario == scenario.name]
+        positions = [i for i, run_ in enumerate(runs) if run_.scenario == scenario.name]
+        mine = [runs[i] for i in positions]
         if not mine:
             continue
-        latencies = sorted(ms for run in mine for ms in run.result.latencies_ms)
-        server = sorted(ms for run in mine for ms in run.server_ms)
-        server_p95 = _rounded(loadgen.percentile(server, 95)) if server else None
-        seconds = sum(run.result.seconds for run in mine)
-        errors = sum(run.result.errors for run in mine)
-        rps = (len(latencies) - errors) / seconds if seconds else 0.0
-        if scenario is FLOOR:
-            ratio = 1.0
-        else:
-            floors = [
-                value
-                for run in mine
-                for value in (run.floor_before, run.floor_after)
-                if value is not None
-            ]
-            floor_rps = sum(floors) / len(floors) if floors else 0.0
-            ratio = rps / floor_rps if floor_rps else 0.0
+        errors = sum(run_.result.errors for run_ in mine)
+        ratios = [1.0] * len(mine)
+        if scenario is not FLOOR:
+            ratios = []
+            for run_ in mine:
+                floor_rps = _mean([run_.floor_before, run_.floor_after])
+                ratios.append(run_.result.rps / floor_rps if floor_rps else 0.0)
+        ratio = _median(ratios) or 0.0
+        server_p95 = _median([run_.server_p95 for run_ in mine])
+        server_p95 = _rounded(server_p95) if server_p95 is not None else None
+        reference_ratios: list[float] = []
+        multiples: list[float | None] = []
+        cpu_multiples: list[float | None] = []
+        if scenario.reference:
+            for position in positions:
+                one, multiple, cpu = _reference_figures(runs, position, scenario.reference)
+                reference_ratios.append(round(one, 3))
+                multiples.append(round(multiple, 3) if multiple is not None else None)
+                cpu_multiples.append(round(cpu, 3) if cpu is not None else None)
+        reference_ratio = _median(reference_ratios)
+        p95_multiple = _median(multiples)
         checks = []
         if scenario.target_ratio is not None:
             checks.append(ratio >= scenario.target_ratio)
         if scenario.server_p95_max_ms is not None:
             # No server figures (the hooks did not run) cannot show the bar is met.
             checks.append(server_p95 is not None and server_p95 <= scenario.server_p95_max_ms)
+        if scenario.reference_ratio_min is not None:
+            checks.append(
+                reference_ratio is not None and reference_ratio >= scenario.reference_ratio_min
+            )
+        if scenario.reference_p95_max is not None:
+            checks.append(p95_multiple is not None and p95_multiple <= scenario.reference_p95_max)
         if not checks:
             verdict = "fail" if errors else "-"
         else:
             verdict = "pass" if all(checks) and not errors else "fail"
+        server_p50 = _median(
+            [loadgen.percentile(sorted(r.server_ms), 50) if r.server_ms else None for r in mine]
+        )
         rows.append(
             {
                 "scenario": scenario.name,
-                "rps": round(rps, 1),
-                "p50_ms": round(loadgen.percentile(latencies, 50), 2),
-                "p95_ms": round(loadgen.percentile(latencies, 95), 2),
-                "p99_ms": round(loadgen.percentile(latencies, 99), 2),
-                "server_p50_ms": _rounded(loadgen.percentile(server, 50)) if server else None,
+                "runs": len(mine),
+                "rps": round(_median([r.result.rps for r in mine]) or 0.0, 1),
+                "p50_ms": round(_median([r.result.percentile_ms(50) for r in mine]) or 0.0, 2),
+                "p95_ms": round(_median([r.result.percentile_ms(95) for r in mine]) or 0.0, 2),
+                "p99_ms": round(_median([r.result.percentile_ms(99) for r in mine]) or 0.0, 2),
+                "server_p50_ms": _rounded(server_p50) if server_p50 is not None else None,
                 "server_p95_ms": server_p95,
-                "requests": len(latencies),
-                "server_requests": len(server),
+                "server_p95s_ms": [r.server_p95 for r in mine],
+                "requests": sum(r.result.requests for r in mine),
+                "server_requests": sum(len(r.server_ms) for r in mine),
                 "errors": errors,
                 "ratio": round(ratio, 3),
+                "ratios": [round(v, 3) for v in ratios],
                 "target": scenario.target_ratio,
                 "server_p95_target_ms": scenario.server_p95_max_ms,
+                "reference": scenario.reference,
+                "reference_ratio": reference_ratio,
+                "reference_ratios": reference_ratios,
+                "reference_ratio_target": scenario.reference_ratio_min,
+                "reference_p95_multiple": p95_multiple,
+                "reference_p95_multiples": multiples,
+                "reference_p95_target": scenario.reference_p95_max,
+                "reference_cpu_multiple": _median(cpu_multiples),
+                "reference_cpu_multiples": cpu_multiples,
+                "server_cpu_ms_per_request": _median([r.cpu_ms for r in mine]),
+                "server_cpu_ms_per_request_runs": [r.cpu_ms for r in mine],
                 "result": verdict,
                 "description": scenario.description,
             }
@@ -306,13 +425,88 @@ def _ms_cell(value: float | None) -> str:
 
 
 def _target_cell(row: dict) -> str:
-    """The scenario's bars: a ratio to the floor, a server-time p95, both, or none."""
+    """The scenario's bars: a ratio to the floor, a server-time p95, ratios to a second
+    floor, or none."""
     parts = []
     if row.get("target") is not None:
         parts.append(f">= {row['target']:.2f}")
     if row.get("server_p95_target_ms") is not None:
         parts.append(f"server p95 <= {row['server_p95_target_ms']:g} ms")
+    if row.get("reference_ratio_target") is not None:
+        parts.append(f">= {row['reference_ratio_target']:.2f} x {row['reference']}")
+    if row.get("reference_p95_target") is not None:
+        parts.append(f"server p95 <= {row['reference_p95_target']:g} x {row['reference']}'s")
     return ", ".join(parts) or "-"
+
+
+def _figures(values: list) -> str:
+    return ", ".join("-" if v is None else f"{v:g}" for v in values)
+
+
+def format_bars(rows: list[dict], offline: dict | None = None) -> str:
+    """The issue-18 lines under the table: each scenario judged against a second floor
+    (its requests/s ratio and server p95 multiple), each server-time bar, and the
+    controller's offline decision; medians of the runs, each run's figure in brackets."""
+    by_name = {row["scenario"]: row for row in rows}
+    lines = []
+    for row in rows:
+        reference = by_name.get(row.get("reference") or "")
+        if reference is None:
+            continue
+        name, ref = row["scenario"], reference["scenario"]
+        ratio, multiple = row["reference_ratio"], row["reference_p95_multiple"]
+        for shown in (reference, row):
+            lines.append(
+                f"{shown['scenario']:<12} {shown['rps']:9.1f} req/s  server p95 "
+                f"{_ms_cell(shown['server_p95_ms'])} ms  workers' CPU "
+                f"{_ms_cell(shown.get('server_cpu_ms_per_request'))} ms/request  "
+                f"(ratio to the floor {shown['ratio']:.3f})"
+            )
+        if row.get("reference_ratio_target") is not None:
+            met = ratio is not None and ratio >= row["reference_ratio_target"]
+            lines.append(
+                f"{name} / {ref} requests/s: "
+                + ("-" if ratio is None else f"{ratio:.3f}")
+                + f" [{_figures(row['reference_ratios'])}]"
+                f"  bar >= {row['reference_ratio_target']:g}  {'pass' if met else 'fail'}"
+            )
+        if row.get("reference_p95_target") is not None:
+            met = multiple is not None and multiple <= row["reference_p95_target"]
+            lines.append(
+                f"{name} server p95 / {ref}'s: "
+                + ("-" if multiple is None else f"{multiple:.2f}x")
+                + f" [{_figures(row['reference_p95_multiples'])}]"
+                f"  bar <= {row['reference_p95_target']:g}x  {'pass' if met else 'fail'}"
+            )
+        cpu = row.get("reference_cpu_multiple")
+        if cpu is not None:
+            lines.append(
+                f"{name} workers' CPU per request / {ref}'s: {cpu:.2f}x "
+                f"[{_figures(row['reference_cpu_multiples'])}]  (no bar: Python in the "
+                "gunicorn workers only, hardly moved by the machine's load)"
+            )
+    for row in rows:
+        if row.get("server_p95_target_ms") is None:
+            continue
+        p95 = row["server_p95_ms"]
+        met = p95 is not None and p95 <= row["server_p95_target_ms"]
+        lines.append(
+            f"{row['scenario']} server p95: {_ms_cell(p95)} ms [{_figures(row['server_p95s_ms'])}]"
+            f"  bar <= {row['server_p95_target_ms']:g} ms  {'pass' if met else 'fail'}"
+        )
+    if offline:
+        lines.append(offline_line(offline))
+    return "\n".join(lines)
+
+
+def offline_line(offline: dict) -> str:
+    return (
+        f"offline decision (tools/gatesim, {offline['entries']:,} passes, in-process): "
+        f"p50 {offline['p50_ms']:.3f} ms, p95 {offline['p95_ms']:.3f} ms, "
+        f"{offline['scans_per_core_s']:,.0f} scans/s per core "
+        f"[p95 {_figures(offline['p95s_ms'])}; scans/s {_figures(offline['rates'])}]"
+        f"  bar p95 <= {offline['p95_target_ms']:g} ms  {offline['result']}"
+    )
 
 
 def format_table(rows: list[dict]) -> str:
@@ -387,8 +581,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     signal.signal(signal.SIGTERM, _raise_on_sigterm)
     chosen = [SCENARIOS[name] for name in args.only] if args.only else list(SCENARIOS.values())
-    if FLOOR not in chosen:
-        chosen.insert(0, FLOOR)
+    chosen = with_references(chosen)
 
     database_url = bench_database_url(args.db_name)
     env = {key: value for key, value in os.environ.items() if key != "GUNICORN_CMD_ARGS"}
@@ -400,6 +593,7 @@ def main(argv: list[str] | None = None) -> int:
         PRIVATE_MEDIA_ROOT=str(bench_state_dir(args.db_name) / "private-media"),
         PYTHONPATH=str(ROOT),
         DJANGO_SETTINGS_MODULE=PORTAL_SETTINGS,
+        BENCH_WORK_FLOOR_CONFIG=str(bench_state_dir(args.db_name) / "work_floor.json"),
     )
     os.environ.update(env)
     engine = "postgresql" if database_url.startswith("postgres") else "sqlite"
@@ -419,6 +613,15 @@ def main(argv: list[str] | None = None) -> int:
             log_path=bench_state_dir(args.db_name) / "floor.log",
             ready_path="/",
             times_path=bench_state_dir(args.db_name) / "floor.times",
+        ),
+        "work_floor": Server(
+            name="work_floor",
+            app="bench.work_floor.wsgi:application",
+            env={**env, "DJANGO_SETTINGS_MODULE": WORK_FLOOR_SETTINGS},
+            options=options,
+            log_path=bench_state_dir(args.db_name) / "work_floor.log",
+            ready_path="/",
+            times_path=bench_state_dir(args.db_name) / "work_floor.times",
         ),
         "portal": Server(
             name="portal",
@@ -443,13 +646,20 @@ def main(argv: list[str] | None = None) -> int:
             log(str(exc))
             return 2
         log(
-            f"floor and portal up ({options.describe()} each); client: {args.concurrency} "
-            f"connections, {args.warmup:g} s warm-up + {args.duration:g} s per run"
+            f"{', '.join(sorted(needed))} up ({options.describe()} each); client: "
+            f"{args.concurrency} connections, {args.warmup:g} s warm-up + "
+            f"{args.duration:g} s per run"
         )
         runs = measure(args, servers, sources, plan(chosen, args.rounds))
 
     attach_server_times(runs, servers)  # the servers have stopped: every record is written
     rows = summarise(runs, chosen)
+    offline = None
+    if not args.no_offline:
+        from .offline import measure_rounds
+
+        log("offline decision: tools/gatesim against 50,000 passes, in this process")
+        offline = measure_rounds(rounds=3)
     meta = {
         "at": datetime.now(UTC).isoformat(timespec="seconds"),
         "commit": _git_commit(),
@@ -469,7 +679,12 @@ def main(argv: list[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(
         json.dumps(
-            {"meta": meta, "rows": rows, "runs": [run.as_json() for run in runs]},
+            {
+                "meta": meta,
+                "rows": rows,
+                "offline": offline,
+                "runs": [run.as_json() for run in runs],
+            },
             indent=2,
             ensure_ascii=False,
         )
@@ -479,14 +694,20 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Last100 bench {meta['at']} commit {meta['commit']}: {engine}, cache {cache}, "
         f"gunicorn {meta['gunicorn']}, {args.concurrency} connections, "
-        f"{args.duration:g} s x {args.rounds} per scenario, floor interleaved"
+        f"{args.duration:g} s x {args.rounds} per scenario, floor interleaved; "
+        f"figures are medians of the {args.rounds} runs"
     )
     print(format_table(rows))
+    bars = format_bars(rows, offline)
+    if bars:
+        print()
+        print(bars)
     for run in runs:
         for sample in run.result.error_samples:
             print(f"  {run.scenario} error: {sample}")
     print(f"(written to {args.json})")
-    return 0 if all(row["result"] != "fail" for row in rows) else 1
+    passed = all(row["result"] != "fail" for row in rows)
+    return 0 if passed and (offline is None or offline["result"] == "pass") else 1
 
 
 if __name__ == "__main__":

@@ -40,17 +40,23 @@ class Scenario:
     setup: Callable[[BenchContext], RequestSource]
     target_ratio: float | None = None
     server_p95_max_ms: float | None = None  # a bar on server time (bench/gunicorn.conf.py)
-    server: str = "portal"  # "portal" or "floor"
+    server: str = "portal"  # "portal", "floor" or "work_floor"
     ok_statuses: tuple[int, ...] = ()  # answers besides 2xx that mean success (a redirect)
+    # A second floor this scenario is judged against, run just before and just after each
+    # of its runs: the least ratio of requests/s to it, the most server p95 as a multiple.
+    reference: str | None = None
+    reference_ratio_min: float | None = None
+    reference_p95_max: float | None = None
 
 
 SCENARIOS: dict[str, Scenario] = {}
+SERVERS = ("portal", "floor", "work_floor")
 
 
 def register(scenario: Scenario) -> Scenario:
     if scenario.name in SCENARIOS:
         raise ValueError(f"Scenario {scenario.name!r} is registered twice.")
-    if scenario.server not in ("portal", "floor"):
+    if scenario.server not in SERVERS:
         raise ValueError(f"Scenario {scenario.name!r}: unknown server {scenario.server!r}.")
     SCENARIOS[scenario.name] = scenario
     return scenario
@@ -151,7 +157,35 @@ register(
 )
 
 
-# Riders: online verification of a pass by a gate controller (>= 50 % of the floor).
+# The work floor (bench/work_floor/): the least a correct online scan must do, with none
+# of the portal's code. scan_verify is judged against it (issue 18).
+def _work_floor_setup(context: BenchContext) -> RequestSource:
+    import os
+
+    from .data import big_community_ensure
+    from .work_floor.setup import work_floor_requests
+
+    community = big_community_ensure(
+        buildings=context.buildings, units_per_building=context.units_per_building
+    )
+    prefix = os.environ.get("CACHE_KEY_PREFIX", "bench") + ":work-floor-nonce"
+    return work_floor_requests(community, nonce_prefix=prefix)
+
+
+WORK_FLOOR = register(
+    Scenario(
+        name="work_floor",
+        description="POST /api/v1/gates/verify on the work floor: HMAC, one Ed25519 "
+        "signature, one grant row by primary key, one durable event insert, one Redis "
+        "SET NX EX; plain Django, no app middleware",
+        setup=_work_floor_setup,
+        server="work_floor",
+    )
+)
+
+
+# Riders: online verification of a pass by a gate controller: >= 0.75 of the work floor's
+# requests/s and server p95 at most 1.5x its, in the same run.
 def _scan_verify_setup(context: BenchContext) -> RequestSource:
     from riders.benchmark_verify import verify_requests
 
@@ -169,7 +203,9 @@ register(
         description="POST /api/v1/gates/verify signed by a controller: a fresh pass per "
         "request, decided and recorded as an event",
         setup=_scan_verify_setup,
-        target_ratio=0.50,
+        reference="work_floor",
+        reference_ratio_min=0.75,
+        reference_p95_max=1.5,
     )
 )
 

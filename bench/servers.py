@@ -176,6 +176,28 @@ class Server:
         high = bisect.bisect_right(starts, window[1])
         return durations[low:high]
 
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU seconds of the server's workers so far (Linux /proc: the
+        master's children), or None where that cannot be read. A run's difference,
+        divided by its requests, is what one request costs the workers on any load:
+        unlike requests/s it hardly moves with other people's jobs (PostgreSQL's and
+        Redis's CPU are not in it)."""
+        if self.process is None:
+            return None
+        pid = self.process.pid
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            return None
+        ticks = 0
+        for child in children:
+            try:
+                fields = Path(f"/proc/{child}/stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue  # a worker that just exited
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14, 15)
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def log_tail(self, lines: int = 30) -> str:
         try:
             text = self.log_path.read_text(errors="replace")

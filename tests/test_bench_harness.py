@@ -164,7 +164,7 @@ def test_ratio_is_against_the_floor_runs_either_side_and_errors_fail():
             item.floor_after = runs[position + 1].result.rps
     rows = {row["scenario"]: row for row in run.summarise(runs, [FLOOR, page, other])}
     assert rows["floor"]["ratio"] == 1.0
-    assert rows["floor"]["rps"] == pytest.approx(2800 / 3, abs=0.1)
+    assert rows["floor"]["rps"] == 1000  # the median of the floor's runs
     assert rows["page"]["ratio"] == pytest.approx(450 / 900, abs=0.001)
     assert rows["page"]["result"] == "pass"
     assert rows["other"]["ratio"] == pytest.approx(900 / 900, abs=0.001)
@@ -263,10 +263,15 @@ def test_make_bench_runs_floor_and_portal_and_reports_ratios(tmp_path):
             "--units-per-building",
             "4",
             "--no-seed-demo",
+            "--rounds",
+            "1",
+            "--no-offline",
             "--only",  # the scenarios asserted below; other apps register more
             "healthz",
             "--only",
             "rules_page",
+            "--only",
+            "scan_verify",
             "--db-name",
             _bench_db_name(),
             "--json",
@@ -282,30 +287,43 @@ def test_make_bench_runs_floor_and_portal_and_reports_ratios(tmp_path):
     assert completed.returncode in (0, 1), completed.stderr[-3000:]
     report = json.loads(out.read_text())
     rows = {row["scenario"]: row for row in report["rows"]}
-    assert list(rows) == ["floor", "healthz", "rules_page"]
+    assert list(rows) == ["floor", "work_floor", "healthz", "rules_page", "scan_verify"]
     for row in rows.values():
         assert row["requests"] > 0
         assert row["rps"] > 0
         assert row["ratio"] > 0
-    assert rows["floor"]["errors"] == rows["healthz"]["errors"] == 0
+    assert all(row["errors"] == 0 for row in rows.values()), completed.stdout
     assert rows["rules_page"]["target"] == 0.40
     assert rows["rules_page"]["result"] in ("pass", "fail")
     # Server time from the workers' hooks: a record for (about) every measured request.
     for row in rows.values():
         assert 0 < row["server_p50_ms"] <= row["server_p95_ms"]
         assert row["server_requests"] >= row["requests"] * 0.9
-    # Interleaved: floor, healthz, floor, rules_page, floor.
+    # Interleaved: floor, healthz, floor, rules_page, floor, and scan_verify between two
+    # runs of the work floor.
     assert [r["scenario"] for r in report["runs"]] == [
         "floor",
         "healthz",
         "floor",
         "rules_page",
         "floor",
+        "work_floor",
+        "scan_verify",
+        "work_floor",
+        "floor",
     ]
+    assert rows["scan_verify"]["reference_ratio"] > 0
+    assert rows["scan_verify"]["reference_p95_multiple"] > 0
+    assert "scan_verify / work_floor requests/s: " in completed.stdout
+    assert "scan_verify server p95 / work_floor's: " in completed.stdout
+    # The workers' CPU per request, read from /proc around each measured window.
+    for name in ("floor", "work_floor", "scan_verify"):
+        assert rows[name]["server_cpu_ms_per_request"] > 0
+    assert "scan_verify workers' CPU per request / work_floor's: " in completed.stdout
     assert report["meta"]["gunicorn"] == "2 gthread workers x 4 threads"
     assert "rules_page" in completed.stdout and "ratio" in completed.stdout
     # Both servers were stopped on the way out: nothing listens on their ports any more.
-    assert set(report["meta"]["ports"]) == {"floor", "portal"}
+    assert set(report["meta"]["ports"]) == {"floor", "portal", "work_floor"}
     for port in report["meta"]["ports"].values():
         with pytest.raises(ConnectionRefusedError):
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
@@ -329,3 +347,83 @@ def test_a_scenario_can_accept_a_redirect_as_success(tiny_server):
         ok_statuses=frozenset({302}),
     )
     assert accepted.errors == 0 and accepted.statuses[302] > 0
+
+
+def test_plan_puts_the_work_floor_on_both_sides_of_scan_verify():
+    a = Scenario(name="a", description="", setup=lambda c: loadgen.Request())
+    chosen = run.with_references([a, SCENARIOS["scan_verify"]])
+    assert [s.name for s in chosen] == ["floor", "work_floor", "a", "scan_verify"]
+    names = [s.name for s, _ in run.plan(chosen, rounds=2)]
+    assert (
+        names == ["floor"] + ["a", "floor", "work_floor", "scan_verify", "work_floor", "floor"] * 2
+    )
+
+
+def _timed_run(name: str, rps: float, server_p95: float) -> run.Run:
+    item = _run(name, rps)
+    item.server_ms = [server_p95] * 100
+    return item
+
+
+def test_scan_verify_is_judged_per_run_against_the_work_floor_runs_either_side():
+    """Three rounds: each scan_verify run over the mean of the work floor runs around it;
+    the row holds the median of the three ratios and of the three p95 multiples."""
+    scan = SCENARIOS["scan_verify"]
+    runs = [_run("floor", 2000)]
+    for work_before, scan_rps, work_after, p95 in (
+        (400, 300, 400, 12.0),  # 0.75, 1.2x
+        (500, 300, 500, 20.0),  # 0.60, 2.0x
+        (300, 270, 300, 9.0),  # 0.90, 0.9x
+    ):
+        runs += [
+            _timed_run("work_floor", work_before, 10.0),
+            _timed_run("scan_verify", scan_rps, p95),
+            _timed_run("work_floor", work_after, 10.0),
+            _run("floor", 2000),
+        ]
+    for position, item in enumerate(runs):
+        if item.scenario != "floor":
+            item.floor_before = run._neighbour_floor(runs, position, -1)
+            item.floor_after = run._neighbour_floor(runs, position, 1)
+    rows = run.summarise(runs, run.with_references([scan]))
+    by_name = {row["scenario"]: row for row in rows}
+    row = by_name["scan_verify"]
+    assert row["reference_ratios"] == [0.75, 0.6, 0.9]
+    assert row["reference_ratio"] == 0.75
+    assert row["reference_p95_multiples"] == [1.2, 2.0, 0.9]
+    assert row["reference_p95_multiple"] == 1.2
+    assert row["ratio"] == 0.15  # to the bare floor: the median of 0.15, 0.15, 0.135
+    assert row["result"] == "pass"
+    assert by_name["work_floor"]["runs"] == 6
+    bars = run.format_bars(rows).splitlines()
+    assert "scan_verify / work_floor requests/s: 0.750 [0.75, 0.6, 0.9]  bar >= 0.75  pass" in bars
+    assert "scan_verify server p95 / work_floor's: 1.20x [1.2, 2, 0.9]  bar <= 1.5x  pass" in bars
+    assert any(line.startswith("work_floor ") and "req/s" in line for line in bars)
+
+    runs[2].server_ms = [48.0] * 100  # the first run's multiple becomes 4.8x: median 2x
+    row = {r["scenario"]: r for r in run.summarise(runs, [FLOOR, scan])}["scan_verify"]
+    assert row["reference_p95_multiple"] == 2.0 and row["result"] == "fail"
+
+
+def test_registration_bar_line_reports_the_median_server_p95_of_its_runs():
+    registration = SCENARIOS["registration"]
+    runs = [_run("floor", 1000)]
+    for p95 in (40.0, 60.0, 45.0):
+        runs += [_timed_run("registration", 100, p95), _run("floor", 1000)]
+    rows = run.summarise(runs, [FLOOR, registration])
+    lines = run.format_bars(rows).splitlines()
+    assert "registration server p95: 45.00 ms [40, 60, 45]  bar <= 50 ms  pass" in lines
+
+
+def test_offline_decision_figure_drives_gatesim_and_prints_its_line():
+    from bench import offline
+
+    result = offline.measure_rounds(rounds=2, entries=1000, scans=40)
+    assert result["reasons"] == {"ok": 40}  # every scan went through every check
+    assert result["entries"] == 1000 and len(result["rates"]) == 2
+    assert 0 < result["p50_ms"] <= result["p95_ms"]
+    line = run.offline_line(result)
+    assert line.startswith("offline decision (tools/gatesim, 1,000 passes, in-process): p50 ")
+    assert line.endswith("bar p95 <= 5 ms  pass")
+    assert result["result"] == "pass"  # in-process, 40 scans: far below the 5-ms bar
+    assert run.format_bars([], result) == line

@@ -100,8 +100,10 @@ def large_database(db_name: str, sizes: list[str], seed: int) -> str:
 
 
 def bench(db_name: str, json_path: Path, passthrough: list[str]) -> dict:
-    # Ours last, so a --db-name or --json among the passed-through arguments cannot win.
-    command = [sys.executable, "-m", "bench.run", *passthrough]
+    # One round per bench.run: the alternations are the rounds here (a --rounds among the
+    # passed-through arguments wins). Ours last, so a --db-name or --json cannot win.
+    rounds = [] if any(a.startswith("--rounds") for a in passthrough) else ["--rounds", "1"]
+    command = [sys.executable, "-m", "bench.run", *rounds, *passthrough]
     command += ["--db-name", db_name, "--json", str(json_path)]
     json_path.unlink(missing_ok=True)  # never read an earlier run's figures
     log("running " + " ".join(command[1:]))
@@ -201,6 +203,85 @@ def table(pairs: list[tuple[dict, dict]]) -> tuple[str, bool, list[dict]]:
     return "\n".join(out), ok, rows
 
 
+def _median_of(values: list) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def bars_table(pairs: list[tuple[dict, dict]]) -> tuple[str, bool]:
+    """The issue-18 bars on each data set, medians over the alternations (each one's figure
+    in brackets): every scenario judged against a second floor (scan_verify against the
+    work floor: requests/s ratio, server p95 multiple), every server-time bar
+    (registration), and the controller's offline decision (no data set: all runs)."""
+    lines, ok = [], True
+    first = {row["scenario"]: row for row in pairs[0][0]["rows"]}
+
+    def cell(runs: list[dict], name: str, key: str) -> tuple[float | None, str]:
+        values = [
+            next((r.get(key) for r in run["rows"] if r["scenario"] == name), None) for run in runs
+        ]
+        value = _median_of(values)
+        shown = "-" if value is None else f"{value:.3g}"
+        return value, f"{shown} [{', '.join('-' if v is None else f'{v:.3g}' for v in values)}]"
+
+    def line(label: str, name: str, key: str, bar: float | None, above: bool) -> None:
+        nonlocal ok
+        cells, verdicts = [], []
+        for runs in ([small for small, _ in pairs], [large for _, large in pairs]):
+            value, text = cell(runs, name, key)
+            cells.append(text)
+            if bar is not None:
+                met = value is not None and (value >= bar if above else value <= bar)
+                verdicts.append("pass" if met else "fail")
+                ok &= met
+        bar_text = "-" if bar is None else (">= " if above else "<= ") + f"{bar:g}"
+        lines.append(
+            f"{label:<42}{cells[0]:>28}{cells[1]:>28}  {bar_text:>8}  {'/'.join(verdicts)}"
+        )
+
+    for name, row in first.items():
+        reference = row.get("reference")
+        if not reference:
+            continue
+        line(f"{reference} req/s", reference, "rps", None, True)
+        line(f"{name} req/s", name, "rps", None, True)
+        if row.get("reference_ratio_target") is not None:
+            line(
+                f"{name} / {reference} requests/s",
+                name,
+                "reference_ratio",
+                row["reference_ratio_target"],
+                True,
+            )
+        if row.get("reference_p95_target") is not None:
+            line(
+                f"{name} server p95 / {reference}'s",
+                name,
+                "reference_p95_multiple",
+                row["reference_p95_target"],
+                False,
+            )
+    for name, row in first.items():
+        if row.get("server_p95_target_ms") is not None:
+            line(f"{name} server p95 ms", name, "server_p95_ms", row["server_p95_target_ms"], False)
+    header = f"{'bar':<42}{'small':>28}{'large':>28}  {'target':>8}  result (small/large)"
+    out = [header, "-" * len(header), *lines]
+    offline = [run.get("offline") for pair in pairs for run in pair if run.get("offline")]
+    if offline:
+        p95 = _median_of([o["p95_ms"] for o in offline])
+        p50 = _median_of([o["p50_ms"] for o in offline])
+        rate = _median_of([o["scans_per_core_s"] for o in offline])
+        met = p95 is not None and p95 <= offline[0]["p95_target_ms"]
+        ok &= met
+        out.append(
+            f"offline decision (tools/gatesim, {offline[0]['entries']:,} passes, in-process), "
+            f"median of {len(offline)} runs: p50 {p50:.3f} ms, p95 {p95:.3f} ms, "
+            f"{rate:,.0f} scans/s per core  bar p95 <= {offline[0]['p95_target_ms']:g} ms  "
+            + ("pass" if met else "fail")
+        )
+    return "\n".join(out), ok
+
+
 GATESYNC_FIGURES = (
     ("delta_bytes_one_change", "delta bytes, one change"),
     ("snapshot_seconds", "snapshot of the list, s"),
@@ -290,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
         sync_large = gatesync(large_db, OUT / "scale-gatesync-large.json", sync_args)
         sync_text, sync_ok = gatesync_table(sync_small, sync_large)
     text, ok, rows = table(pairs)
-    ok &= sync_ok
+    bars_text, bars_ok = bars_table(pairs)
+    ok &= sync_ok and bars_ok
     print()
     print(
         f"Last100 bench-scale: small = demo data ({args.small_db}), large = {' '.join(sizes)} "
@@ -299,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
         f"alternations (spread: their range); {time.perf_counter() - started:.0f} s"
     )
     print(text)
+    print()
+    print(bars_text)
     if sync_text:
         print()
         print(sync_text)

@@ -59,7 +59,7 @@ MIDDLEWARE = [
 MACHINE_MIDDLEWARE = [
     "portal.security.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "portal.machine.MachineLocaleMiddleware",  # LocaleMiddleware without path prefixes
     "django.middleware.common.CommonMiddleware",
     "portal.machine.AnonymousRequestMiddleware",
 ]

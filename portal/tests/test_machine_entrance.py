@@ -114,3 +114,30 @@ def test_a_signed_heartbeat_through_the_machine_stack(controller):
     )
     assert response.status_code == 200, response.content
     assert not response.cookies
+
+
+@pytest.mark.parametrize(
+    ("accept", "language", "message"),
+    [("en", "en", "Pass valid"), ("zh-CN,zh;q=0.9", "zh-hans", None), ("", "zh-hans", None)],
+)
+def test_a_signed_scan_answers_in_the_accepted_language_without_localemiddleware(
+    controller, gate, rider, community, settings, accept, language, message
+):
+    """The machine stack's own locale layer (MachineLocaleMiddleware, no path-prefix
+    look-ups) decides the language as Django's LocaleMiddleware does, and says so in
+    Content-Language and Vary."""
+    assert "django.middleware.locale.LocaleMiddleware" not in settings.MACHINE_MIDDLEWARE
+    grant = AccessGrantFactory(rider=rider, community=community)
+    body, headers = _signed(
+        controller, {"token": pass_token_issue(grant=grant), "gate": gate.entry_code}
+    )
+    response = EntranceClient().post(
+        VERIFY, body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=accept, **headers
+    )
+    assert response.status_code == 200
+    assert response["Content-Language"] == language
+    assert "Accept-Language" in response["Vary"]
+    if message:
+        assert response.json()["message"] == message
+    else:
+        assert response.json()["message"] != "Pass valid"  # the Chinese label

@@ -195,3 +195,30 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(rf, settings):
     settings.SECURITY_TRUSTED_PROXIES = ["10.0.0.1"]
     assert client_ip(request) == "203.0.113.7"  # not the left part the client wrote
     assert client_ip(rf.get("/", REMOTE_ADDR="10.0.0.1")) == "10.0.0.1"
+
+
+def test_a_redis_window_counter_counts_in_one_script_and_expires_with_its_window(
+    needs_redis, monkeypatch
+):
+    """One EVALSHA per request: INCR, and the expiry set when the window's counter is new
+    (so a counter never outlives its window); a Redis that lost the script (restarted,
+    flushed) gets it again with EVAL."""
+    from portal.security import ratelimit
+
+    calls: list[str] = []
+    client = cache._cache.get_client(write=True)
+    for name in ("evalsha", "eval", "pipeline", "incr", "set"):
+        original = getattr(client, name)
+        monkeypatch.setattr(
+            client,
+            name,
+            lambda *a, _o=original, _n=name, **k: calls.append(_n) or _o(*a, **k),
+        )
+    assert ratelimit._count("rl:test:window", timeout=61) == 1
+    assert ratelimit._count("rl:test:window", timeout=61) == 2
+    assert calls == ["evalsha", "evalsha"]
+    ttl = redis.Redis.from_url(needs_redis).ttl(cache.make_key("rl:test:window"))
+    assert 0 < ttl <= 61
+    monkeypatch.setattr(ratelimit, "_COUNT_SCRIPT_SHA", "0" * 40)  # a script Redis lacks
+    assert ratelimit._count("rl:test:window", timeout=61) == 3
+    assert calls[2:] == ["evalsha", "eval"]

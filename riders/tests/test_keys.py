@@ -195,3 +195,46 @@ def test_the_next_key_is_published_before_it_signs(grant, superuser):
     assert signing.kid == upcoming.kid  # the key published at the previous rotation
     assert jwt.get_unverified_header(pass_token_issue(grant=grant))["kid"] == upcoming.kid
     assert PassSigningKey.objects.filter(active=False, retired_at__isnull=True).count() == 1
+
+
+def test_a_pass_decodes_to_the_claims_pyjwt_verifies(grant):
+    """The token is taken apart without PyJWT (riders.services.keys): the claims it
+    accepts are the ones PyJWT verifies with the published key."""
+    from riders.services.jwk import public_key_from_jwk
+
+    token = pass_token_issue(grant=grant)
+    key = pass_key_current()
+    public = public_key_from_jwk(dict(key.public_jwk))
+    expected = jwt.decode(token, public, algorithms=["EdDSA"])
+    claims = pass_token_decode(token)
+    assert (claims.grant_id, claims.community_id, claims.rider_id, claims.nonce) == (
+        expected["g"],
+        expected["c"],
+        expected["r"],
+        expected["n"],
+    )
+    assert (claims.issued_at, claims.expires_at, claims.kid) == (
+        expected["iat"],
+        expected["exp"],
+        key.kid,
+    )
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["four segments", "unencoded payload header", "critical header", "bad signature padding"],
+)
+def test_odd_shaped_passes_are_malformed_not_genuine(grant, shape):
+    header, payload, signature = pass_token_issue(grant=grant).split(".")
+    kid = pass_key_current().kid
+    if shape == "four segments":
+        token = ".".join([header, payload, signature, signature])
+    elif shape == "bad signature padding":
+        token = ".".join([header, payload, signature + "AAA"])  # 89 characters: not base64
+    else:
+        extra = {"b64": False} if shape == "unencoded payload header" else {"crit": ["exp"]}
+        head = _b64({"alg": "EdDSA", "kid": kid, "typ": "l100pass", **extra})
+        token = ".".join([head, payload, signature])
+    with pytest.raises(PassRefused) as refused:
+        pass_token_decode(token)
+    assert refused.value.code == "malformed"
