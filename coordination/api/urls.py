@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path(
+        "communities/<slug:slug>/delivery-info",
+        views.delivery_info,
+        name="coordination-delivery-info",
+    ),
+]
