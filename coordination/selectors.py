@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -180,21 +180,14 @@ def snapshots_trend(community: Community, *, days: int = 30) -> list[Friendlines
 
 def friendliness_ranking(communities: QuerySet[Community]) -> list[dict[str, Any]]:
     """The communities ranked by their latest snapshot's score (unscored last), in one
-    query: PostgreSQL's DISTINCT ON picks each community's latest day."""
-    latest = (
-        FriendlinessSnapshot.objects.filter(community__in=communities)
-        .order_by("community_id", "-day")
-        .distinct("community_id")
-        .values("community_id", "score", "day")
+    query: each community's latest snapshot joined as two subqueries."""
+    latest = FriendlinessSnapshot.objects.filter(community=OuterRef("pk")).order_by("-day")
+    rows = (
+        communities.select_related("company")
+        .annotate(
+            latest_score=Subquery(latest.values("score")[:1]),
+            latest_day=Subquery(latest.values("day")[:1]),
+        )
+        .order_by(F("latest_score").desc(nulls_last=True), "name")
     )
-    scores = {row["community_id"]: row for row in latest}
-    rows = [
-        {
-            "community": c,
-            "score": scores.get(c.pk, {}).get("score"),
-            "day": scores.get(c.pk, {}).get("day"),
-        }
-        for c in communities.select_related("company").order_by("name")
-    ]
-    rows.sort(key=lambda r: (r["score"] is None, -(r["score"] or 0), r["community"].name))
-    return rows
+    return [{"community": c, "score": c.latest_score, "day": c.latest_day} for c in rows]
