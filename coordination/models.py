@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class FriendlinessSnapshot(models.Model):
@@ -114,7 +115,7 @@ class Participant(models.Model):
 
 
 class ActionStatus(models.TextChoices):
-    OPEN = "open", _("open")
+    OPEN = "open", pgettext_lazy("action item", "open")
     IN_PROGRESS = "in_progress", _("in progress")
     DONE = "done", _("done")
     DROPPED = "dropped", _("dropped")
