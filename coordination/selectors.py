@@ -178,9 +178,12 @@ def snapshots_trend(community: Community, *, days: int = 30) -> list[Friendlines
     )
 
 
-def friendliness_ranking(communities: QuerySet[Community]) -> list[dict[str, Any]]:
+def friendliness_ranking(
+    communities: QuerySet[Community], *, offset: int = 0, limit: int | None = None
+) -> list[dict[str, Any]]:
     """The communities ranked by their latest snapshot's score (unscored last), in one
-    query: each community's latest snapshot joined as two subqueries."""
+    query: each community's latest snapshot joined as two subqueries. `offset`/`limit`
+    page it."""
     latest = FriendlinessSnapshot.objects.filter(community=OuterRef("pk")).order_by("-day")
     rows = (
         communities.select_related("company")
@@ -190,4 +193,5 @@ def friendliness_ranking(communities: QuerySet[Community]) -> list[dict[str, Any
         )
         .order_by(F("latest_score").desc(nulls_last=True), "name")
     )
+    rows = rows[offset : offset + limit] if limit is not None else rows[offset:]
     return [{"community": c, "score": c.latest_score, "day": c.latest_day} for c in rows]

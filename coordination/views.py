@@ -142,9 +142,15 @@ def poll_page(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def staff_index(request: HttpRequest) -> HttpResponse:
-    """The staff member's communities ranked by their latest index."""
-    rows = selectors.friendliness_ranking(communities_for_user(request.user))
-    return render(request, "coordination/staff_index.html", {"rows": rows})
+    """The staff member's communities ranked by their latest index; `?area=` keeps those
+    whose address contains the text (a city or district: communities have no district
+    field, their address names it)."""
+    area = request.GET.get("area", "").strip()[:100]
+    communities = communities_for_user(request.user)
+    if area:
+        communities = communities.filter(address__icontains=area)
+    rows = selectors.friendliness_ranking(communities)
+    return render(request, "coordination/staff_index.html", {"rows": rows, "area": area})
 
 
 @login_required

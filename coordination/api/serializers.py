@@ -66,3 +66,20 @@ class DeliveryInfoSerializer(serializers.Serializer):
     gates = GateSerializer(many=True)
     parking = ParkingSerializer(many=True)
     friendliness = FriendlinessSerializer(allow_null=True)
+
+
+class RankedCommunitySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    score = serializers.IntegerField(allow_null=True)
+    day = serializers.DateField(allow_null=True)
+    delivery_info_url = serializers.URLField()
+
+
+class RankingSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    area = serializers.CharField()
+    results = RankedCommunitySerializer(many=True)

@@ -8,4 +8,5 @@ urlpatterns = [
         views.delivery_info,
         name="coordination-delivery-info",
     ),
+    path("friendliness/ranking", views.ranking, name="coordination-ranking"),
 ]

@@ -18,16 +18,18 @@ from rest_framework.decorators import api_view, authentication_classes, permissi
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
-from communities.models import EntryPolicy, Gate, ParkingZone
+from communities.models import Community, EntryPolicy, Gate, ParkingZone
 from communities.selectors import rules_current_with_community
 from portal.security.client import client_ip
 from portal.security.ratelimit import check
 from riders.services.registration import AssertionRefused, platform_jws_verify
 
-from ..selectors import snapshot_as_index, snapshot_latest
-from .serializers import DeliveryInfoSerializer
+from ..selectors import friendliness_ranking, snapshot_as_index, snapshot_latest
+from .serializers import DeliveryInfoSerializer, RankingSerializer
 
 AUDIENCE_PATH = "/api/v1/delivery-info"
+RANKING_PAGE_SIZE = 50
+AREA_MAX_LENGTH = 100
 
 
 def delivery_info_audience() -> str:
@@ -188,9 +190,9 @@ def _delivery_info_schema(request: Request, slug: str) -> HttpResponse:  # pragm
     raise AssertionError("documentation only: requests go to delivery_info()")
 
 
-def delivery_info(request: HttpRequest, slug: str) -> HttpResponse:
-    """GET /api/v1/communities/<slug>/delivery-info — a plain view (documented through
-    `_delivery_info_schema`): verify the platform, then answer with an ETag."""
+def _platform_refusal(request: HttpRequest) -> HttpResponse | None:
+    """405, 429 or 401 for a request that is not a signed platform's GET within its
+    allowance; None when it may go on."""
     if request.method not in ("GET", "HEAD"):
         response = JsonResponse({"detail": _("Method not allowed.")}, status=405)
         response["Allow"] = "GET, HEAD"
@@ -205,9 +207,10 @@ def delivery_info(request: HttpRequest, slug: str) -> HttpResponse:
         platform_jws_verify(token, audience=delivery_info_audience())
     except AssertionRefused as exc:
         return _refused(exc.code)
-    body = delivery_info_body(request, slug)
-    if body is None:
-        return JsonResponse({"detail": _("No such community.")}, status=404)
+    return None
+
+
+def _with_etag(request: HttpRequest, body: Any) -> HttpResponse:
     payload = json.dumps(body, ensure_ascii=False, sort_keys=True).encode()
     etag = '"' + hashlib.sha256(payload).hexdigest()[:32] + '"'
     wanted = [t.strip() for t in request.headers.get("If-None-Match", "").split(",")]
@@ -222,5 +225,97 @@ def delivery_info(request: HttpRequest, slug: str) -> HttpResponse:
     return response
 
 
+def delivery_info(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET /api/v1/communities/<slug>/delivery-info — a plain view (documented through
+    `_delivery_info_schema`): verify the platform, then answer with an ETag."""
+    refused = _platform_refusal(request)
+    if refused is not None:
+        return refused
+    body = delivery_info_body(request, slug)
+    if body is None:
+        return JsonResponse({"detail": _("No such community.")}, status=404)
+    return _with_etag(request, body)
+
+
 delivery_info.cls = _delivery_info_schema.cls  # type: ignore[attr-defined]
 delivery_info.initkwargs = _delivery_info_schema.initkwargs  # type: ignore[attr-defined]
+
+
+@extend_schema(
+    summary="Communities ranked by rider-friendliness",
+    parameters=[
+        OpenApiParameter(
+            "Authorization",
+            str,
+            OpenApiParameter.HEADER,
+            required=True,
+            description="`Bearer <JWS>`, as for delivery-info (same audience).",
+        ),
+        OpenApiParameter(
+            "area",
+            str,
+            required=False,
+            description="Only communities whose address contains this text (a city or "
+            "district, e.g. 静安区 or Jing'an).",
+        ),
+        OpenApiParameter("page", int, required=False, description="50 a page, from 1."),
+    ],
+    responses={
+        200: RankingSerializer,
+        304: OpenApiResponse(description="Not modified (the ETag matched)"),
+        401: OpenApiResponse(description="Missing, invalid or expired platform signature"),
+    },
+    auth=[],
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def _ranking_schema(request: Request) -> HttpResponse:  # pragma: no cover
+    """Every community ranked by its latest daily index (unscored last), with the area
+    filter for a street office's or a city's list."""
+    raise AssertionError("documentation only: requests go to ranking()")
+
+
+def ranking(request: HttpRequest) -> HttpResponse:
+    """GET /api/v1/friendliness/ranking — signed like delivery-info; three queries."""
+    refused = _platform_refusal(request)
+    if refused is not None:
+        return refused
+    area = request.GET.get("area", "").strip()[:AREA_MAX_LENGTH]
+    page_text = request.GET.get("page", "1")
+    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 10**6 else None
+    if page is None:
+        return JsonResponse(
+            {"detail": _("Bad request."), "errors": {"page": ["1, 2, …"]}}, status=400
+        )
+    communities = Community.objects.all()
+    if area:
+        communities = communities.filter(address__icontains=area)
+    total = communities.count()
+    start = (page - 1) * RANKING_PAGE_SIZE
+    rows = friendliness_ranking(communities, offset=start, limit=RANKING_PAGE_SIZE)
+    body = {
+        "count": total,
+        "page": page,
+        "area": area,
+        "results": [
+            {
+                "rank": start + i + 1,
+                "slug": r["community"].slug,
+                "name": r["community"].name,
+                "address": r["community"].address,
+                "score": r["score"],
+                "day": r["day"].isoformat() if r["day"] else None,
+                "delivery_info_url": _absolute(
+                    request,
+                    reverse("coordination-delivery-info", args=[r["community"].slug]),
+                ),
+            }
+            for i, r in enumerate(rows)
+        ],
+    }
+    return _with_etag(request, body)
+
+
+ranking.cls = _ranking_schema.cls  # type: ignore[attr-defined]
+ranking.initkwargs = _ranking_schema.initkwargs  # type: ignore[attr-defined]

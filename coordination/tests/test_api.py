@@ -144,3 +144,26 @@ def test_the_api_is_in_the_openapi_schema(client):
     operation = schema["paths"]["/api/v1/communities/{slug}/delivery-info"]["get"]
     assert "200" in operation["responses"] and "304" in operation["responses"]
     assert any(p["name"] == "Authorization" for p in operation["parameters"])
+
+
+def test_the_ranking_lists_communities_by_score_filtered_by_area(
+    client, company, platform, django_assert_max_num_queries
+):
+    high = CommunityFactory(company=company, name="High", address="静安区 1 Road")
+    low = CommunityFactory(company=company, name="Low", address="静安区 2 Road")
+    CommunityFactory(company=company, name="Elsewhere", address="徐汇区 3 Road")
+    GateFactory(community=high)
+    friendliness_snapshot_take(community=high)
+    friendliness_snapshot_take(community=low)
+    url = reverse("coordination-ranking")
+    with django_assert_max_num_queries(4):
+        response = client.get(
+            url, {"area": "静安区"}, HTTP_AUTHORIZATION=f"Bearer {_token(platform)}"
+        )
+    body = response.json()
+    assert body["count"] == 2
+    assert [r["name"] for r in body["results"]] == ["High", "Low"]
+    assert body["results"][0]["rank"] == 1
+    assert client.get(url).status_code == 401
+    bad = client.get(url, {"page": "x"}, HTTP_AUTHORIZATION=f"Bearer {_token(platform)}")
+    assert bad.status_code == 400

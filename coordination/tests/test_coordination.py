@@ -349,3 +349,12 @@ def test_due_action_items_are_reminded_once_a_day_and_done_ones_never(community,
     assert action_reminders_send() == 2
     assert "OVERDUE" in mail.outbox[0].subject
     assert action_reminders_send() == 0
+
+
+def test_the_staff_ranking_filters_by_city_or_district_in_the_address(client, company, staff_user):
+    CommunityFactory(company=company, name="Jingan Court", address="上海市静安区 1 号")
+    CommunityFactory(company=company, name="Xuhui Court", address="上海市徐汇区 2 号")
+    client.force_login(staff_user)
+    text = client.get(reverse("coordination:staff_index"), {"area": "静安区"}).content.decode()
+    assert "Jingan Court" in text
+    assert "Xuhui Court" not in text
