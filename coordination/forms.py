@@ -21,7 +21,9 @@ class MeetingForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     scheduled_at = forms.DateTimeField(label=_("Date and time"), widget=DateTimeLocalInput())
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
-    recurrence = forms.ChoiceField(label=_("Repeats"), choices=Meeting.Recurrence.choices)
+    recurrence = forms.ChoiceField(
+        label=_("Repeats"), choices=Meeting.Recurrence.choices, initial=Meeting.Recurrence.MONTHLY
+    )
 
 
 class MinutesForm(forms.Form):

@@ -120,6 +120,15 @@ class Component:
         return None if self.score is None else round(self.score * 100)
 
     @property
+    def reasons_display(self) -> list[tuple[str, int]]:
+        """Denials by reason, worded for people (the figures keep the codes)."""
+        reasons = self.figures.get("reasons") or {}
+        return [
+            (str(Reason(code).label) if code in Reason.values else code, count)
+            for code, count in sorted(reasons.items(), key=lambda item: -item[1])
+        ]
+
+    @property
     def points(self) -> float | None:
         return None if self.score is None else round(self.score * self.weight, 1)
 

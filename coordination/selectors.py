@@ -123,7 +123,9 @@ def meetings_for_staff(community: Community) -> QuerySet[Meeting]:
     return (
         Meeting.objects.filter(community=community)
         .annotate(
-            open_actions=Count("actions", filter=Q(actions__status__in=ACTION_OPEN_STATUSES)),
+            open_actions=Count(
+                "actions", filter=Q(actions__status__in=ACTION_OPEN_STATUSES), distinct=True
+            ),
             participant_count=Count("participants", distinct=True),
         )
         .order_by("-scheduled_at")

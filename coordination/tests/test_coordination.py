@@ -358,3 +358,25 @@ def test_the_staff_ranking_filters_by_city_or_district_in_the_address(client, co
     text = client.get(reverse("coordination:staff_index"), {"area": "静安区"}).content.decode()
     assert "Jingan Court" in text
     assert "Xuhui Court" not in text
+
+
+def test_a_meetings_open_decisions_are_not_multiplied_by_its_participants(community):
+    from coordination.selectors import meetings_for_staff
+
+    meeting = _meeting(community)
+    for side in ("staff", "owners", "riders", "office"):
+        services.participant_add(meeting=meeting, side=side, name=side, acting_user=None)
+    _item(meeting)
+    _item(meeting)
+    row = meetings_for_staff(community).get()
+    assert (row.open_actions, row.participant_count) == (2, 4)
+
+
+def test_denials_are_worded_for_people_on_the_friendliness_page(client, community, gate):
+    from riders.models import AccessEvent
+
+    AccessEvent.objects.create(
+        gate=gate, direction="in", decision="deny", reason="expired", source="controller"
+    )
+    text = client.get(reverse("coordination:friendliness", args=[community.slug])).content
+    assert "Pass expired: 1" in text.decode()
