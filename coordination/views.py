@@ -30,6 +30,7 @@ from governance.selectors import owner_for_user
 from riders.views._device import device_rider
 
 from . import selectors, services
+from .charts import trend_svg
 from .forms import (
     ActionItemForm,
     ActionStatusForm,
@@ -177,6 +178,7 @@ def staff_community(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect("coordination:staff_community", slug=slug)
         except ValidationError as exc:
             _errors(request, exc)
+    trend = selectors.snapshots_trend(community)
     return render(
         request,
         "coordination/staff_community.html",
@@ -185,7 +187,11 @@ def staff_community(request: HttpRequest, slug: str) -> HttpResponse:
             "can_change": can_change,
             "meetings": list(selectors.meetings_for_staff(community)),
             "polls": selectors.poll_results(Poll.objects.filter(community=community)),
-            "trend": selectors.snapshots_trend(community),
+            "trend": trend,
+            "trend_chart": trend_svg(
+                [(f"{t.day:%m-%d}", t.score) for t in trend],
+                label=_("Rider-friendliness, last 30 days"),
+            ),
             "meeting_form": meeting_form,
             "poll_form": poll_form,
         },

@@ -380,3 +380,21 @@ def test_denials_are_worded_for_people_on_the_friendliness_page(client, communit
     )
     text = client.get(reverse("coordination:friendliness", args=[community.slug])).content
     assert "Pass expired: 1" in text.decode()
+
+
+def test_the_staff_page_draws_the_index_trend(client, community, staff_user):
+    from coordination.models import FriendlinessSnapshot
+
+    today = timezone.localdate()
+    for days, score in ((2, 40), (1, None), (0, 70)):
+        FriendlinessSnapshot.objects.create(
+            community=community,
+            day=today - dt.timedelta(days=days),
+            score=score,
+            computed_at=timezone.now(),
+        )
+    client.force_login(staff_user)
+    text = client.get(reverse("coordination:staff_community", args=[community.slug])).content
+    text = text.decode()
+    assert 'class="trend-chart"' in text
+    assert text.count("<circle") == 2  # the day without a score breaks the line
