@@ -398,3 +398,27 @@ def test_the_staff_page_draws_the_index_trend(client, community, staff_user):
     text = text.decode()
     assert 'class="trend-chart"' in text
     assert text.count("<circle") == 2  # the day without a score breaks the line
+
+
+def test_staff_pages_keep_their_query_counts_with_many_meetings_items_and_polls(
+    client, community, staff_user, django_assert_max_num_queries
+):
+    meetings = [_meeting(community, days=-i) for i in range(1, 6)]
+    for meeting in meetings:
+        for side in ("staff", "owners", "riders", "office"):
+            services.participant_add(meeting=meeting, side=side, name=side, acting_user=None)
+        for _ in range(3):
+            _item(meeting)
+    for _ in range(4):
+        _poll(community)
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("coordination:staff_community", args=[community.slug]))
+    assert page.status_code == 200
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("coordination:meeting", args=[community.slug, meetings[0].pk]))
+    assert page.status_code == 200
+    poll = _poll(community)
+    with django_assert_max_num_queries(7):
+        page = client.get(reverse("coordination:poll", args=[poll.pk]))
+    assert page.status_code == 200
