@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("lang/<str:code>/", views.language_switch, name="language_switch"),
+    path("api/v1/", include("coordination.api.urls")),
     path("api/v1/", include("communities.api.urls")),
     path("api/v1/", include("riders.api.urls")),
     path("api/v1/", include("riders.gatesync.urls")),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("media-p/<path:signed>", private_media, name="private-media"),
     path("vote/", include("governance.urls")),
     path("staff/", include("dashboard.urls")),
+    path("", include("coordination.urls")),
     path("", include("riders.urls")),
     path("", include("communities.urls")),
 ]

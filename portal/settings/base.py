@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "communities",
     "riders",
     "governance",
+    "coordination",
     "dashboard",
 ]
 
@@ -308,6 +309,17 @@ CELERY_BEAT_SCHEDULE["dashboard-roll-up-events"] = {
     "task": "dashboard.tasks.roll_up_and_expire_events",
     "schedule": float(env_int("DASHBOARD_ROLLUP_SECONDS", 300)),
 }
+
+# Coordination and the rider-friendliness index (coordination/, docs/friendliness.md)
+CELERY_BEAT_SCHEDULE["coordination-friendliness-snapshots"] = {
+    "task": "coordination.tasks.snapshot_all",
+    "schedule": 3600.0,  # one row per community and day; later runs update today's row
+}
+CELERY_BEAT_SCHEDULE["coordination-reminders"] = {
+    "task": "coordination.tasks.send_reminders",
+    "schedule": 3600.0,
+}
+COORDINATION_REMIND_DAYS_BEFORE = env_int("COORDINATION_REMIND_DAYS_BEFORE", 2)
 
 # Riders' personal data (riders/privacy.py, docs/privacy.md)
 # A rider with no active grant, no event and no change for this many days is erased.

@@ -66,6 +66,8 @@ SECURITY_RATE_LIMITS = {
     "feedback": env_str("RATE_LIMIT_FEEDBACK", "10/h"),
     # Password log-ins (admin and owners), per address; django-axes counts failures too.
     "login": env_str("RATE_LIMIT_LOGIN", "30/5m"),
+    # Platforms' delivery-info API, per platform (coordination/api).
+    "delivery-info": env_str("RATE_LIMIT_DELIVERY_INFO", "600/m"),
 }
 # Password log-in views limited by the middleware (admin's view cannot take a decorator).
 SECURITY_LOGIN_URL_NAMES = ["admin:login", "governance:login", "riders:guard_login"]

@@ -18,7 +18,7 @@ from django.urls import reverse
 from communities import demo
 from communities.models import Community
 
-DEMO_APPS = ("riders", "governance")
+DEMO_APPS = ("riders", "governance", "coordination")
 
 
 def _demo_module(app: str) -> ModuleType | None:

@@ -1,0 +1,85 @@
+"""Serializers that document the delivery-info API's answer in the OpenAPI schema."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+
+class MarkerSerializer(serializers.Serializer):
+    x_pct = serializers.FloatField()
+    y_pct = serializers.FloatField()
+
+
+class HoursSerializer(serializers.Serializer):
+    start = serializers.CharField(allow_null=True, help_text="HH:MM; both null: all day")
+    end = serializers.CharField(allow_null=True)
+
+
+class HandoffSerializer(serializers.Serializer):
+    point = serializers.CharField()
+    marker = MarkerSerializer(allow_null=True)
+
+
+class GateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    opens_at = serializers.CharField(allow_null=True)
+    closes_at = serializers.CharField(allow_null=True)
+    marker = MarkerSerializer(allow_null=True)
+    register_url = serializers.URLField(help_text="The gate's registration link (/r/<code>/)")
+
+
+class ParkingSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    capacity = serializers.IntegerField()
+    has_charging = serializers.BooleanField()
+    marker = MarkerSerializer(allow_null=True)
+
+
+class ComponentSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    weight = serializers.IntegerField()
+    percent = serializers.IntegerField(allow_null=True, help_text="null: not measured")
+
+
+class FriendlinessSerializer(serializers.Serializer):
+    score = serializers.IntegerField(allow_null=True, help_text="0–100")
+    day = serializers.DateField()
+    coverage = serializers.IntegerField(help_text="percent of the weight measured")
+    components = ComponentSerializer(many=True)
+    url = serializers.URLField()
+
+
+class DeliveryInfoSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    office_phone = serializers.CharField()
+    rules_url = serializers.URLField()
+    rules_version = serializers.IntegerField()
+    entry_policy = serializers.ChoiceField(choices=["open", "registered", "no_entry"])
+    entry_policy_label = serializers.CharField()
+    rider_hours = HoursSerializer()
+    handoff = HandoffSerializer(allow_null=True)
+    ebikes_allowed_inside = serializers.BooleanField()
+    speed_limit_kmh = serializers.IntegerField(allow_null=True)
+    gates = GateSerializer(many=True)
+    parking = ParkingSerializer(many=True)
+    friendliness = FriendlinessSerializer(allow_null=True)
+
+
+class RankedCommunitySerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    address = serializers.CharField()
+    score = serializers.IntegerField(allow_null=True)
+    day = serializers.DateField(allow_null=True)
+    delivery_info_url = serializers.URLField()
+
+
+class RankingSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    page = serializers.IntegerField()
+    area = serializers.CharField()
+    results = RankedCommunitySerializer(many=True)

@@ -1,0 +1,486 @@
+"""The rider-friendliness index: how friendly a community is to riders, measured from
+what Last100 records (scans, registrations, approvals, gates, facilities, units,
+feedback, controllers), never typed in. docs/friendliness.md gives each component's
+definition, weight and source.
+
+`friendliness_compute(community)` reads everything with a fixed number of SQL
+aggregates (seven, whatever the community's size: asserted in the tests) and returns
+a `Friendliness`: a score 0–100 and its components, each scored 0–1 or None when it
+cannot be measured (no data yet, not applicable, or not recorded by Last100 at all).
+The score is the weighted mean of the measured components, so a component without
+data neither helps nor hurts; `coverage` says how much of the weight was measured.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    CharField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from communities.models import (
+    Community,
+    DeliveryFacility,
+    DeliveryRules,
+    EntryPolicy,
+    Gate,
+    GateController,
+    ParkingZone,
+    RestStation,
+    Unit,
+    time_in_window,
+)
+from governance.models import Feedback
+from portal.models import AuditEntry
+from riders.gatesync.models import AccessListHead
+from riders.models import AccessEvent, AccessGrant, Decision, Direction, GrantSource, Reason
+
+#: Scans, registrations and feedback of this many days count.
+WINDOW_DAYS = 30
+#: Feedback answered (first triaged by staff) within this many hours counts as answered.
+FEEDBACK_ANSWER_HOURS = 48
+#: Hand registrations approved within this many minutes score full marks; linear to
+#: zero at APPROVAL_ZERO_MINUTES (a working day and a night).
+APPROVAL_FULL_MINUTES = 15
+APPROVAL_ZERO_MINUTES = 24 * 60
+CACHE_SECONDS = 300
+
+# (key, weight, label). The weights sum to 100.
+COMPONENTS: tuple[tuple[str, int, Any], ...] = (
+    ("decision_time", 15, _("Time from scan to the gate's decision")),
+    ("denied_scans", 15, _("Scans denied")),
+    ("one_click", 10, _("Riders registered with one click")),
+    ("approval_time", 10, _("Time to approve a hand registration")),
+    ("gate_hours", 15, _("Gates open to riders, and their hours")),
+    ("facilities", 10, _("Parking, rest stations, cabinets and robots")),
+    ("house_numbers", 10, _("House numbers the finder can show")),
+    ("handoff", 5, _("Hand-off rules where entry is forbidden")),
+    ("feedback", 5, _("Feedback answered within 48 hours")),
+    ("controllers", 5, _("Gate controllers in sync")),
+)
+WEIGHTS = {key: weight for key, weight, _label in COMPONENTS}
+LABELS = {key: label for key, _weight, label in COMPONENTS}
+
+# Why a component has no score.
+NOT_RECORDED = "not_recorded"  # Last100 does not record what it needs
+NO_DATA = "no_data"  # nothing to measure yet in the window
+NOT_APPLICABLE = "not_applicable"
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ``percentile_cont(f) WITHIN GROUP (ORDER BY expr)``."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+def _epoch(expression: Any) -> Any:
+    """Seconds of a duration expression, as a float (PostgreSQL EXTRACT(EPOCH ...))."""
+    return Func(
+        expression, template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=FloatField()
+    )
+
+
+@dataclass
+class Component:
+    key: str
+    weight: int
+    score: float | None  # 0–1, None when not measured
+    why_none: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return str(LABELS[self.key])
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.score is None else round(self.score * 100)
+
+    @property
+    def reasons_display(self) -> list[tuple[str, int]]:
+        """Denials by reason, worded for people (the figures keep the codes)."""
+        reasons = self.figures.get("reasons") or {}
+        return [
+            (str(Reason(code).label) if code in Reason.values else code, count)
+            for code, count in sorted(reasons.items(), key=lambda item: -item[1])
+        ]
+
+    @property
+    def points(self) -> float | None:
+        return None if self.score is None else round(self.score * self.weight, 1)
+
+
+@dataclass
+class Friendliness:
+    community_id: int
+    computed_at: dt.datetime
+    components: list[Component]
+
+    @property
+    def measured_weight(self) -> int:
+        return sum(c.weight for c in self.components if c.score is not None)
+
+    @property
+    def score(self) -> int | None:
+        """Weighted mean of the measured components, 0–100; None when none is measured."""
+        weight = self.measured_weight
+        if not weight:
+            return None
+        total = sum(c.weight * c.score for c in self.components if c.score is not None)
+        return round(100 * total / weight)
+
+    @property
+    def coverage(self) -> int:
+        """Percent of the total weight that was measured."""
+        return round(100 * self.measured_weight / sum(WEIGHTS.values()))
+
+    def components_json(self) -> list[dict[str, Any]]:
+        return [asdict(c) for c in self.components]
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
+    if not values:
+        return None
+    position = (len(values) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def _clamp(value: float) -> float:
+    return max(0.0, min(1.0, value))
+
+
+# --- the components, each from its own aggregate ----------------------------------------
+
+
+def _scans(community: Community, since: dt.datetime) -> list[Component]:
+    """One query: entry scans in the window, denied ones, and denials by reason."""
+    denied_reasons = [r for r in Reason.values if r != Reason.OK]
+    counts = {
+        "total": Count("pk"),
+        "denied": Count("pk", filter=Q(decision=Decision.DENY)),
+    }
+    counts |= {
+        f"r_{r}": Count("pk", filter=Q(decision=Decision.DENY, reason=r)) for r in denied_reasons
+    }
+    row = AccessEvent.objects.filter(
+        gate__community=community, direction=Direction.IN, occurred_at__gte=since
+    ).aggregate(**counts)
+    total, denied = row["total"], row["denied"]
+    reasons = {r: row[f"r_{r}"] for r in denied_reasons if row[f"r_{r}"]}
+    denied_component = Component(
+        "denied_scans",
+        WEIGHTS["denied_scans"],
+        None if not total else 1 - denied / total,
+        "" if total else NO_DATA,
+        {"scans": total, "denied": denied, "reasons": reasons},
+    )
+    # AccessEvent records when the scan happened (occurred_at) and when the portal
+    # stored it (recorded_at), not how long the decision took: not measurable yet.
+    decision = Component(
+        "decision_time",
+        WEIGHTS["decision_time"],
+        None,
+        NOT_RECORDED,
+        {"scans": total},
+    )
+    return [decision, denied_component]
+
+
+def _registrations(community: Community, since: dt.datetime) -> list[Component]:
+    """One query: grants asked for in the window by source, and how long staff took to
+    approve the hand-made ones (approval sets valid_from to the moment of approval)."""
+    approved_by_hand = Q(source=GrantSource.MANUAL, approved_by__isnull=False)
+    grants = AccessGrant.objects.filter(community=community, created_at__gte=since)
+    counts = {
+        "one_click": Count("pk", filter=Q(source=GrantSource.PLATFORM)),
+        "by_hand": Count("pk", filter=Q(source=GrantSource.MANUAL)),
+        "approved": Count("pk", filter=approved_by_hand),
+    }
+    if connection.vendor == "postgresql":
+        wait = _epoch(
+            ExpressionWrapper(F("valid_from") - F("created_at"), output_field=DurationField())
+        )
+        row = grants.aggregate(
+            **counts,
+            median=PercentileCont(wait, 0.5, filter=approved_by_hand),
+            p90=PercentileCont(wait, 0.9, filter=approved_by_hand),
+        )
+    else:
+        # The laptop's SQLite has no percentile_cont: the same figures from the (few)
+        # approvals of the window, in one more query.
+        row = grants.aggregate(**counts)
+        waits = sorted(
+            (valid_from - created_at).total_seconds()
+            for valid_from, created_at in grants.filter(approved_by_hand).values_list(
+                "valid_from", "created_at"
+            )
+        )
+        row["median"], row["p90"] = _percentile(waits, 0.5), _percentile(waits, 0.9)
+    total = row["one_click"] + row["by_hand"]
+    one_click = Component(
+        "one_click",
+        WEIGHTS["one_click"],
+        row["one_click"] / total if total else None,
+        "" if total else NO_DATA,
+        {"one_click": row["one_click"], "by_hand": row["by_hand"]},
+    )
+    median = row["median"]
+    if median is None:
+        approval = Component("approval_time", WEIGHTS["approval_time"], None, NO_DATA, {})
+    else:
+        minutes = max(median, 0) / 60
+        score = 1 - (minutes - APPROVAL_FULL_MINUTES) / (
+            APPROVAL_ZERO_MINUTES - APPROVAL_FULL_MINUTES
+        )
+        approval = Component(
+            "approval_time",
+            WEIGHTS["approval_time"],
+            _clamp(score),
+            "",
+            {
+                "approved": row["approved"],
+                "median_minutes": round(minutes, 1),
+                "p90_minutes": round(max(row["p90"], 0) / 60, 1),
+            },
+        )
+    return [one_click, approval]
+
+
+def _rider_minutes(gates: list[dict[str, Any]], rules: DeliveryRules | None) -> int:
+    """Minutes of the day at least one gate admits riders: a gate open to riders in its
+    hours, inside the rules' riders' hours. Minute by minute: 1,440 checks per gate."""
+    if rules is not None and rules.entry_policy == EntryPolicy.NO_ENTRY:
+        return 0
+    start = rules.rider_hours_start if rules else None
+    end = rules.rider_hours_end if rules else None
+    open_gates = [g for g in gates if g["open_to_riders"]]
+    minutes = 0
+    for m in range(24 * 60):
+        moment = dt.time(m // 60, m % 60)
+        if not time_in_window(start, end, moment):
+            continue
+        if any(time_in_window(g["opens_at"], g["closes_at"], moment) for g in open_gates):
+            minutes += 1
+    return minutes
+
+
+def _place(community: Community, rules: DeliveryRules | None) -> list[Component]:
+    """Two queries: the gates (few per community), and one row of counts of parking,
+    rest stations, facilities in service and units (with those the finder can show)."""
+    gates = list(
+        Gate.objects.filter(community=community).values("open_to_riders", "opens_at", "closes_at")
+    )
+    minutes = _rider_minutes(gates, rules)
+    gate_hours = Component(
+        "gate_hours",
+        WEIGHTS["gate_hours"],
+        minutes / (24 * 60),
+        "",
+        {
+            "gates": len(gates),
+            "open_to_riders": sum(1 for g in gates if g["open_to_riders"]),
+            "rider_hours_per_day": round(minutes / 60, 1),
+        },
+    )
+
+    def count(queryset: Any) -> Subquery:
+        return Subquery(
+            queryset.order_by().values("community").annotate(n=Count("pk")).values("n")[:1]
+        )
+
+    active = DeliveryFacility.objects.filter(
+        community=OuterRef("pk"), status=DeliveryFacility.Status.ACTIVE
+    )
+    units = Unit.objects.filter(building__community=OuterRef("pk")).values("building__community")
+    counts = (
+        Community.objects.filter(pk=community.pk)
+        .annotate(
+            parking=count(ParkingZone.objects.filter(community=OuterRef("pk"))),
+            rest=count(RestStation.objects.filter(community=OuterRef("pk"))),
+            cabinets=count(
+                active.filter(
+                    kind__in=[
+                        DeliveryFacility.Kind.FOOD_CABINET,
+                        DeliveryFacility.Kind.PARCEL_LOCKER,
+                    ]
+                )
+            ),
+            robots=count(active.filter(kind=DeliveryFacility.Kind.ROBOT_PICKUP)),
+            units_total=Subquery(units.annotate(n=Count("pk")).values("n")[:1]),
+            units_shown=Subquery(
+                units.filter(building__x_pct__isnull=False, building__y_pct__isnull=False)
+                .annotate(n=Count("pk"))
+                .values("n")[:1]
+            ),
+        )
+        .values("parking", "rest", "cabinets", "robots", "units_total", "units_shown")
+        .get()
+    )
+    counts = {k: v or 0 for k, v in counts.items()}
+    # Parking matters most (riders must leave the e-bike somewhere), then a place to rest,
+    # then somewhere to leave food without walking in, then robots.
+    score = (
+        0.4 * bool(counts["parking"])
+        + 0.3 * bool(counts["rest"])
+        + 0.2 * bool(counts["cabinets"])
+        + 0.1 * bool(counts["robots"])
+    )
+    facilities = Component(
+        "facilities",
+        WEIGHTS["facilities"],
+        score,
+        "",
+        {k: counts[k] for k in ("parking", "rest", "cabinets", "robots")},
+    )
+    total, shown = counts["units_total"], counts["units_shown"]
+    house_numbers = Component(
+        "house_numbers",
+        WEIGHTS["house_numbers"],
+        shown / total if total else None,
+        "" if total else NO_DATA,
+        {"units": total, "shown": shown},
+    )
+    if rules is None or rules.entry_policy != EntryPolicy.NO_ENTRY:
+        handoff = Component("handoff", WEIGHTS["handoff"], None, NOT_APPLICABLE, {})
+    else:
+        # The rules cannot be published without a hand-off point (a check constraint);
+        # full marks when it is also on the site map, so the rider can find it.
+        on_map = rules.x_pct is not None and rules.y_pct is not None
+        handoff = Component(
+            "handoff",
+            WEIGHTS["handoff"],
+            1.0 if on_map else 0.5,
+            "",
+            {"handoff_point": rules.handoff_point, "on_map": on_map},
+        )
+    return [gate_hours, facilities, house_numbers, handoff]
+
+
+def _feedback(community: Community, since: dt.datetime, now: dt.datetime) -> Component:
+    """One query: feedback sent in the window and at least 48 h ago, and how much of it
+    staff first answered (triaged: feedback_triage in the audit log) within 48 h."""
+    first_answer = Subquery(
+        AuditEntry.objects.filter(
+            object_type=Feedback._meta.label_lower,
+            object_id=Cast(OuterRef("pk"), CharField()),
+            action="feedback_triage",
+        )
+        .order_by("at")
+        .values("at")[:1]
+    )
+    limit = dt.timedelta(hours=FEEDBACK_ANSWER_HOURS)
+    row = (
+        Feedback.objects.filter(
+            community=community, created_at__gte=since, created_at__lte=now - limit
+        )
+        .annotate(first_answer=first_answer)
+        .aggregate(
+            due=Count("pk"),
+            answered=Count(
+                "pk",
+                filter=Q(first_answer__isnull=False) & Q(first_answer__lte=F("created_at") + limit),
+            ),
+        )
+    )
+    due = row["due"]
+    return Component(
+        "feedback",
+        WEIGHTS["feedback"],
+        row["answered"] / due if due else None,
+        "" if due else NO_DATA,
+        {"due": due, "answered_in_time": row["answered"]},
+    )
+
+
+def _controllers(community: Community) -> Component:
+    """One query: enabled controllers, and those holding the community's current list."""
+    head_version = Subquery(
+        AccessListHead.objects.filter(community=community).values("version")[:1]
+    )
+    row = GateController.objects.filter(gate__community=community, enabled=True).aggregate(
+        total=Count("pk"),
+        in_sync=Count("pk", filter=Q(sync__version_held__gte=head_version)),
+    )
+    total = row["total"]
+    return Component(
+        "controllers",
+        WEIGHTS["controllers"],
+        row["in_sync"] / total if total else None,
+        "" if total else NO_DATA,
+        {"controllers": total, "in_sync": row["in_sync"]},
+    )
+
+
+def friendliness_compute(community: Community, *, now: dt.datetime | None = None) -> Friendliness:
+    """The index of `community` now, in seven queries whatever its size (eight on SQLite)."""
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=WINDOW_DAYS)
+    rules = DeliveryRules.objects.filter(community=community).order_by("-version").first()
+    parts = [
+        *_scans(community, since),
+        *_registrations(community, since),
+        *_place(community, rules),
+        _feedback(community, since, now),
+        _controllers(community),
+    ]
+    order = {key: i for i, (key, _w, _l) in enumerate(COMPONENTS)}
+    parts.sort(key=lambda c: order[c.key])
+    return Friendliness(community_id=community.pk, computed_at=now, components=parts)
+
+
+def _cache_key(community_id: int) -> str:
+    return f"coordination:friendliness:{community_id}"
+
+
+def friendliness_cached(community: Community) -> Friendliness:
+    """The index, computed at most every CACHE_SECONDS per community (shared cache)."""
+    hit = cache.get(_cache_key(community.pk))
+    if isinstance(hit, Friendliness):
+        return hit
+    value = friendliness_compute(community)
+    cache.set(_cache_key(community.pk), value, CACHE_SECONDS)
+    return value
+
+
+def friendliness_from_json(
+    community_id: int, computed_at: dt.datetime, components: list[dict[str, Any]]
+) -> Friendliness:
+    """A stored snapshot back as a `Friendliness` (unknown keys are skipped)."""
+    parts = [
+        Component(
+            key=c["key"],
+            weight=c["weight"],
+            score=c.get("score"),
+            why_none=c.get("why_none", ""),
+            figures=c.get("figures", {}),
+        )
+        for c in components
+        if c.get("key") in WEIGHTS
+    ]
+    return Friendliness(community_id=community_id, computed_at=computed_at, components=parts)

@@ -1,0 +1,424 @@
+"""Meetings, action items, polls and reminders: their rules, and who may see and edit
+what across companies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from communities.tests.factories import CommunityFactory
+from coordination import services
+from coordination.models import ActionItem, ActionStatus, Meeting, PollAnswer, Side
+from coordination.reminders import action_reminders_send, meeting_reminders_send
+from governance.models import Feedback
+from governance.tests.factories import OwnerFactory, owned_units, resolution_draft
+from riders.tests.factories import AccessGrantFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _meeting(community, *, days=-1, **kwargs):
+    return services.meeting_schedule(
+        community=community,
+        title="Monthly coordination",
+        scheduled_at=timezone.now() + dt.timedelta(days=days),
+        place="Property office",
+        acting_user=None,
+        **kwargs,
+    )
+
+
+def _item(meeting, *, due_in=7, **kwargs):
+    values = {
+        "title": "Paint house numbers on buildings 3–7",
+        "owner_name": "Property office",
+        "owner_side": Side.STAFF,
+        "due_on": timezone.localdate() + dt.timedelta(days=due_in),
+    }
+    values.update(kwargs)
+    return services.action_item_create(meeting=meeting, acting_user=None, **values)
+
+
+# --- meetings and action items -----------------------------------------------------------
+
+
+def test_the_agenda_is_assembled_from_feedback_gate_figures_and_facility_ideas(community):
+    Feedback.objects.create(
+        community=community, sender="rider", category="parking", text="No e-bike space"
+    )
+    Feedback.objects.create(
+        community=community, sender="owner", category="other", text="done", status="resolved"
+    )
+    resolution_draft(
+        community,
+        title="A food cabinet at the north gate",
+        effect={"type": "facility", "kind": "food_cabinet", "name": "Cabinet"},
+    )
+    meeting = _meeting(community, days=3)
+    assert "No e-bike space" in meeting.agenda
+    assert "done" not in meeting.agenda  # resolved feedback is off the agenda
+    assert "0 entry scans, 0 denied" in meeting.agenda
+    assert "A food cabinet at the north gate" in meeting.agenda
+
+
+def test_minutes_cannot_be_published_before_the_meeting_or_empty(community):
+    future = _meeting(community, days=2)
+    with pytest.raises(ValidationError):
+        services.meeting_minutes_publish(meeting=future, acting_user=None)
+    past = _meeting(community)
+    with pytest.raises(ValidationError):
+        services.meeting_minutes_publish(meeting=past, acting_user=None)
+    services.meeting_update(meeting=past, agenda="", minutes="We agreed.", acting_user=None)
+    services.meeting_minutes_publish(meeting=past, acting_user=None)
+    assert past.minutes_published_at is not None
+
+
+def test_dropping_a_decision_needs_a_reason_and_done_records_when(community):
+    item = _item(_meeting(community))
+    with pytest.raises(ValidationError):
+        services.action_item_set_status(item=item, status=ActionStatus.DROPPED, acting_user=None)
+    services.action_item_set_status(item=item, status=ActionStatus.DONE, acting_user=None)
+    item.refresh_from_db()
+    assert item.done_at is not None
+
+
+def test_a_monthly_meeting_on_the_31st_recurs_on_the_months_last_day(community):
+    meeting = Meeting(
+        community=community,
+        scheduled_at=timezone.make_aware(dt.datetime(2026, 1, 31, 19, 0)),
+        recurrence=Meeting.Recurrence.MONTHLY,
+    )
+    assert services.meeting_next_after(meeting).date() == dt.date(2026, 2, 28)
+    meeting.recurrence = Meeting.Recurrence.NONE
+    assert services.meeting_next_after(meeting) is None
+
+
+def test_the_public_page_shows_published_minutes_and_open_items_only(
+    client, community, django_assert_max_num_queries
+):
+    published = _meeting(community)
+    services.meeting_update(
+        meeting=published, agenda="", minutes="Parking bay agreed.", acting_user=None
+    )
+    services.meeting_minutes_publish(meeting=published, acting_user=None)
+    _item(published, title="Build the e-bike bay")
+    done = _item(published, title="Move the bins")
+    services.action_item_set_status(item=done, status=ActionStatus.DONE, acting_user=None)
+    draft = _meeting(community, days=-2)
+    _item(draft, title="Secret draft decision")
+    _meeting(community, days=10)  # the next meeting
+    with django_assert_max_num_queries(5):
+        response = client.get(reverse("coordination:agreed", args=[community.slug]))
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Parking bay agreed." in text
+    assert text.count("Build the e-bike bay") == 2  # open list and the minutes
+    assert text.count("Move the bins") == 1  # done: only in the minutes
+    assert "Secret draft decision" not in text
+    assert "Next meeting" in text
+
+
+def test_the_friendliness_page_explains_each_component(client, community):
+    response = client.get(reverse("coordination:friendliness", args=[community.slug]))
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "Gates open to riders, and their hours" in text
+    assert "Last100 does not record this yet." in text  # decision time
+
+
+def test_the_rules_page_links_to_what_was_agreed(client, community):
+    response = client.get(reverse("communities:rules", args=[community.slug]))
+    assert reverse("coordination:agreed", args=[community.slug]) in response.content.decode()
+
+
+def test_public_pages_of_an_unknown_community_are_404(client):
+    assert client.get(reverse("coordination:agreed", args=["nowhere"])).status_code == 404
+    assert client.get(reverse("coordination:friendliness", args=["nowhere"])).status_code == 404
+
+
+# --- staff pages and permissions ---------------------------------------------------------
+
+
+def test_staff_schedule_a_meeting_and_record_a_decision(client, community, staff_user):
+    client.force_login(staff_user)
+    url = reverse("coordination:staff_community", args=[community.slug])
+    response = client.post(
+        url,
+        {
+            "schedule": "1",
+            "title": "December coordination",
+            "scheduled_at": (timezone.localtime() + dt.timedelta(days=5)).strftime(
+                "%Y-%m-%dT%H:%M"
+            ),
+            "place": "Office",
+            "recurrence": "monthly",
+        },
+    )
+    meeting = Meeting.objects.get(community=community)
+    assert response.status_code == 302
+    meeting_url = reverse("coordination:meeting", args=[community.slug, meeting.pk])
+    client.post(
+        meeting_url,
+        {
+            "action": "1",
+            "title": "Open the east gate to riders at lunch",
+            "owner_name": "Wang, property manager",
+            "owner_side": "staff",
+            "due_on": (timezone.localdate() + dt.timedelta(days=14)).isoformat(),
+        },
+    )
+    client.post(meeting_url, {"participant": "1", "side": "office", "name": "Street office"})
+    assert ActionItem.objects.get().community == community
+    assert meeting.participants.get().side == "office"
+    assert client.get(meeting_url).status_code == 200
+
+
+def test_staff_of_another_company_get_404_everywhere(client, community, other_staff_user):
+    meeting = _meeting(community)
+    item = _item(meeting)
+    poll = services.poll_create(
+        community=community,
+        audience="owners",
+        question="A food cabinet?",
+        closes_at=timezone.now() + dt.timedelta(days=7),
+        acting_user=None,
+    )
+    client.force_login(other_staff_user)
+    slug = community.slug
+    gets = [
+        reverse("coordination:staff_community", args=[slug]),
+        reverse("coordination:meeting", args=[slug, meeting.pk]),
+    ]
+    for url in gets:
+        assert client.get(url).status_code == 404
+    posts = [
+        (reverse("coordination:staff_community", args=[slug]), {"poll": "1"}),
+        (reverse("coordination:meeting", args=[slug, meeting.pk]), {"publish": "1"}),
+        (reverse("coordination:action_status", args=[slug, item.pk]), {"status": "done"}),
+        (reverse("coordination:poll_attach", args=[slug, poll.pk]), {"resolution": "1"}),
+    ]
+    for url, data in posts:
+        assert client.post(url, data).status_code == 404
+    item.refresh_from_db()
+    assert item.status == ActionStatus.OPEN
+    # Their own company's list does not show the community either.
+    response = client.get(reverse("coordination:staff_index"))
+    assert community.name not in response.content.decode()
+
+
+def test_an_item_cannot_be_reached_through_another_communitys_slug(client, company, staff_user):
+    mine = CommunityFactory(company=company)
+    other = CommunityFactory(company=company)
+    item = _item(_meeting(other))
+    client.force_login(staff_user)
+    url = reverse("coordination:action_status", args=[mine.slug, item.pk])
+    assert client.post(url, {"status": "done"}).status_code == 404
+
+
+def test_the_staff_ranking_lists_communities_by_latest_score(
+    client, company, staff_user, django_assert_max_num_queries
+):
+    from communities.tests.factories import GateFactory
+
+    low, high = (
+        CommunityFactory(company=company, name="Low"),
+        CommunityFactory(company=company, name="High"),
+    )
+    GateFactory(community=high)
+    services.friendliness_snapshot_take(community=low)
+    services.friendliness_snapshot_take(community=high)
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("coordination:staff_index"))
+    text = response.content.decode()
+    assert text.index("High") < text.index("Low")
+
+
+# --- polls -------------------------------------------------------------------------------
+
+
+def _poll(community, audience="owners"):
+    return services.poll_create(
+        community=community,
+        audience=audience,
+        question="A food cabinet at the north gate?",
+        closes_at=timezone.now() + dt.timedelta(days=7),
+        acting_user=None,
+    )
+
+
+def test_owners_of_the_community_answer_once_and_may_change_their_answer(community):
+    poll = _poll(community)
+    owner, _units = owned_units(community, 1)
+    services.poll_answer(poll=poll, owner=owner, choice="support")
+    services.poll_answer(poll=poll, owner=owner, choice="oppose")
+    assert PollAnswer.objects.get(poll=poll).choice == "oppose"
+    with pytest.raises(ValidationError):
+        services.poll_answer(poll=poll, owner=OwnerFactory(), choice="support")  # no unit here
+
+
+def test_riders_poll_takes_riders_with_access_to_the_community_only(community, rider):
+    poll = _poll(community, audience="riders")
+    with pytest.raises(ValidationError):
+        services.poll_answer(poll=poll, rider=rider, choice="support")
+    AccessGrantFactory(community=community, rider=rider)
+    services.poll_answer(poll=poll, rider=rider, choice="support")
+    owner, _units = owned_units(community, 1)
+    with pytest.raises(ValidationError):  # an owner cannot answer the riders' poll
+        services.poll_answer(poll=poll, owner=owner, choice="support")
+
+
+def test_a_closed_poll_takes_no_answer(community):
+    poll = _poll(community)
+    poll.closes_at = timezone.now() - dt.timedelta(minutes=1)
+    poll.opens_at = poll.closes_at - dt.timedelta(days=1)
+    owner, _units = owned_units(community, 1)
+    with pytest.raises(ValidationError):
+        services.poll_answer(poll=poll, owner=owner, choice="support")
+
+
+def test_a_poll_attaches_to_a_resolution_of_its_own_community_only(community, company):
+    poll = _poll(community)
+    elsewhere = resolution_draft(CommunityFactory(company=company))
+    with pytest.raises(ValidationError):
+        services.poll_attach_resolution(poll=poll, resolution=elsewhere, acting_user=None)
+    here = resolution_draft(community)
+    services.poll_attach_resolution(poll=poll, resolution=here, acting_user=None)
+    assert poll.resolution == here
+
+
+def test_an_owner_answers_on_the_poll_page(client, community):
+    from governance.tests.factories import owner_with_login
+
+    poll = _poll(community)
+    owner = owner_with_login("owner.poll")
+    services_units = owned_units(community, 1)[1]
+    from governance.services import ownership_add
+
+    ownership_add(unit=services_units[0], owner=owner, acting_user=None)
+    client.force_login(owner.user)
+    url = reverse("coordination:poll", args=[poll.pk])
+    assert client.post(url, {"choice": "support"}).status_code == 302
+    assert PollAnswer.objects.get(poll=poll).owner == owner
+    assert client.get(url).status_code == 200
+
+
+def test_an_anonymous_post_to_a_poll_is_404(client, community):
+    poll = _poll(community)
+    url = reverse("coordination:poll", args=[poll.pk])
+    assert client.post(url, {"choice": "support"}).status_code == 404
+    assert not PollAnswer.objects.exists()
+
+
+# --- reminders ---------------------------------------------------------------------------
+
+
+def test_a_meeting_is_announced_once_to_staff_participants_and_owners(
+    community, staff_user, capsys
+):
+    staff_user.email = "staff@example.com"
+    staff_user.save()
+    meeting = _meeting(community, days=1)
+    services.participant_add(
+        meeting=meeting,
+        side="office",
+        name="Street office",
+        email="office@example.com",
+        acting_user=None,
+    )
+    owned_units(community, 1)
+    told = meeting_reminders_send()
+    assert told == 3  # one e-mail to two addresses, one owner through the notifier
+    assert sorted(mail.outbox[0].to) == ["office@example.com", "staff@example.com"]
+    assert meeting_reminders_send() == 0
+
+
+def test_due_action_items_are_reminded_once_a_day_and_done_ones_never(community, staff_user):
+    staff_user.email = "staff@example.com"
+    staff_user.save()
+    meeting = _meeting(community)
+    _item(meeting, due_in=-1, owner_email="owner@example.com")  # overdue
+    _item(meeting, due_in=30)  # not due yet
+    done = _item(meeting, due_in=0)
+    services.action_item_set_status(item=done, status=ActionStatus.DONE, acting_user=None)
+    assert action_reminders_send() == 2
+    assert "OVERDUE" in mail.outbox[0].subject
+    assert action_reminders_send() == 0
+
+
+def test_the_staff_ranking_filters_by_city_or_district_in_the_address(client, company, staff_user):
+    CommunityFactory(company=company, name="Jingan Court", address="上海市静安区 1 号")
+    CommunityFactory(company=company, name="Xuhui Court", address="上海市徐汇区 2 号")
+    client.force_login(staff_user)
+    text = client.get(reverse("coordination:staff_index"), {"area": "静安区"}).content.decode()
+    assert "Jingan Court" in text
+    assert "Xuhui Court" not in text
+
+
+def test_a_meetings_open_decisions_are_not_multiplied_by_its_participants(community):
+    from coordination.selectors import meetings_for_staff
+
+    meeting = _meeting(community)
+    for side in ("staff", "owners", "riders", "office"):
+        services.participant_add(meeting=meeting, side=side, name=side, acting_user=None)
+    _item(meeting)
+    _item(meeting)
+    row = meetings_for_staff(community).get()
+    assert (row.open_actions, row.participant_count) == (2, 4)
+
+
+def test_denials_are_worded_for_people_on_the_friendliness_page(client, community, gate):
+    from riders.models import AccessEvent
+
+    AccessEvent.objects.create(
+        gate=gate, direction="in", decision="deny", reason="expired", source="controller"
+    )
+    text = client.get(reverse("coordination:friendliness", args=[community.slug])).content
+    assert "Pass expired: 1" in text.decode()
+
+
+def test_the_staff_page_draws_the_index_trend(client, community, staff_user):
+    from coordination.models import FriendlinessSnapshot
+
+    today = timezone.localdate()
+    for days, score in ((2, 40), (1, None), (0, 70)):
+        FriendlinessSnapshot.objects.create(
+            community=community,
+            day=today - dt.timedelta(days=days),
+            score=score,
+            computed_at=timezone.now(),
+        )
+    client.force_login(staff_user)
+    text = client.get(reverse("coordination:staff_community", args=[community.slug])).content
+    text = text.decode()
+    assert 'class="trend-chart"' in text
+    assert text.count("<circle") == 2  # the day without a score breaks the line
+
+
+def test_staff_pages_keep_their_query_counts_with_many_meetings_items_and_polls(
+    client, community, staff_user, django_assert_max_num_queries
+):
+    meetings = [_meeting(community, days=-i) for i in range(1, 6)]
+    for meeting in meetings:
+        for side in ("staff", "owners", "riders", "office"):
+            services.participant_add(meeting=meeting, side=side, name=side, acting_user=None)
+        for _ in range(3):
+            _item(meeting)
+    for _ in range(4):
+        _poll(community)
+    client.force_login(staff_user)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("coordination:staff_community", args=[community.slug]))
+    assert page.status_code == 200
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("coordination:meeting", args=[community.slug, meetings[0].pk]))
+    assert page.status_code == 200
+    poll = _poll(community)
+    with django_assert_max_num_queries(7):
+        page = client.get(reverse("coordination:poll", args=[poll.pk]))
+    assert page.status_code == 200

@@ -1,0 +1,41 @@
+"""The coordination demo: each community's index computed from its seeded scans and
+facilities; Willow Garden's meetings, decisions and polls; safe to run twice."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from communities import demo as communities_demo
+from communities.models import Community
+from coordination import demo
+from coordination.models import ActionItem, FriendlinessSnapshot, Meeting, Poll
+from governance import demo as governance_demo
+from riders.models import AccessEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_computes_every_communitys_index_from_its_seeded_data(client):
+    communities_demo.seed()
+    governance_demo.seed()
+    demo.seed()
+    snapshots = {
+        s.community.slug: s for s in FriendlinessSnapshot.objects.select_related("community")
+    }
+    assert set(snapshots) == set(Community.objects.values_list("slug", flat=True))
+    willow = snapshots["willow-garden"]
+    denied = next(c for c in willow.components if c["key"] == "denied_scans")
+    scans = AccessEvent.objects.filter(gate__community__slug="willow-garden").count()
+    assert denied["figures"]["scans"] == scans > 0
+    # No scans where riders may not enter: that component is not measured there.
+    sky = next(c for c in snapshots["sky-harbour"].components if c["key"] == "denied_scans")
+    assert sky["score"] is None
+    assert Poll.objects.filter(resolution__isnull=False).exists()
+    counts = (AccessEvent.objects.count(), Meeting.objects.count(), ActionItem.objects.count())
+    demo.seed()
+    assert (AccessEvent.objects.count(), Meeting.objects.count(), ActionItem.objects.count()) == (
+        counts
+    )
+    page = client.get(reverse("coordination:agreed", args=["willow-garden"]))
+    assert "Mark an e-bike bay by the east gate" in page.content.decode()
