@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from .netguard import EndpointRefused, endpoint_check
@@ -466,6 +466,38 @@ class EntryPolicy(models.TextChoices):
     NO_ENTRY = "no_entry", _("No entry: hand off at the agreed point")
 
 
+class DeliveryRulesQuerySet(models.QuerySet):
+    """The one definition of "a community's current rules": its highest version. Every
+    reader goes through these (or `current_rules_sql` for hand-written SQL)."""
+
+    def newest_first(self) -> DeliveryRulesQuerySet:
+        return self.order_by("-version")
+
+    def current_of(self, community: Community | int) -> DeliveryRules | None:
+        return self.filter(community=community).newest_first().first()
+
+    def current_value(self, field: str, community: object = None) -> Subquery:
+        """One field of the current rules of the community an outer query names
+        (default: its `community_id` column), for `.annotate(...)`."""
+        community = OuterRef("community_id") if community is None else community
+        return Subquery(self.filter(community=community).newest_first().values(field)[:1])
+
+
+def current_rules_sql(field: str, community_sql: str) -> str:
+    """`current_value` for hand-written SQL: a scalar subquery giving `field` of the
+    current rules of the community whose id is the SQL expression `community_sql`."""
+    from django.db import connection
+
+    q = connection.ops.quote_name
+    table = q(DeliveryRules._meta.db_table)
+    column = q(DeliveryRules._meta.get_field(field).column)
+    return (
+        f"(SELECT {table}.{column} FROM {table} "  # noqa: S608 (names from the model)
+        f"WHERE {table}.{q('community_id')} = {community_sql} "
+        f"ORDER BY {table}.{q('version')} DESC LIMIT 1)"
+    )
+
+
 class DeliveryRules(MapMarker):
     """One version of a community's delivery rules. Rows are never edited: a change is a
     new version (see `services.rules_publish`); the highest version is the current one.
@@ -505,6 +537,8 @@ class DeliveryRules(MapMarker):
         related_name="+",
         verbose_name=_("set by"),
     )
+
+    objects = DeliveryRulesQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("delivery rules")

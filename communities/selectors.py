@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet
 
 from .housenumber import HouseNumber, house_number_parse
 from .models import (
@@ -50,7 +50,7 @@ def community_cache_stamp(slug: str) -> CacheStamp | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    pk, updated_at = row  # a datetime, or text on SQLite: either is a stable version
+    pk, updated_at = row
     return CacheStamp(id=pk, version=f"{pk}.{updated_at}".replace(" ", "T"))
 
 
@@ -131,7 +131,7 @@ def rules_current_with_community(
         queryset = queryset.filter(community__slug=slug)
     else:
         queryset = queryset.filter(community_id=community_id)
-    return queryset.order_by("-version").first()
+    return queryset.newest_first().first()
 
 
 _NO_RULES = object()
@@ -145,7 +145,7 @@ def rules_page_context(community: Community, *, rules: Any = _NO_RULES) -> Rules
 
     community.company  # noqa: B018 - loaded here so the count is fixed, not in a template
     if rules is _NO_RULES:
-        rules = _rules_with_decision().filter(community=community).order_by("-version").first()
+        rules = _rules_with_decision().current_of(community)
     return RulesPageData(
         community=community,
         rules=rules,
@@ -320,14 +320,9 @@ def house_find(
 def communities_search(query: str = "") -> QuerySet[Community]:
     """Communities whose name or address contains `query` (case-insensitive), by name,
     each annotated with `entry_policy` of its current rules (one query per page)."""
-    current_policy = (
-        DeliveryRules.objects.filter(community=OuterRef("pk"))
-        .order_by("-version")
-        .values("entry_policy")[:1]
-    )
     qs = (
         Community.objects.only("id", "slug", "name", "address")
-        .annotate(entry_policy=Subquery(current_policy))
+        .annotate(entry_policy=DeliveryRules.objects.current_value("entry_policy", OuterRef("pk")))
         .order_by("name", "id")
     )
     query = " ".join(query.split())
@@ -381,11 +376,7 @@ def gate_advice(
     from .models import EntryPolicy
 
     if rules is _NO_RULES:
-        rules = (
-            DeliveryRules.objects.filter(community_id=gate.community_id)
-            .order_by("-version")
-            .first()
-        )
+        rules = DeliveryRules.objects.current_of(gate.community_id)
     if gates is None:
         gates = list(Gate.objects.filter(community_id=gate.community_id).order_by("name"))
     # A community without published rules behaves as "registered" (riders.views did so).

@@ -118,7 +118,7 @@ def community_create(
 
 
 def rules_current(community: Community) -> DeliveryRules | None:
-    return community.rules_versions.order_by("-version").first()
+    return DeliveryRules.objects.current_of(community)
 
 
 @transaction.atomic

@@ -158,11 +158,7 @@ def house_find_json(request: HttpRequest, slug: str) -> JsonResponse:
         )
     query = request.GET.get("q", "").strip()[:QUERY_MAX_LENGTH]
     found = house_find(community, query)
-    rules = (
-        DeliveryRules.objects.filter(community=community).order_by("-version").first()
-        if found.found
-        else None
-    )
+    rules = DeliveryRules.objects.current_of(community) if found.found else None
     body = found.as_dict() | {"message": find_message(found, rules)}
     status = 200 if found.found else 400 if found.error == "unreadable" else 404
     return JsonResponse(body, status=status, json_dumps_params={"ensure_ascii": False})

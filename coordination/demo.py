@@ -172,7 +172,7 @@ def _polls_ensure(community: Community) -> None:
 def seed(stdout: Any = None) -> list[str]:
     scans = 0
     for community in Community.objects.order_by("slug"):
-        rules = DeliveryRules.objects.filter(community=community).order_by("-version").first()
+        rules = DeliveryRules.objects.current_of(community)
         policy = rules.entry_policy if rules else EntryPolicy.REGISTERED
         scans += _scans_ensure(community, policy)
     community = Community.objects.filter(slug=SLUG).first()

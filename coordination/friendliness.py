@@ -18,7 +18,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import (
     Aggregate,
     CharField,
@@ -161,16 +160,6 @@ class Friendliness:
         return [asdict(c) for c in self.components]
 
 
-def _percentile(values: list[float], fraction: float) -> float | None:
-    """Linear interpolation between closest ranks, as PostgreSQL's percentile_cont."""
-    if not values:
-        return None
-    position = (len(values) - 1) * fraction
-    low = int(position)
-    high = min(low + 1, len(values) - 1)
-    return values[low] + (values[high] - values[low]) * (position - low)
-
-
 def _clamp(value: float) -> float:
     return max(0.0, min(1.0, value))
 
@@ -222,26 +211,14 @@ def _registrations(community: Community, since: dt.datetime) -> list[Component]:
         "by_hand": Count("pk", filter=Q(source=GrantSource.MANUAL)),
         "approved": Count("pk", filter=approved_by_hand),
     }
-    if connection.vendor == "postgresql":
-        wait = _epoch(
-            ExpressionWrapper(F("valid_from") - F("created_at"), output_field=DurationField())
-        )
-        row = grants.aggregate(
-            **counts,
-            median=PercentileCont(wait, 0.5, filter=approved_by_hand),
-            p90=PercentileCont(wait, 0.9, filter=approved_by_hand),
-        )
-    else:
-        # The laptop's SQLite has no percentile_cont: the same figures from the (few)
-        # approvals of the window, in one more query.
-        row = grants.aggregate(**counts)
-        waits = sorted(
-            (valid_from - created_at).total_seconds()
-            for valid_from, created_at in grants.filter(approved_by_hand).values_list(
-                "valid_from", "created_at"
-            )
-        )
-        row["median"], row["p90"] = _percentile(waits, 0.5), _percentile(waits, 0.9)
+    wait = _epoch(
+        ExpressionWrapper(F("valid_from") - F("created_at"), output_field=DurationField())
+    )
+    row = grants.aggregate(
+        **counts,
+        median=PercentileCont(wait, 0.5, filter=approved_by_hand),
+        p90=PercentileCont(wait, 0.9, filter=approved_by_hand),
+    )
     total = row["one_click"] + row["by_hand"]
     one_click = Component(
         "one_click",
@@ -438,10 +415,10 @@ def _controllers(community: Community) -> Component:
 
 
 def friendliness_compute(community: Community, *, now: dt.datetime | None = None) -> Friendliness:
-    """The index of `community` now, in seven queries whatever its size (eight on SQLite)."""
+    """The index of `community` now, in seven queries whatever its size."""
     now = now or timezone.now()
     since = now - dt.timedelta(days=WINDOW_DAYS)
-    rules = DeliveryRules.objects.filter(community=community).order_by("-version").first()
+    rules = DeliveryRules.objects.current_of(community)
     parts = [
         *_scans(community, since),
         *_registrations(community, since),

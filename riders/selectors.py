@@ -42,7 +42,7 @@ def posters_to_reprint(communities: QuerySet[Community]) -> list[PosterToReprint
         by_community[g.community_id].append(g)
     # Current rules per community: versions are few, so the newest is picked here.
     rules: dict[int, DeliveryRules] = {}
-    for r in DeliveryRules.objects.filter(community_id__in=by_community).order_by("-version"):
+    for r in DeliveryRules.objects.filter(community_id__in=by_community).newest_first():
         rules.setdefault(r.community_id, r)
     out = []
     for g in gates:

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -176,8 +176,9 @@ class CommunityAdmin(CommunityScopedAdmin):
 
     def get_queryset(self, request):
         queryset = admin.ModelAdmin.get_queryset(self, request).select_related("company")
-        current = DeliveryRules.objects.filter(community=OuterRef("pk")).order_by("-version")
-        queryset = queryset.annotate(_policy=Subquery(current.values("entry_policy")[:1]))
+        queryset = queryset.annotate(
+            _policy=DeliveryRules.objects.current_value("entry_policy", OuterRef("pk"))
+        )
         if request.user.is_superuser:
             return queryset
         return queryset.filter(pk__in=communities_for_user(request.user, perm=VIEW).values("pk"))

@@ -251,5 +251,4 @@ def test_the_index_takes_seven_queries_whatever_the_community_size(company):
         with CaptureQueriesContext(connection) as queries:
             friendliness_compute(community)
         counts.append(len(queries))
-    expected = 7 if connection.vendor == "postgresql" else 8  # SQLite: no percentile_cont
-    assert counts == [expected, expected]
+    assert counts == [7, 7]

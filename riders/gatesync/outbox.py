@@ -141,43 +141,10 @@ def grant_changed(grant: AccessGrant, *, cause: str, new: bool = False) -> int |
     )
     if want == (list(current) if current else None):
         return None
-    if connection.vendor == "postgresql":
-        version, controller_ids = _log_in_one_statement(
-            grant, want=want, listed=current is not None, cause=cause
-        )
-        push_after_commit(grant.community_id, controller_ids=controller_ids)
-        return version
-    version = _bump(grant.community_id)
-    if want is None:
-        AccessListEntry.objects.filter(grant_id=grant.pk).delete()
-        AccessChange.objects.create(
-            community_id=grant.community_id,
-            version=version,
-            op=ChangeOp.DEL,
-            grant_id=grant.pk,
-            cause=cause,
-        )
-    else:
-        values = {
-            "community_id": grant.community_id,
-            "rider_id": want[1],
-            "valid_from": want[2],
-            "valid_until": want[3],
-            "version": version,
-        }
-        if current:
-            AccessListEntry.objects.filter(grant_id=grant.pk).update(**values)
-        else:
-            AccessListEntry.objects.create(grant_id=grant.pk, **values)
-        AccessChange.objects.create(
-            community_id=grant.community_id,
-            version=version,
-            op=ChangeOp.PUT,
-            grant_id=grant.pk,
-            payload={"entry": want},
-            cause=cause,
-        )
-    push_after_commit(grant.community_id)
+    version, controller_ids = _log_in_one_statement(
+        grant, want=want, listed=current is not None, cause=cause
+    )
+    push_after_commit(grant.community_id, controller_ids=controller_ids)
     return version
 
 
@@ -185,8 +152,7 @@ def _log_in_one_statement(
     grant: AccessGrant, *, want: Entry | None, listed: bool, cause: str
 ) -> tuple[int, list[int]]:
     """Bump the head, put/update/delete the grant's list entry and write the change row in
-    one statement (PostgreSQL): the same rows as `_bump` plus the ORM writes of
-    `grant_changed`'s portable path. Returns the new version and the community's enabled
+    one statement. Returns the new version and the community's enabled
     controllers, read by the same statement so the push after commit needs no query of
     its own (a controller enabled meanwhile is caught by its own sync and by reconcile)."""
     from communities.models import Gate, GateController

@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from communities.models import DeliveryRules, EntryPolicy, Gate
+from communities.models import EntryPolicy, Gate, current_rules_sql
 from communities.services import rules_current
 from portal.audit import audit_record
 
@@ -233,9 +233,7 @@ def assertion_consume(verified: VerifiedAssertion) -> None:
 
 
 @functools.cache
-def _upsert_sql(
-    vendor: str, updated_names: tuple[str, ...], *, claim: bool, device: bool, policy: bool
-) -> str:
+def _upsert_sql(updated_names: tuple[str, ...], *, claim: bool, device: bool, policy: bool) -> str:
     """`_rider_upsert`'s statement, composed once per process and shape. Parameters, in
     order: with a claim the rider's (platform, rider id) for `prior`, the claim's
     (platform, jti, expiry), every non-key Rider column, the device's (token hash,
@@ -244,11 +242,10 @@ def _upsert_sql(
     When the platform vouches (`verified_by_platform` among the updated columns), a photo
     the rider's record got before any vouching came from the hand-made form: it is blanked
     in the same UPDATE (a guard must never see the rider's name beside an impostor's
-    face). With a claim (PostgreSQL), the same statement also deletes the rider's devices
+    face). With a claim, the same statement also deletes the rider's devices
     not bound by the platform and returns the blanked photo's name (`prior`, read in the
     statement's snapshot, i.e. before the update) and how many devices went."""
     quote = connection.ops.quote_name
-    postgresql = vendor == "postgresql"
     table = quote(Rider._meta.db_table)
     columns = [quote(f.column) for f in Rider._meta.concrete_fields if not f.primary_key]
     updated = [Rider._meta.get_field(name) for name in (*updated_names, "updated_at")]
@@ -282,7 +279,7 @@ def _upsert_sql(
             else f"VALUES ({placeholders}) "
         )
         + f"ON CONFLICT ({unique}) DO UPDATE SET {assignments} RETURNING {returned}"
-        + (", (xmax = 0) AS created_" if postgresql else "")
+        + ", (xmax = 0) AS created_"
     )
     if not (claim or device or policy):
         return upsert
@@ -316,14 +313,7 @@ def _upsert_sql(
             "(rider_id, token_hash, created_at, last_seen_at, verified) "
             "SELECT id, %s, %s, %s, TRUE FROM rider WHERE id IS DISTINCT FROM %s)"
         )
-    current = "NULL"
-    if policy:
-        rules = quote(DeliveryRules._meta.db_table)
-        column = quote(DeliveryRules._meta.get_field("entry_policy").column)
-        current = (
-            f"(SELECT {column} FROM {rules} WHERE community_id = %s "  # noqa: S608
-            "ORDER BY version DESC LIMIT 1)"
-        )
+    current = current_rules_sql("entry_policy", "%s") if policy else "NULL"
     vouched = ", (SELECT photo FROM prior), (SELECT count(*) FROM dropped)" if claim else ""
     return f"WITH {', '.join(ctes)} SELECT rider.*, {current}{vouched} FROM rider"
 
@@ -336,27 +326,23 @@ def _rider_upsert(
     claim: VerifiedAssertion | None = None,
     policy_of: int | None = None,
     device: tuple[str, int | None] | None = None,
-) -> tuple[Rider, bool, str | None, tuple[str, int] | None]:
+) -> tuple[Rider, bool, str | None, tuple[str, int]]:
     """Create the rider or update `values` on the existing one, in one statement
-    (INSERT ... ON CONFLICT DO UPDATE ... RETURNING every column; PostgreSQL and SQLite).
-    Other fields of an existing rider (photo, platform_active, ...) are left alone and
-    come back as stored. Concurrent registrations of one rider wait on its row.
+    (INSERT ... ON CONFLICT DO UPDATE ... RETURNING every column). Other fields of an
+    existing rider (photo, platform_active, ...) are left alone and come back as stored.
+    Concurrent registrations of one rider wait on its row.
 
-    On PostgreSQL only, the same statement can also claim `claim`'s jti (as
+    The same statement can also claim `claim`'s jti (as
     `assertion_consume` does; the rider is written only if the claim succeeds, else
     AssertionRefused('replayed')), write a device row (`device`: the token's hash, and
     the rider the browser's cookie names already, who gets none) and read community
     `policy_of`'s current entry policy: one round trip instead of four.
 
-    Returns (rider, created, entry policy, vouched): `created` is known on PostgreSQL only
-    (a row this statement inserted has no xmax), elsewhere it is False, which costs a
-    look-up, never a mistake; the entry policy is None unless `policy_of` was given
+    Returns (rider, created, entry policy, vouched): `created` is whether this statement
+    inserted the row (it has no xmax); the entry policy is None unless `policy_of` was given
     ("registered" when the community has published no rules); `vouched`, with a claim
-    only, is (the hand-made photo the update blanked, or "", and the number of devices
+    (else ("", 0)), is (the hand-made photo the update blanked, or "", and the number of devices
     not bound by the platform it deleted)."""
-    postgresql = connection.vendor == "postgresql"
-    if not postgresql and (claim is not None or policy_of is not None or device is not None):
-        raise ValueError("claim, policy_of and device need PostgreSQL")
     rider = Rider(platform=platform, platform_rider_id=platform_rider_id, **values)
     params: list[Any] = []
     for field in Rider._meta.concrete_fields:
@@ -368,7 +354,6 @@ def _rider_upsert(
             params.append(field.get_db_prep_save(field.pre_save(rider, add=True), connection))
     extras = claim is not None or policy_of is not None or device is not None
     sql = _upsert_sql(
-        connection.vendor,
         tuple(values),
         claim=claim is not None,
         device=device is not None,
@@ -391,7 +376,7 @@ def _rider_upsert(
     if row is None:  # only with a claim: the jti was used before, nothing was written
         raise AssertionRefused("replayed")
     entry_policy = None
-    vouched: tuple[str, int] | None = None
+    vouched = ("", 0)
     if claim is not None:
         vouched = (row[-2] or "", int(row[-1] or 0))
         row = row[:-2]
@@ -399,9 +384,8 @@ def _rider_upsert(
         if policy_of is not None:
             entry_policy = row[-1] or EntryPolicy.REGISTERED
         row = row[:-1]
-    created = bool(row[-1]) if postgresql else False
-    if postgresql:
-        row = row[:-1]
+    created = bool(row[-1])
+    row = row[:-1]
     stored = instance_from_row(Rider, Rider._meta.concrete_fields, row)
     stored.platform = platform  # the caller's instance: no query for rider.platform
     return stored, created, entry_policy, vouched
@@ -436,10 +420,7 @@ def rider_register_from_assertion(
     unless its cookie already names them (`device_rider`), a device token is issued in
     this transaction (`Registration.device_token`), before gate sync takes the
     community's lock, rather than in a transaction of its own afterwards."""
-    # PostgreSQL: the jti, the rider and the community's entry policy in one statement.
-    one_statement = connection.vendor == "postgresql"
-    if not one_statement:
-        assertion_consume(verified)
+    # The jti, the rider, its device and the community's entry policy in one statement.
     claims = verified.claims
     values = {
         "name": _clean_text(claims.get("name"), max_length=100, required=True),
@@ -459,40 +440,21 @@ def rider_register_from_assertion(
     bound_rider = device_rider if device_rider_verified(device_rider) else None
     token = secrets.token_urlsafe(32) if remember_device else None
     device_row = (_hash(token), bound_rider.pk if bound_rider else None) if token else None
-    prior = None
-    if not one_statement:  # SQLite: what the one statement's `prior` CTE reads
-        prior = (
-            Rider.objects.filter(
-                platform=verified.platform,
-                platform_rider_id=platform_rider_id,
-                verified_by_platform=False,
-            )
-            .values_list("photo", flat=True)
-            .first()
-        )
     rider, created, policy, vouched = _rider_upsert(
         platform=verified.platform,
         platform_rider_id=platform_rider_id,
         values=values,
-        claim=verified if one_statement else None,
-        policy_of=gate.community_id if one_statement else None,
-        device=device_row if one_statement else None,
+        claim=verified,
+        policy_of=gate.community_id,
+        device=device_row,
     )
-    if vouched is None:
-        dropped, _deleted = RiderDevice.objects.filter(rider=rider, verified=False).delete()
-        vouched = (prior or "", dropped)
     _unverified_dropped(rider, photo_name=vouched[0], devices=vouched[1])
     if bound_rider is not None and bound_rider.pk == rider.pk:
         token = None  # this browser is theirs already: no device row was written
-    elif token and not one_statement:
-        token = device_issue(rider=rider, verified=True)
     if not rider.platform_active:
         return Registration(
             rider=rider, grant=None, outcome="platform_inactive", device_token=token
         )
-    if policy is None:
-        rules = rules_current(gate.community)
-        policy = rules.entry_policy if rules is not None else EntryPolicy.REGISTERED
     if policy == EntryPolicy.NO_ENTRY:
         existing = (
             None

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, models
 from django.utils import timezone
 
-from communities.models import DeliveryRules, EntryPolicy, Gate, time_in_window
+from communities.models import DeliveryRules, EntryPolicy, Gate, current_rules_sql, time_in_window
 from portal.ids import uuid7
 
 from ..models import (
@@ -126,7 +127,7 @@ def pass_verify(
 
 
 # The hot path skips the ORM's query building: the statements are composed once per
-# process from the models' metadata and run on a cursor (PostgreSQL and SQLite alike).
+# process from the models' metadata and run on a cursor.
 _GRANT_FIELDS = ("id", "rider_id", "community_id", "status", "valid_from", "valid_until")
 # vehicle_plate: the guard compares it when the rider has no photo (issue 20).
 _RIDER_FIELDS = (
@@ -150,14 +151,9 @@ def _columns(model: type[models.Model], attnames: tuple[str, ...]) -> list[model
 @functools.cache
 def _grant_sql() -> str:
     q = connection.ops.quote_name
-    rules = q(DeliveryRules._meta.db_table)
 
     def current(field: str) -> str:
-        column = q(DeliveryRules._meta.get_field(field).column)
-        return (
-            f"(SELECT {rules}.{column} FROM {rules} WHERE {rules}.{q('community_id')} = "
-            f"g.{q('community_id')} ORDER BY {rules}.{q('version')} DESC LIMIT 1)"
-        )
+        return current_rules_sql(field, f"g.{q('community_id')}")
 
     selected = [f"g.{q(f.column)}" for f in _columns(AccessGrant, _GRANT_FIELDS)]
     selected += [f"r.{q(f.column)}" for f in _columns(Rider, _RIDER_FIELDS)]
@@ -172,13 +168,10 @@ def _grant_sql() -> str:
 
 
 def _hot_cursor() -> Any:
-    """A cursor for the two statements of a scan. On PostgreSQL (psycopg 3) it binds
-    parameters on the server, which spares composing the statement's text in Python per
-    scan (Django's own cursors bind on the client); it is wrapped as Django wraps its
-    cursors, so query logging and counting see it."""
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    import psycopg
+    """A cursor for the two statements of a scan that binds parameters on the server
+    (psycopg 3), which spares composing the statement's text in Python per scan (Django's
+    own cursors bind on the client); it is wrapped as Django wraps its cursors, so query
+    logging and counting see it."""
 
     connection.ensure_connection()
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))

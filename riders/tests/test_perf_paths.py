@@ -168,7 +168,6 @@ def test_one_click_registration_of_a_new_rider_costs_at_most_13_own_statements(
     assert grant.status == GrantStatus.ACTIVE
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's path")
 @pytest.mark.django_db(transaction=True)  # real BEGIN/COMMIT and on-commit hooks
 def test_a_new_riders_registration_takes_the_community_lock_in_its_last_statement(
     client, gate, platform

@@ -13,7 +13,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -55,15 +54,13 @@ class PassEntry:
 
 
 def _grants(rider: Rider) -> list[AccessGrant]:
-    current_rules = DeliveryRules.objects.filter(community=OuterRef("community")).order_by(
-        "-version"
-    )
+    current = DeliveryRules.objects.current_value
     return list(
         AccessGrant.objects.filter(rider=rider)
         .select_related("community")
         .annotate(
-            entry_policy=Subquery(current_rules.values("entry_policy")[:1]),
-            handoff_point=Subquery(current_rules.values("handoff_point")[:1]),
+            entry_policy=current("entry_policy"),
+            handoff_point=current("handoff_point"),
         )
         .order_by("community__name", "pk")
     )
