@@ -14,6 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from .tasks import PIPELINE_KEY
+
 
 def _check_database() -> dict:
     started = time.perf_counter()
@@ -49,14 +51,31 @@ def _broker_client():
 
 
 def _check_broker() -> dict:
-    if not settings.REDIS_URL:
-        return {"ok": True, "mode": "eager"}
     started = time.perf_counter()
     try:
         _broker_client().ping()
     except Exception as exc:  # noqa: BLE001
         return {"ok": False, "mode": "redis", "error": exc.__class__.__name__}
     return {"ok": True, "mode": "redis", "ms": round((time.perf_counter() - started) * 1000, 1)}
+
+
+def _check_pipeline() -> dict:
+    """Whether beat and a worker run: the last time a worker ran beat's pipeline_beat.
+    Tests run tasks in the test process (eager): there is no pipeline to check."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return {"ok": True, "mode": "eager"}
+    try:
+        seen = cache.get(PIPELINE_KEY)
+    except Exception as exc:  # noqa: BLE001 - reported, never raised
+        return {"ok": False, "error": exc.__class__.__name__}
+    if seen is None:
+        return {"ok": False, "error": "no worker or beat seen yet"}
+    age = round(time.time() - float(seen), 1)
+    return {
+        "ok": age <= settings.PIPELINE_STALE_SECONDS,
+        "mode": "worker and beat",
+        "seconds_since_beat": age,
+    }
 
 
 def _may_see_health_details(request: HttpRequest) -> bool:
@@ -74,9 +93,10 @@ def _may_see_health_details(request: HttpRequest) -> bool:
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Database, cache and broker state. 503 when the database is down (nothing works
-    without it); a cache or broker failure is reported but the answer stays 200, since
-    pages still render and the outbox keeps the work.
+    """Database, cache, broker and pipeline (beat and a worker) state. 503 when the
+    database is down (nothing works without it); a cache, broker or pipeline failure is
+    reported ("degraded") but the answer stays 200, since pages still render and the
+    outbox keeps the work.
 
     Anyone gets `{"status": "ok"}` or `{"status": "degraded"}` (with the same status
     codes): which backends run, how fast and how they fail is a map for an attacker, so
@@ -85,6 +105,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "database": _check_database(),
         "cache": _check_cache(),
         "broker": _check_broker(),
+        "pipeline": _check_pipeline(),
     }
     ok = all(c["ok"] for c in checks.values())
     status = "ok" if ok else "degraded"

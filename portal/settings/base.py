@@ -234,6 +234,15 @@ LOGGING = {
     },
 }
 
+# /healthz says whether beat and a worker run: beat sends portal.tasks.pipeline_beat this
+# often, and more than PIPELINE_STALE_SECONDS without one is "degraded".
+PIPELINE_BEAT_SECONDS = env_int("PIPELINE_BEAT_SECONDS", 15)
+PIPELINE_STALE_SECONDS = env_int("PIPELINE_STALE_SECONDS", 90)
+CELERY_BEAT_SCHEDULE["portal-pipeline-beat"] = {
+    "task": "portal.tasks.pipeline_beat",
+    "schedule": float(PIPELINE_BEAT_SECONDS),
+}
+
 # Governance
 CELERY_BEAT_SCHEDULE["governance-close-due-votes"] = {
     "task": "governance.tasks.close_due_resolutions",
