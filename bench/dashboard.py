@@ -35,7 +35,7 @@ GATES = ("North Gate", "South Gate", "East Gate")
 RIDERS = 2_000
 DAY_VISITS = 900  # visits (entry + exit) in the last 24 h, in both communities
 SIZES = {"dash-small": 5_000, "dash-large": 5_000_000}
-PASSWORD = "bench-dashboard-1"  # noqa: S105 - a local bench user
+PASSWORD = "bench-dashboard-1"
 
 
 def _setup_django(db_name: str) -> None:
@@ -123,7 +123,7 @@ def community_ensure(slug: str):
 def _rows_day(gates: list[int], riders: list[int], now: dt.datetime):
     """The last 24 h, the same in both communities (seeded): visits of 2–40 minutes,
     a few denials."""
-    rnd = random.Random(6)  # noqa: S311
+    rnd = random.Random(6)
     for _ in range(DAY_VISITS):
         rider = rnd.choice(riders)
         start = now - dt.timedelta(seconds=rnd.randrange(60, 24 * 3600))

@@ -54,7 +54,7 @@ def community_cache_stamp(slug: str) -> CacheStamp | None:
     return CacheStamp(id=pk, version=f"{pk}.{updated_at}".replace(" ", "T"))
 
 
-_STAMP_SQL = "SELECT {id}, {updated_at} FROM {table} WHERE {slug} = %s".format(
+_STAMP_SQL = "SELECT {id}, {updated_at} FROM {table} WHERE {slug} = %s".format(  # noqa: S608 - names from the models, values bound
     id=connection.ops.quote_name(Community._meta.pk.column),
     updated_at=connection.ops.quote_name(Community._meta.get_field("updated_at").column),
     table=connection.ops.quote_name(Community._meta.db_table),

@@ -68,7 +68,7 @@ def table_read(
             # data_only: a formula's cached value is read, never the formula itself.
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             sheet = workbook.worksheets[0]
-        except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's file
+        except Exception as exc:
             raise TableError(_("This is not a readable XLSX workbook.")) from exc
         try:
             # max_col bounds each row openpyxl builds (padded rows included); the generator
@@ -77,7 +77,7 @@ def table_read(
             return _bounded(rows, max_rows=max_rows, max_cols=max_cols, stats=stats)
         except TableError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a sheet that breaks mid-way is the user's file
+        except Exception as exc:
             raise TableError(_("This is not a readable XLSX workbook.")) from exc
         finally:
             workbook.close()

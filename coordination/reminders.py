@@ -81,7 +81,7 @@ def meeting_reminders_send(
             try:
                 if send.send(owner=owner, subject=subject, body=body):
                     told += 1
-            except Exception:  # noqa: BLE001 - one owner's channel failing must not stop the rest
+            except Exception:
                 logger.exception("meeting reminder to owner %s failed", owner.pk)
     return told
 

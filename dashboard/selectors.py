@@ -93,7 +93,7 @@ def _opened_events_sql(gate_ids: Sequence[int]) -> str:
     of the data set (23,000 on the large one) to find the community of a few."""
     event, gate = AccessEvent._meta.db_table, Gate._meta.db_table
     return (
-        f"SELECT g.community_id AS community_id, e.id AS id, e.rider_id AS rider_id, "
+        f"SELECT g.community_id AS community_id, e.id AS id, e.rider_id AS rider_id, "  # noqa: S608 - names from the models, values bound
         f"e.gate_id AS gate_id, e.direction AS direction, e.occurred_at AS occurred_at "
         f"FROM {event} e JOIN {gate} g ON g.id = e.gate_id "
         f"WHERE e.gate_id IN ({_in_list(gate_ids)}) AND g.id IN ({_in_list(gate_ids)}) "
@@ -124,7 +124,7 @@ def riders_inside(gate_ids: Sequence[int], *, now: dt.datetime) -> list[Inside]:
         return []
     since = now - dt.timedelta(hours=settings.DASHBOARD_INSIDE_MAX_HOURS)
     sql = (
-        "SELECT community_id, rider_id, gate_id, occurred_at FROM ("
+        "SELECT community_id, rider_id, gate_id, occurred_at FROM ("  # noqa: S608 - names from the models, values bound
         "SELECT t.*, ROW_NUMBER() OVER (PARTITION BY community_id, rider_id "
         "ORDER BY occurred_at DESC, id DESC) AS rn FROM ("
         + _opened_events_sql(gate_ids)
@@ -156,7 +156,7 @@ def stays(gate_ids: Sequence[int], *, now: dt.datetime) -> dict[int, Stays]:
         return {}
     since = now - dt.timedelta(hours=settings.DASHBOARD_STAY_WINDOW_HOURS)
     pairs = (
-        "SELECT community_id, EXTRACT(EPOCH FROM (next_at - occurred_at)) AS secs FROM ("
+        "SELECT community_id, EXTRACT(EPOCH FROM (next_at - occurred_at)) AS secs FROM ("  # noqa: S608 - names from the models, values bound
         "SELECT t.community_id, t.direction, t.occurred_at, "
         "LEAD(t.direction) OVER w AS next_dir, LEAD(t.occurred_at) OVER w AS next_at FROM ("
         + _opened_events_sql(gate_ids)
@@ -171,7 +171,7 @@ def stays(gate_ids: Sequence[int], *, now: dt.datetime) -> dict[int, Stays]:
     )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT community_id, COUNT(*), "
+            "SELECT community_id, COUNT(*), "  # noqa: S608 - names from the models, values bound
             "percentile_cont(0.5) WITHIN GROUP (ORDER BY secs), "
             + bucket_sql
             + " FROM ("

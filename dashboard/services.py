@@ -50,7 +50,7 @@ def _mark_locked() -> RollupMark:
 def _upsert_counts(rows: list[tuple]) -> None:
     table = HourlyEventCount._meta.db_table
     sql = (
-        f"INSERT INTO {table} (community_id, gate_id, hour, direction, decision, reason, count) "
+        f"INSERT INTO {table} (community_id, gate_id, hour, direction, decision, reason, count) "  # noqa: S608 - names from the models, values bound
         "VALUES (%s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (gate_id, hour, direction, decision, reason) "
         f"DO UPDATE SET count = {table}.count + EXCLUDED.count"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import EntryPolicy
@@ -31,7 +32,8 @@ FACILITY_CHOICES = [
     ("parking_zone", _("rider parking zone")),
     ("rest_station", _("rider rest station")),
 ]
-assert {k for k, _label in FACILITY_CHOICES} == set(FACILITY_KINDS)
+if {k for k, _label in FACILITY_CHOICES} != set(FACILITY_KINDS):  # a kind added in one place only
+    raise ImproperlyConfigured("FACILITY_CHOICES must name every kind of FACILITY_KINDS")
 
 
 class DateTimeLocalInput(forms.DateTimeInput):

@@ -35,7 +35,8 @@ def demo_private_key() -> ed25519.Ed25519PrivateKey:
     path = _key_path()
     if path.exists():
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        assert isinstance(key, ed25519.Ed25519PrivateKey)
+        if not isinstance(key, ed25519.Ed25519PrivateKey):
+            raise TypeError(f"{path} does not hold an Ed25519 private key")
         return key
     key = ed25519.Ed25519PrivateKey.generate()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -200,7 +200,7 @@ class Stamps:
 
 
 def _rng(seed: int, phase: str) -> random.Random:
-    return random.Random(f"{seed}:{phase}")  # noqa: S311 - test data, not secrets
+    return random.Random(f"{seed}:{phase}")
 
 
 def _code(rnd: random.Random) -> str:

@@ -21,7 +21,7 @@ class PropertyCompanyFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"company-{n}")
 
     @factory.post_generation
-    def group(obj, create, extracted, **kwargs):  # noqa: N805
+    def group(obj, create, extracted, **kwargs):
         if create:
             services.company_staff_group(obj)
 
@@ -64,7 +64,7 @@ class StaffUserFactory(factory.django.DjangoModelFactory):
     is_staff = True
 
     @factory.post_generation
-    def company(obj, create, extracted, **kwargs):  # noqa: N805
+    def company(obj, create, extracted, **kwargs):
         if create and extracted is not None:
             services.company_staff_add(company=extracted, user=obj, acting_user=None)
 

@@ -52,7 +52,7 @@ def client_ip(request: HttpRequest) -> str:
     address that is not one of them is the client (what our outermost proxy saw). A client
     can write anything on the left of the header, or send the header straight to the
     portal: neither is believed. Rate limits and django-axes' lock-out use this."""
-    peer = request.META.get("REMOTE_ADDR") or "0.0.0.0"
+    peer = request.META.get("REMOTE_ADDR") or "0.0.0.0"  # noqa: S104 - an address, not a bind
     if not is_trusted_proxy(peer):
         return peer
     forwarded = [

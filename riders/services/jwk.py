@@ -29,7 +29,7 @@ def public_key_from_jwk(jwk: dict[str, Any]) -> PublicKey:
             return key
     except ValueError:
         raise
-    except Exception as exc:  # noqa: BLE001 — PyJWT and cryptography raise many kinds
+    except Exception as exc:
         raise ValueError(str(exc) or exc.__class__.__name__) from exc
     raise ValueError("only OKP/Ed25519 and EC/P-256 keys are accepted")
 

@@ -37,7 +37,7 @@ from ..gatesync.outbox import keys_changed
 from ..models import ALG_EDDSA, AccessGrant, PassSigningKey
 from .jwk import jwk_from_public_key, public_key_from_jwk
 
-PASS_TYP = "l100pass"
+PASS_TYP = "l100pass"  # noqa: S105 - a label, not a secret
 PASS_LIFETIME_SECONDS = 30
 PASS_LEEWAY_SECONDS = 5
 PASS_TOKEN_MAX_BYTES = 1024
@@ -189,7 +189,8 @@ def _signing_key() -> tuple[str, ed25519.Ed25519PrivateKey]:
         return cached[1], cached[2]
     key = pass_key_current()
     private = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
-    assert isinstance(private, ed25519.Ed25519PrivateKey)
+    if not isinstance(private, ed25519.Ed25519PrivateKey):
+        raise TypeError(f"pass-signing key {key.kid} is not an Ed25519 key")
     with _lock:
         _signing = (time.monotonic(), key.kid, private)
     return key.kid, private

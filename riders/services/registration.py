@@ -223,7 +223,7 @@ def assertion_consume(verified: VerifiedAssertion) -> None:
     table = connection.ops.quote_name(UsedAssertion._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (platform_id, jti, expires_at) VALUES (%s, %s, %s) "
+            f"INSERT INTO {table} (platform_id, jti, expires_at) VALUES (%s, %s, %s) "  # noqa: S608 - names from the models, values bound
             "ON CONFLICT DO NOTHING",
             [verified.platform.pk, verified.claims["jti"], verified.expires_at],
         )
@@ -272,9 +272,9 @@ def _upsert_sql(updated_names: tuple[str, ...], *, claim: bool, device: bool, po
         if not f.primary_key
     )
     upsert = (
-        f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "
+        f"INSERT INTO {quote(Rider._meta.db_table)} ({', '.join(columns)}) "  # noqa: S608 - names from the models, values bound
         + (
-            f"SELECT {placeholders} WHERE EXISTS (SELECT FROM claim) "
+            f"SELECT {placeholders} WHERE EXISTS (SELECT FROM claim) "  # noqa: S608 - names from the models, values bound
             if claim
             else f"VALUES ({placeholders}) "
         )
@@ -315,7 +315,7 @@ def _upsert_sql(updated_names: tuple[str, ...], *, claim: bool, device: bool, po
         )
     current = current_rules_sql("entry_policy", "%s") if policy else "NULL"
     vouched = ", (SELECT photo FROM prior), (SELECT count(*) FROM dropped)" if claim else ""
-    return f"WITH {', '.join(ctes)} SELECT rider.*, {current}{vouched} FROM rider"
+    return f"WITH {', '.join(ctes)} SELECT rider.*, {current}{vouched} FROM rider"  # noqa: S608 - names from the models, values bound
 
 
 def _rider_upsert(

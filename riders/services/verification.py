@@ -160,7 +160,7 @@ def _grant_sql() -> str:
     selected += [f"p.{q('name')}", f"p.{q('active')}"]
     selected += [current(f) for f in ("entry_policy", "rider_hours_start", "rider_hours_end")]
     return (
-        f"SELECT {', '.join(selected)} FROM {q(AccessGrant._meta.db_table)} g "
+        f"SELECT {', '.join(selected)} FROM {q(AccessGrant._meta.db_table)} g "  # noqa: S608 - names from the models, values bound
         f"JOIN {q(Rider._meta.db_table)} r ON r.{q('id')} = g.{q('rider_id')} "
         f"JOIN {q(Platform._meta.db_table)} p ON p.{q('id')} = r.{q('platform_id')} "
         f"WHERE g.{q('id')} = %s"
@@ -210,7 +210,7 @@ def _event_sql() -> tuple[str, tuple[models.Field, ...]]:
     q = connection.ops.quote_name
     fields = tuple(f for f in AccessEvent._meta.concrete_fields if not f.primary_key)
     sql = (
-        f"INSERT INTO {q(AccessEvent._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "
+        f"INSERT INTO {q(AccessEvent._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 - names from the models, values bound
         f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {q('id')}"
     )
     return sql, fields

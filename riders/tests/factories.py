@@ -47,7 +47,7 @@ class PlatformFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Platform {n}")
 
     @factory.post_generation
-    def key(obj, create, extracted, **kwargs):  # noqa: N805
+    def key(obj, create, extracted, **kwargs):
         if create and not obj.keys.exists():
             platform_key_add(obj, kid=f"{obj.code}-k1", alg=extracted or "EdDSA")
 

@@ -164,7 +164,9 @@ def test_the_terminal_wants_http_digest_auth(terminal):
     good = requests.get(url, auth=HTTPDigestAuth(USER, PASSWORD), timeout=5)
     assert good.status_code == 200 and good.json() == {"UserInfoCount": {"userNumber": 0}}
     # The same Authorization header again (same nonce count) is a replay: refused.
-    replay = requests.get(url, headers={"Authorization": good.request.headers["Authorization"]})
+    replay = requests.get(
+        url, headers={"Authorization": good.request.headers["Authorization"]}, timeout=10
+    )
     assert replay.status_code == 401
 
 

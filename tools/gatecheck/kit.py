@@ -101,7 +101,7 @@ class Listener:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 code = listener.check_signature(self, body)
                 if code:
@@ -610,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
     listener = None
     if args.listen:
         host, _sep, port = args.listen.rpartition(":")
-        listener = Listener(args.id, args.secret, host or "0.0.0.0", int(port))  # noqa: S104
+        listener = Listener(args.id, args.secret, host or "0.0.0.0", int(port))
         print(f"listening as the portal on {listener.url}: point the device's portal URL here")
     kit = Kit(
         args.url,

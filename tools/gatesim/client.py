@@ -166,7 +166,7 @@ def request(
     status is returned, not raised."""
     req = urllib.request.Request(url, data=body, headers=dict(headers or {}))
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as response:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=timeout) as response:
             return response.status, _json(response.read())
     except urllib.error.HTTPError as error:
         return error.code, _json(error.read())

@@ -122,7 +122,7 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
         server_version = "gatesim/1.0"
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             log.debug("%s " + format, self.address_string(), *args)
 
         # --- plumbing ---------------------------------------------------------------
@@ -198,7 +198,7 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
 
         # --- GET ----------------------------------------------------------------------
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             controller, rest = self._route()
             if controller is None:
                 if rest in ("/", ""):
@@ -218,7 +218,7 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
 
         # --- POST ---------------------------------------------------------------------
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             controller, rest = self._route()
             body = self._body()
             if controller is None:

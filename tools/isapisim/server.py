@@ -103,7 +103,7 @@ class Handler(BaseHTTPRequestHandler):
         # client's delayed ACK (~40 ms) on every kept-alive request.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s " + format, self.address_string(), *args)
 
     def _send(self, code: int, payload: Any, *, headers: dict[str, str] | None = None) -> None:

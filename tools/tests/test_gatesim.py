@@ -390,7 +390,7 @@ class FakePortal:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 if portal.down:
                     return self._answer(503, {"error": "down"})
