@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from communities.models import EntryPolicy
 
-class MarkerSerializer(serializers.Serializer):
+
+class DeliveryMarkerSerializer(serializers.Serializer):
     x_pct = serializers.FloatField()
     y_pct = serializers.FloatField()
 
@@ -17,14 +19,14 @@ class HoursSerializer(serializers.Serializer):
 
 class HandoffSerializer(serializers.Serializer):
     point = serializers.CharField()
-    marker = MarkerSerializer(allow_null=True)
+    marker = DeliveryMarkerSerializer(allow_null=True)
 
 
-class GateSerializer(serializers.Serializer):
+class DeliveryGateSerializer(serializers.Serializer):
     name = serializers.CharField()
     opens_at = serializers.CharField(allow_null=True)
     closes_at = serializers.CharField(allow_null=True)
-    marker = MarkerSerializer(allow_null=True)
+    marker = DeliveryMarkerSerializer(allow_null=True)
     register_url = serializers.URLField(help_text="The gate's registration link (/r/<code>/)")
 
 
@@ -32,7 +34,7 @@ class ParkingSerializer(serializers.Serializer):
     name = serializers.CharField()
     capacity = serializers.IntegerField()
     has_charging = serializers.BooleanField()
-    marker = MarkerSerializer(allow_null=True)
+    marker = DeliveryMarkerSerializer(allow_null=True)
 
 
 class ComponentSerializer(serializers.Serializer):
@@ -57,13 +59,13 @@ class DeliveryInfoSerializer(serializers.Serializer):
     office_phone = serializers.CharField()
     rules_url = serializers.URLField()
     rules_version = serializers.IntegerField()
-    entry_policy = serializers.ChoiceField(choices=["open", "registered", "no_entry"])
+    entry_policy = serializers.ChoiceField(choices=EntryPolicy.choices)
     entry_policy_label = serializers.CharField()
     rider_hours = HoursSerializer()
     handoff = HandoffSerializer(allow_null=True)
     ebikes_allowed_inside = serializers.BooleanField()
     speed_limit_kmh = serializers.IntegerField(allow_null=True)
-    gates = GateSerializer(many=True)
+    gates = DeliveryGateSerializer(many=True)
     parking = ParkingSerializer(many=True)
     friendliness = FriendlinessSerializer(allow_null=True)
 
