@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from communities.tests.factories import GateFactory
-from riders.models import Rider, UsedAssertion
+from riders.models import Rider, RiderDevice, UsedAssertion
 from riders.services.registration import rider_for_device
 from riders.tests.factories import PlatformFactory, sign_assertion
 
@@ -70,6 +70,8 @@ def test_replacing_the_binding_needs_a_post_with_the_csrf_token(platform, gate):
     assert response.status_code == 302 and response["Location"] == reverse("riders:pass")
     new_cookie = response.cookies[settings.RIDERS_DEVICE_COOKIE].value
     assert rider_for_device(new_cookie).platform_rider_id == "NEW-2"
+    # The previous rider's list of phones no longer shows this one.
+    assert not RiderDevice.objects.filter(rider__platform_rider_id="OWNER-1").exists()
 
 
 def test_the_riders_own_link_on_their_phone_asks_nothing(platform, gate):

@@ -43,7 +43,9 @@ def test_an_inactive_platforms_rider_gets_no_pass_tokens(client, grant, platform
     assert client.get(reverse("riders:pass_tokens")).json()["passes"]
     platform_set_active(platform=platform, active=False)
     assert client.get(reverse("riders:pass_tokens")).json()["passes"] == []
-    assert "<svg" not in client.get(reverse("riders:pass")).content.decode()
+    page = client.get(reverse("riders:pass"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<svg" not in page and "Active: show this code" not in page
+    assert "Your platform does not vouch for you now" in page
 
 
 def test_an_inactive_platforms_pass_is_denied_at_online_verification(grant, platform, community):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from ..models import Rider
+from ..models import Rider, RiderDevice
 from ..services.registration import device_issue, rider_for_device
 
 
@@ -31,6 +31,11 @@ def device_remember(
     which the platform's vouching dropped); otherwise one is issued here."""
     if token is None and current is not None and current.pk == rider.pk:
         return
+    old_device = getattr(current, "current_device", None)
+    if old_device is not None and current.pk != rider.pk:
+        # The phone now belongs to another rider: its old device row would list a phone
+        # on the previous rider's page that no browser holds any more.
+        RiderDevice.objects.filter(pk=old_device.pk).delete()
     response.set_cookie(
         settings.RIDERS_DEVICE_COOKIE,
         token or device_issue(rider=rider),

@@ -93,12 +93,16 @@ def _qr_title(grant: AccessGrant) -> str:
 
 def _entries(rider: Rider, now: dt.datetime) -> list[PassEntry]:
     entries = []
+    # No code for a rider the platform deactivated, nor for any rider of a platform the
+    # portal no longer accepts (device_rider loaded the platform with the rider).
+    vouched = rider.platform_active and rider.platform.active
     for grant in _grants(rider):
         state, text = _state(grant, now)
+        if state == "active" and not vouched:
+            state = "suspended"
+            text = _("Your platform does not vouch for you now, so no code is shown.")
         entry = PassEntry(grant=grant, state=state, state_text=text)
-        # No code for a rider the platform deactivated, nor for any rider of a platform
-        # the portal no longer accepts (device_rider loaded the platform with the rider).
-        if state == "active" and rider.platform_active and rider.platform.active:
+        if state == "active":
             entry.token = pass_token_issue(grant=grant, now=now)
             entry.svg = qr_svg(entry.token, title=_qr_title(grant))
             entry.expires_at = int(now.timestamp()) + PASS_LIFETIME_SECONDS
