@@ -20,6 +20,13 @@ pytestmark = pytest.mark.django_db
 SECRET = "very-s3cret-value"
 
 
+@pytest.fixture
+def loopback_controllers(settings):
+    """These controllers sit on loopback, like the gate-sync tests' simulators; the portal
+    refuses such endpoints unless the operator allows them (communities/netguard.py)."""
+    settings.GATESYNC_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]
+
+
 def _gate_data(gate: Gate, **changes) -> dict:
     data = {
         "community": gate.community_id,
@@ -78,7 +85,9 @@ def test_saving_a_gate_unchanged_writes_no_audit_row(client, staff_user, communi
     assert not AuditEntry.objects.filter(action="gate_change").exists()
 
 
-def test_a_controllers_secret_is_logged_as_changed_never_by_value(client, staff_user, gate):
+def test_a_controllers_secret_is_logged_as_changed_never_by_value(
+    client, staff_user, gate, loopback_controllers
+):
     controller = GateControllerFactory(gate=gate, secret="old-secret-1")
     client.force_login(staff_user)
     url = reverse("admin:communities_gatecontroller_change", args=[controller.pk])
@@ -97,7 +106,7 @@ def test_a_controllers_secret_is_logged_as_changed_never_by_value(client, staff_
 
 
 def test_a_controller_added_and_changed_inline_on_the_gate_page_is_audited_without_its_secret(
-    client, staff_user, community
+    client, staff_user, community, loopback_controllers
 ):
     gate = GateFactory(community=community, notes="")
     kept = GateControllerFactory(gate=gate, name="Left lane", secret="old-secret-2")
