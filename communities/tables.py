@@ -8,9 +8,9 @@ nothing of units or owners: bytes in, rows of stripped strings out.
 Bounds are applied WHILE iterating, never after: an XLSX of 1.6 KB can declare
 ``<dimension ref="A1:XFD1048576"/>`` and a lone row at 1,048,576, which openpyxl pads with
 empty rows as wide as the dimension (16,384 cells each; 10,000 such rows took 28 s and
-1.4 GB). Here at most ``max_cols`` columns are read, blank rows are skipped, and reading stops
-with an error once more than ``max_rows`` rows with content, or ``max_rows`` +
-``BLANK_ROWS_ALLOWED`` rows in all, have gone by.
+1.4 GB). Here at most ``max_cols`` columns are read, blank rows are skipped (before any cell
+is converted), and reading stops with an error once more than ``max_rows`` rows with content
+or more than ``BLANK_ROWS_ALLOWED`` blank rows have gone by.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ MAX_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 50_000
 #: Columns read from a sheet: a row 16,384 cells wide must not cost memory (zip bombs).
 MAX_COLS = 32
-#: Blank rows tolerated besides the rows with content (blank lines between blocks are
-#: normal; a million of them is a crafted file).
-BLANK_ROWS_ALLOWED = 10_000
+#: Blank rows tolerated in a file (blank lines between blocks are normal; thousands of
+#: them are padding or a crafted file, and reading stops there).
+BLANK_ROWS_ALLOWED = 1_000
 
 
 class TableError(ValueError):
@@ -97,19 +97,26 @@ def _bounded(
     rows: Iterable[Iterable[object]], *, max_rows: int, max_cols: int, stats: TableStats
 ) -> list[list[str]]:
     table: list[list[str]] = []
-    limit = max_rows + 1 + BLANK_ROWS_ALLOWED  # + 1: a header row
+    blank = 0
     for values in _counted(rows, stats):
-        cells = [_cell(v) for v in _first(values, max_cols)]
+        head = _first(values, max_cols)
+        # Padding rows are all None: skipped before any cell is turned into text.
+        if all(v is None or v == "" for v in head):
+            blank += 1
+            if blank > BLANK_ROWS_ALLOWED:
+                raise TableError(
+                    _("The file has more than %(max)s empty rows; delete them and upload it again.")
+                    % {"max": BLANK_ROWS_ALLOWED}
+                )
+            continue
+        cells = [_cell(v) for v in head]
         while cells and not cells[-1]:  # openpyxl pads every row to the widest one
             cells.pop()
         if not cells:
-            if stats.rows_read > limit:
-                raise TableError(
-                    _("The file has more than %(max)s rows; split it.") % {"max": max_rows}
-                )
+            blank += 1
             continue
         table.append(cells)
-        if len(table) > max_rows + 1 or stats.rows_read > limit:
+        if len(table) > max_rows + 1:  # + 1: a header row
             raise TableError(
                 _("The file has more than %(max)s rows; split it.") % {"max": max_rows}
             )
@@ -123,6 +130,8 @@ def _counted(rows: Iterable[Iterable[object]], stats: TableStats) -> Iterator[It
 
 
 def _first(values: Iterable[object], count: int) -> list[object]:
+    if isinstance(values, list | tuple):
+        return list(values[:count])
     out = []
     for value in values:
         if len(out) >= count:

@@ -20,10 +20,10 @@ pytestmark = pytest.mark.django_db
 SECRET = "very-s3cret-value"
 
 
-@pytest.fixture(autouse=True)
-def _controllers_on_loopback_allowed(settings):
-    """These controllers live on loopback, which the endpoint guard refuses unless an
-    operator allows it (communities.netguard)."""
+@pytest.fixture
+def loopback_controllers(settings):
+    """These controllers sit on loopback, like the gate-sync tests' simulators; the portal
+    refuses such endpoints unless the operator allows them (communities/netguard.py)."""
     settings.GATESYNC_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]
 
 
@@ -86,7 +86,9 @@ def test_saving_a_gate_unchanged_writes_no_audit_row(client, staff_user, communi
     assert not AuditEntry.objects.filter(action="gate_change").exists()
 
 
-def test_a_controllers_secret_is_logged_as_changed_never_by_value(client, staff_user, gate):
+def test_a_controllers_secret_is_logged_as_changed_never_by_value(
+    client, staff_user, gate, loopback_controllers
+):
     controller = GateControllerFactory(gate=gate, secret="old-secret-1")
     client.force_login(staff_user)
     url = reverse("admin:communities_gatecontroller_change", args=[controller.pk])
@@ -105,7 +107,7 @@ def test_a_controllers_secret_is_logged_as_changed_never_by_value(client, staff_
 
 
 def test_a_controller_added_and_changed_inline_on_the_gate_page_is_audited_without_its_secret(
-    client, staff_user, community
+    client, staff_user, community, loopback_controllers
 ):
     gate = GateFactory(community=community, notes="")
     kept = GateControllerFactory(gate=gate, name="Left lane", secret="old-secret-2")
