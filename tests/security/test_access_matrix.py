@@ -132,6 +132,9 @@ TABLE: dict[str, Row] = {
         lambda w: f"/vote/feedback/status/{w.feedback.token}/", EVERYONE
     ),
     "vote/<int:pk>/result": Row(lambda w: f"/vote/{w.closed_resolution.pk}/result", EVERYONE),
+    "vote/<int:pk>/result/<str:which>.csv": Row(
+        lambda w: f"/vote/{w.closed_resolution.pk}/result/receipts.csv", EVERYONE
+    ),
     # --- the rider's browser ----------------------------------------------------------
     # Anyone gets the page ("this phone holds no pass"); only the rider sees the rider.
     "pass/": Row(lambda w: "/pass/", EVERYONE, hidden_from=NOT_RIDER),
