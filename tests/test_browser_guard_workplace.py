@@ -57,7 +57,7 @@ def test_guard_logs_in_finds_their_gate_and_an_ended_session_keeps_the_scan(
     page.screenshot(path=f"{screenshot_dir}/guard-home-{size}-{lang}.png", full_page=True)
     page.click(f"a[href='/guard/{gate.entry_code}/']")
     page.wait_for_selector("#guard")
-    assert page.locator("form[action='/guard/logout/'] button").is_visible()
+    assert page.locator(".guard-top form[action='/guard/logout/'] button").is_visible()
 
     token = pass_token_issue(grant=grant)
     _paste(page, token)
@@ -94,6 +94,6 @@ def test_guard_logs_in_finds_their_gate_and_an_ended_session_keeps_the_scan(
     assert page.evaluate("document.documentElement.scrollWidth") <= SIZES[size][0]
 
     page.click("#result-close")
-    page.click("form[action='/guard/logout/'] button")
+    page.click(".guard-top form[action='/guard/logout/'] button")
     page.wait_for_selector("#id_username")
     context.close()

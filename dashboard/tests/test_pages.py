@@ -192,7 +192,7 @@ def test_rider_history_shows_durations(client, staff_user, community):
     body = client.get(
         reverse("dashboard:rider_history", args=[seeded["riders"]["E"].pk]), **EN
     ).content.decode()
-    assert '<td class="duration">30:00</td>' in body
+    assert '<td class="duration" data-label="Time inside">30:00</td>' in body
 
 
 def test_csv_export_without_dates_is_the_last_week(client, staff_user, community):

@@ -230,6 +230,19 @@ TABLE: dict[str, Row] = {
         hidden_from={"staff_there": lambda w: w.rider.name},
     ),
     "staff/riders/<int:rider_id>/": Row(lambda w: f"/staff/riders/{w.rider.pk}/", STAFF_HERE),
+    # Bulk actions on the riders' queue: any grant outside your communities is a 404.
+    "staff/riders/bulk": Row(
+        lambda w: "/staff/riders/bulk",
+        STAFF_HERE,
+        method="post",
+        data=lambda w: {"action": "suspend", "grant": w.grant.pk, "bulk-reason": "Lost phone"},
+    ),
+    # The staff navigation's Votes / Feedback: your communities' pages, nobody else's.
+    "staff/go/<str:what>/": Row(
+        lambda w: "/staff/go/votes/",
+        LOGGED_IN_STAFF | {"owner_here", "owner_there"},
+        hidden_from={"staff_there": lambda w: w.community.name},
+    ),
     "staff/riders/<int:rider_id>/grants/<int:grant_id>/<str:action>": Row(
         lambda w: f"/staff/riders/{w.rider.pk}/grants/{w.grant.pk}/suspend",
         STAFF_HERE,
@@ -238,6 +251,17 @@ TABLE: dict[str, Row] = {
         also_ok=frozenset({400}),
     ),
     # --- guards -----------------------------------------------------------------------
+    "guard/login/": Row(lambda w: "/guard/login/", EVERYONE),
+    "guard/logout/": Row(lambda w: "/guard/logout/", EVERYONE, method="post"),
+    # The gates you guard; anyone logged in gets the page, listing only their own gates.
+    "guard/": Row(
+        lambda w: "/guard/",
+        LOGGED_IN_STAFF | {"owner_here", "owner_there"},
+        hidden_from={
+            role: (lambda w: w.gate.entry_code)
+            for role in ("staff_there", "owner_here", "owner_there")
+        },
+    ),
     "guard/<str:code>/": Row(lambda w: f"/guard/{w.gate.entry_code}/", GUARDS),
     "guard/<str:code>/events": Row(lambda w: f"/guard/{w.gate.entry_code}/events", GUARDS),
     "api/v1/gates/verify": Row(
