@@ -215,3 +215,34 @@ def test_every_demo_gate_page_and_poster_say_what_is_true_there(client, settings
     sky = [g for g in gates if "Sky Harbour" in g.community.name]
     assert sky and all(gate_advice(g).kind == ADVICE_HANDOFF for g in sky)
     assert seen == {ADVICE_ENTER, ADVICE_OTHER_GATE, ADVICE_HANDOFF}
+
+
+def test_reprint_list_and_closed_gate_page_cost_a_fixed_number_of_queries(
+    client, willow, staff_user, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from communities.models import Community
+    from riders.selectors import posters_to_reprint
+
+    community, south, east, north = willow
+
+    def cost(fn) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            fn()
+        return len(ctx.captured_queries)
+
+    for gate in (south, east, north):
+        PosterPrint.objects.create(gate=gate, fingerprint="old")
+    communities = Community.objects.filter(pk=community.pk)
+    few = cost(lambda: posters_to_reprint(communities))
+    page = cost(lambda: client.get(reverse("riders:register", args=[north.entry_code])))
+    for n in range(6):
+        gate = GateFactory(community=community, name=f"Side Gate {n}", open_to_riders=n % 2 == 0)
+        PosterPrint.objects.create(gate=gate, fingerprint="old")
+    assert len(posters_to_reprint(communities)) == 9
+    assert cost(lambda: posters_to_reprint(communities)) == few <= 3
+    assert cost(lambda: client.get(reverse("riders:register", args=[north.entry_code]))) == page
+    with django_assert_max_num_queries(12):
+        client.get(reverse("riders:register", args=[north.entry_code]))
