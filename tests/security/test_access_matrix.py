@@ -101,6 +101,7 @@ TABLE: dict[str, Row] = {
         also_ok=frozenset({404}),
     ),
     "healthz": Row(lambda w: "/healthz", EVERYONE),
+    "favicon.ico": Row(lambda w: "/favicon.ico", EVERYONE),
     # A signed photo link is a capability: only pages already checked hand it out (the
     # rider's pass, the guard console, staff pages), and it expires after 15 minutes;
     # tampered, unsigned and expired links are 404 (portal/tests/test_private_media.py).
