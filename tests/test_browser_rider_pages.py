@@ -515,3 +515,31 @@ def test_owners_pages_fit_a_phone_with_a_one_line_header(
         box = button.bounding_box()
         assert box["height"] >= 44 and box["width"] >= 44
     assert phone.failed == []
+
+
+def test_demo_maps_have_no_hidden_marker_on_a_phone(
+    live_server, phone, lang, settings, tmp_path, screenshot_dir
+):
+    """Issue 21.3 as found: Willow Garden's East Gate under the parking and cabinet
+    markers, Sky Harbour's South Gate under the cabinet and hand-off markers."""
+    from django.core.management import call_command
+
+    from communities.models import Community
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo", stdout=io.StringIO())
+    cache.clear()
+    hidden = {}
+    for community in Community.objects.order_by("slug"):
+        phone.goto(f"{live_server.url}/c/{community.slug}/")
+        found = phone.evaluate(OVERLAPS_JS)
+        if found:
+            hidden[community.slug] = found
+        labels = phone.locator(".marker--gate .marker-label")
+        assert all(label.is_visible() for label in labels.all()), community.slug
+        if phone.locator(".marker--handoff").count():
+            handoff_visible(phone)
+        phone.locator(".sitemap").scroll_into_view_if_needed()
+        phone.screenshot(path=os.path.join(screenshot_dir, f"map-demo-{community.slug}-{lang}.png"))
+    assert hidden == {}
+    assert phone.failed == []

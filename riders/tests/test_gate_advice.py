@@ -179,3 +179,70 @@ def test_staff_are_told_which_printed_posters_to_reprint(
     # Another company's staff never see these gates.
     client.force_login(other_staff_user)
     assert "Posters to print again" not in client.get(dashboard, **EN).content.decode()
+
+
+def test_every_demo_gate_page_and_poster_say_what_is_true_there(client, settings, tmp_path):
+    """#20 "done when": the posters of every demo gate say what is true at that gate."""
+    import io
+
+    from django.core.management import call_command
+
+    from communities.models import Gate
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo", stdout=io.StringIO())
+    gates = list(Gate.objects.select_related("community").order_by("community__name", "name"))
+    assert gates
+    seen = set()
+    for gate in gates:
+        advice = gate_advice(gate)
+        text = poster_text(gate)
+        html = client.get(reverse("riders:register", args=[gate.entry_code]), **EN).content.decode()
+        seen.add(advice.kind)
+        if advice.kind == ADVICE_ENTER:
+            assert text.title_en == TITLE_EN and 'class="register-form"' in html
+            continue
+        # Nowhere does a gate riders may not use say "register here".
+        assert text.title_en != TITLE_EN and 'class="register-form"' not in html, gate
+        if advice.kind == ADVICE_OTHER_GATE:
+            for use in advice.use_gates:
+                assert use.open_to_riders and use.name in text.lines[0][1] and use.name in html
+        else:
+            assert advice.handoff_point in text.lines[0][1]
+            assert advice.handoff_point in html
+    willow_north = next(g for g in gates if "Willow" in g.community.name and "North" in g.name)
+    assert gate_advice(willow_north).kind == ADVICE_OTHER_GATE
+    sky = [g for g in gates if "Sky Harbour" in g.community.name]
+    assert sky and all(gate_advice(g).kind == ADVICE_HANDOFF for g in sky)
+    assert seen == {ADVICE_ENTER, ADVICE_OTHER_GATE, ADVICE_HANDOFF}
+
+
+def test_reprint_list_and_closed_gate_page_cost_a_fixed_number_of_queries(
+    client, willow, staff_user, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from communities.models import Community
+    from riders.selectors import posters_to_reprint
+
+    community, south, east, north = willow
+
+    def cost(fn) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            fn()
+        return len(ctx.captured_queries)
+
+    for gate in (south, east, north):
+        PosterPrint.objects.create(gate=gate, fingerprint="old")
+    communities = Community.objects.filter(pk=community.pk)
+    few = cost(lambda: posters_to_reprint(communities))
+    page = cost(lambda: client.get(reverse("riders:register", args=[north.entry_code])))
+    for n in range(6):
+        gate = GateFactory(community=community, name=f"Side Gate {n}", open_to_riders=n % 2 == 0)
+        PosterPrint.objects.create(gate=gate, fingerprint="old")
+    assert len(posters_to_reprint(communities)) == 9
+    assert cost(lambda: posters_to_reprint(communities)) == few <= 3
+    assert cost(lambda: client.get(reverse("riders:register", args=[north.entry_code]))) == page
+    with django_assert_max_num_queries(12):
+        client.get(reverse("riders:register", args=[north.entry_code]))

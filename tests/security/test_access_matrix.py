@@ -106,6 +106,7 @@ TABLE: dict[str, Row] = {
         EVERYONE,
         hidden_from={role: (lambda w: "backend") for role in ROLES if role not in LOGGED_IN_STAFF},
     ),
+    "favicon.ico": Row(lambda w: "/favicon.ico", EVERYONE),
     # A signed photo link is a capability: only pages already checked hand it out (the
     # rider's pass, the guard console, staff pages), and it expires after 15 minutes;
     # tampered, unsigned and expired links are 404 (portal/tests/test_private_media.py).
