@@ -199,31 +199,16 @@ def test_denied_access_is_logged(client, caplog, django_user_model):
 
 def test_a_bad_controller_signature_is_logged(client, caplog, gate):
     from communities.tests.factories import GateControllerFactory
-    from riders.api.auth import controller_sign
+    from riders.tests.factories import controller_meta
 
     caplog.set_level(logging.INFO, logger="last100.security")
-    controller = GateControllerFactory(gate=gate, protocol=1)  # v1: signature as header
+    controller = GateControllerFactory(gate=gate)
     body = b'{"token": "x", "gate": "%s"}' % gate.entry_code.encode()
-    stamp = int(time.time())
-    headers = {
-        "HTTP_X_L100_CONTROLLER": str(controller.pk),
-        "HTTP_X_L100_TIMESTAMP": str(stamp),
-    }
-    good = controller_sign(secret=controller.secret, timestamp=stamp, body=body)
-    client.post(
-        "/api/v1/gates/verify",
-        body,
-        content_type="application/json",
-        HTTP_X_L100_SIGNATURE=good,
-        **headers,
-    )
+    good = controller_meta(controller, "POST", "/api/v1/gates/verify", body)
+    client.post("/api/v1/gates/verify", body, content_type="application/json", **good)
     assert not [m for m in caplog.messages if m.startswith("bad_signature")]
-    answer = client.post(
-        "/api/v1/gates/verify",
-        body,
-        content_type="application/json",
-        HTTP_X_L100_SIGNATURE="0" * 64,
-        **headers,
-    )
+    forged = {**controller_meta(controller, "POST", "/api/v1/gates/verify", body)}
+    forged["HTTP_X_L100_SIGNATURE"] = "0" * 64
+    answer = client.post("/api/v1/gates/verify", body, content_type="application/json", **forged)
     assert answer.status_code == 403
     assert f"bad_signature controller={controller.pk}" in caplog.messages

@@ -140,7 +140,7 @@ def _push_claimed(
             _record_error(sync, error)
             raise
         total_bytes += result.bytes_sent
-        if result.digest is not None and _digest_differs(community_id, result):
+        if _digest_checked(kind, result) and _digest_differs(community_id, result):
             # Never recorded as in sync: its list differs from ours at the same version.
             log.warning("controller %s: digest differs at %s", controller.pk, result.version)
             _record(sync, version_held=result.version, needs_snapshot=True)
@@ -153,6 +153,17 @@ def _push_claimed(
         held, want_snapshot = result.version, False
         _record_success(sync, result.version, kind, result.bytes_sent)
     return PushOutcome(controller.pk, kind, held or 0, total_bytes)
+
+
+def _digest_checked(kind: str, result: PushResult) -> bool:
+    """Whether to compare this answer's digest now. Always after a snapshot; after a delta
+    when the list is at most GATESYNC_DIGEST_CHECK_MAX_ENTRIES (default 10,000) long:
+    reading a 50,000-pass list per change (about a second under load) would hold up the
+    next change's push. Larger lists are compared by every heartbeat instead (§4)."""
+    if result.digest is None:
+        return False
+    limit = int(getattr(settings, "GATESYNC_DIGEST_CHECK_MAX_ENTRIES", 10_000))
+    return kind == "snapshot" or result.size is None or result.size <= limit
 
 
 def _digest_differs(community_id: int, result: PushResult) -> bool:

@@ -204,9 +204,15 @@ def test_refusals_say_why_with_the_portals_time(client, controller):
         assert isinstance(answer.json()["server_time"], int)
 
 
-def test_a_v1_controller_still_works_during_the_deprecation(client, gate):
+@pytest.mark.parametrize(("sunset_in_days", "status"), [(30, 200), (-1, 403)])
+def test_a_v1_controller_works_until_the_stated_sunset_only(
+    client, gate, monkeypatch, sunset_in_days, status
+):
+    from riders.api import auth
     from riders.api.auth import controller_sign
 
+    sunset = dt.date.today() + dt.timedelta(days=sunset_in_days)
+    monkeypatch.setattr(auth, "V1_SUNSET", sunset.isoformat())
     legacy = GateControllerFactory(
         gate=gate, secret="old", protocol=1, endpoint="http://127.0.0.1:9/"
     )
@@ -220,7 +226,9 @@ def test_a_v1_controller_still_works_during_the_deprecation(client, gate):
         HTTP_X_L100_TIMESTAMP=str(stamp),
         HTTP_X_L100_SIGNATURE=controller_sign(secret="old", timestamp=stamp, body=body),
     )
-    assert answer.status_code == 200, answer.content
+    assert answer.status_code == status, answer.content
+    if status == 403:
+        assert answer.json()["code"] == "protocol_v2_required"
 
 
 def test_a_controller_whose_heartbeats_stopped_is_offline_since_the_last(controller):

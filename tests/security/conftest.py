@@ -15,10 +15,10 @@ Roles (docs/security-matrix.md):
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -93,17 +93,22 @@ def deactivation_jws(world: World) -> str:
     )
 
 
-def controller_headers(world: World, body: bytes) -> dict[str, str]:
-    from riders.api.auth import controller_sign
+def controller_headers(
+    world: World, body: bytes, *, method: str, path: str, query: str = ""
+) -> dict[str, str]:
+    """The META of a request the world's controller signs (gate protocol v2)."""
+    from riders.api.auth import TO_PORTAL, signed_headers_v2
 
-    stamp = int(time.time())
-    return {
-        "HTTP_X_L100_CONTROLLER": str(world.controller.pk),
-        "HTTP_X_L100_TIMESTAMP": str(stamp),
-        "HTTP_X_L100_SIGNATURE": controller_sign(
-            secret=world.controller.secret, timestamp=stamp, body=body
-        ),
-    }
+    headers = signed_headers_v2(
+        controller_id=world.controller.pk,
+        secret=world.controller.secret,
+        direction=TO_PORTAL,
+        method=method,
+        path=path,
+        query=query,
+        body=body,
+    )
+    return {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
 
 
 def world_build() -> World:
@@ -129,9 +134,7 @@ def world_build() -> World:
     other_community = CommunityFactory(company=other_company, slug="sky-court", name="Sky Court")
     gate = GateFactory(community=community, name="North gate")
     other_gate = GateFactory(community=other_community, name="Sky gate")
-    # Protocol 1 (deprecated, still accepted): the matrix signs every body the same way
-    # whatever the path; v2 signing is tested in riders/tests/test_gate_protocol_v2.py.
-    controller = GateControllerFactory(gate=gate, secret="controller-secret", protocol=1)
+    controller = GateControllerFactory(gate=gate, secret="controller-secret")
     GateControllerFactory(gate=other_gate, secret="other-secret")
     platform = PlatformFactory(code="meituan", name="Meituan")
     rider = RiderFactory(platform=platform, platform_rider_id="R-matrix")
@@ -237,7 +240,12 @@ class RoleClient:
                     content_type = "application/json"
                     body = json.dumps(data if data is not None else {})
                 raw = body.encode() if isinstance(body, str) else (body or b"")
-            extra.update(controller_headers(self.world, raw))
+            path, _sep, query = url.partition("?")
+            if method == "get" and data:
+                query = "&".join(filter(None, [query, urlencode(data, doseq=True)]))
+            extra.update(
+                controller_headers(self.world, raw, method=method.upper(), path=path, query=query)
+            )
         if self.role == "platform" and method == "get":
             extra["HTTP_AUTHORIZATION"] = f"Bearer {deactivation_jws(self.world)}"
         call = getattr(self.client, method)

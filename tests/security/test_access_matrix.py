@@ -7,6 +7,7 @@ the roles and how to add a row."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -283,7 +284,8 @@ TABLE: dict[str, Row] = {
         lambda w: "/api/v1/gates/heartbeat",
         frozenset({"controller"}),
         method="post",
-        data=lambda w: {"version": 0},
+        # v2: a sequence above the last heartbeat's (each role's call is a new one).
+        data=lambda w: {"version": 0, "seq": time.time_ns() // 1000, "digest": "0" * 64},
         content_type="application/json",
     ),
     "api/v1/gates/events": Row(

@@ -41,7 +41,15 @@ class SignedForControllers:
             length = int(environ.get("CONTENT_LENGTH") or 0)
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
-            environ.update(controller_headers(self.world, body))
+            environ.update(
+                controller_headers(
+                    self.world,
+                    body,
+                    method=environ.get("REQUEST_METHOD", "GET"),
+                    path=environ.get("SCRIPT_NAME", "") + environ["PATH_INFO"],
+                    query=environ.get("QUERY_STRING", ""),
+                )
+            )
         signals.request_started.disconnect(close_old_connections)
         signals.request_finished.disconnect(close_old_connections)
         try:
