@@ -93,6 +93,18 @@ def deactivation_jws(world: World) -> str:
     )
 
 
+def platform_read_jws(world: World, url: str) -> str:
+    """The platform's signed token for a GET: the read API's audience for the
+    coordination API (docs/api.md), the deactivation audience otherwise."""
+    from riders.tests.factories import sign_assertion
+
+    if "/delivery-info" in url or "/friendliness/ranking" in url:
+        return sign_assertion(
+            world.platform, aud=f"{settings.PORTAL_BASE_URL}/api/v1/delivery-info"
+        )
+    return deactivation_jws(world)
+
+
 def controller_headers(world: World, body: bytes) -> dict[str, str]:
     from riders.api.auth import controller_sign
 
@@ -237,7 +249,7 @@ class RoleClient:
                 raw = body.encode() if isinstance(body, str) else (body or b"")
             extra.update(controller_headers(self.world, raw))
         if self.role == "platform" and method == "get":
-            extra["HTTP_AUTHORIZATION"] = f"Bearer {deactivation_jws(self.world)}"
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {platform_read_jws(self.world, url)}"
         call = getattr(self.client, method)
         if method == "get":
             return call(url, data or {}, **extra)
