@@ -112,7 +112,14 @@ def test_the_public_page_shows_published_minutes_and_open_items_only(
     draft = _meeting(community, days=-2)
     _item(draft, title="Secret draft decision")
     _meeting(community, days=10)  # the next meeting
-    with django_assert_max_num_queries(5):
+    services.poll_create(
+        community=community,
+        audience="riders",
+        question="A microwave at the rest station?",
+        closes_at=timezone.now() + dt.timedelta(days=3),
+        acting_user=None,
+    )
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("coordination:agreed", args=[community.slug]))
     text = response.content.decode()
     assert response.status_code == 200
@@ -121,6 +128,7 @@ def test_the_public_page_shows_published_minutes_and_open_items_only(
     assert text.count("Move the bins") == 1  # done: only in the minutes
     assert "Secret draft decision" not in text
     assert "Next meeting" in text
+    assert "A microwave at the rest station?" in text  # open polls are listed
 
 
 def test_the_friendliness_page_explains_each_component(client, community):
