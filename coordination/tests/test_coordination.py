@@ -440,3 +440,21 @@ def test_the_friendliness_page_takes_eight_queries_cold_and_one_warm(
         assert client.get(url).status_code == 200
     with django_assert_num_queries(1):  # the community; the index comes from the cache
         assert client.get(url).status_code == 200
+
+
+def test_bad_input_on_staff_forms_is_refused_without_an_error_page(client, community, staff_user):
+    poll = _poll(community)
+    item = _item(_meeting(community))
+    client.force_login(staff_user)
+    slug = community.slug
+    attach = reverse("coordination:poll_attach", args=[slug, poll.pk])
+    assert client.post(attach, {"resolution": "9" * 30}).status_code == 302
+    assert client.post(attach, {"resolution": "x"}).status_code == 302
+    status = reverse("coordination:action_status", args=[slug, item.pk])
+    assert client.post(status, {"status": "bogus"}).status_code == 302
+    page = reverse("coordination:staff_community", args=[slug])
+    response = client.post(page, {"schedule": "1", "title": "", "scheduled_at": "not a date"})
+    assert response.status_code == 200
+    poll.refresh_from_db()
+    item.refresh_from_db()
+    assert (poll.resolution_id, item.status) == (None, ActionStatus.OPEN)
