@@ -65,7 +65,9 @@ class PollForm(forms.Form):
 
 
 class PollAttachForm(forms.Form):
-    resolution = forms.IntegerField(label=_("Resolution number"), min_value=1, required=False)
+    resolution = forms.IntegerField(
+        label=_("Resolution number"), min_value=1, max_value=2**31 - 1, required=False
+    )
 
 
 class PollAnswerForm(forms.Form):

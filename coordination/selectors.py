@@ -94,8 +94,8 @@ class AgreedPage:
 
 
 def agreed_page(community: Community, *, now: dt.datetime | None = None) -> AgreedPage:
-    """Three queries: published meetings with their action items, open items, the next
-    meeting."""
+    """Five queries: published meetings with their action items (two), open items, the
+    next meeting, open polls."""
     now = now or timezone.now()
     meetings = list(
         Meeting.objects.filter(community=community, minutes_published_at__isnull=False)
@@ -116,7 +116,14 @@ def agreed_page(community: Community, *, now: dt.datetime | None = None) -> Agre
         .order_by("scheduled_at")
         .first()
     )
-    return AgreedPage(meetings=meetings, open_items=open_items, next_meeting=next_meeting)
+    polls = list(
+        Poll.objects.filter(community=community, opens_at__lte=now, closes_at__gt=now).order_by(
+            "closes_at"
+        )
+    )
+    return AgreedPage(
+        meetings=meetings, open_items=open_items, next_meeting=next_meeting, polls=polls
+    )
 
 
 def meetings_for_staff(community: Community) -> QuerySet[Meeting]:

@@ -7,48 +7,48 @@ from rest_framework import serializers
 from communities.models import EntryPolicy
 
 
-class DeliveryMarkerSerializer(serializers.Serializer):
+class DeliveryInfoMarkerSerializer(serializers.Serializer):
     x_pct = serializers.FloatField()
     y_pct = serializers.FloatField()
 
 
-class HoursSerializer(serializers.Serializer):
+class DeliveryInfoHoursSerializer(serializers.Serializer):
     start = serializers.CharField(allow_null=True, help_text="HH:MM; both null: all day")
     end = serializers.CharField(allow_null=True)
 
 
-class HandoffSerializer(serializers.Serializer):
+class DeliveryInfoHandoffSerializer(serializers.Serializer):
     point = serializers.CharField()
-    marker = DeliveryMarkerSerializer(allow_null=True)
+    marker = DeliveryInfoMarkerSerializer(allow_null=True)
 
 
-class DeliveryGateSerializer(serializers.Serializer):
+class DeliveryInfoGateSerializer(serializers.Serializer):
     name = serializers.CharField()
     opens_at = serializers.CharField(allow_null=True)
     closes_at = serializers.CharField(allow_null=True)
-    marker = DeliveryMarkerSerializer(allow_null=True)
+    marker = DeliveryInfoMarkerSerializer(allow_null=True)
     register_url = serializers.URLField(help_text="The gate's registration link (/r/<code>/)")
 
 
-class ParkingSerializer(serializers.Serializer):
+class DeliveryInfoParkingSerializer(serializers.Serializer):
     name = serializers.CharField()
     capacity = serializers.IntegerField()
     has_charging = serializers.BooleanField()
-    marker = DeliveryMarkerSerializer(allow_null=True)
+    marker = DeliveryInfoMarkerSerializer(allow_null=True)
 
 
-class ComponentSerializer(serializers.Serializer):
+class DeliveryInfoComponentSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     weight = serializers.IntegerField()
     percent = serializers.IntegerField(allow_null=True, help_text="null: not measured")
 
 
-class FriendlinessSerializer(serializers.Serializer):
+class DeliveryInfoFriendlinessSerializer(serializers.Serializer):
     score = serializers.IntegerField(allow_null=True, help_text="0–100")
     day = serializers.DateField()
     coverage = serializers.IntegerField(help_text="percent of the weight measured")
-    components = ComponentSerializer(many=True)
+    components = DeliveryInfoComponentSerializer(many=True)
     url = serializers.URLField()
 
 
@@ -61,13 +61,13 @@ class DeliveryInfoSerializer(serializers.Serializer):
     rules_version = serializers.IntegerField()
     entry_policy = serializers.ChoiceField(choices=EntryPolicy.choices)
     entry_policy_label = serializers.CharField()
-    rider_hours = HoursSerializer()
-    handoff = HandoffSerializer(allow_null=True)
+    rider_hours = DeliveryInfoHoursSerializer()
+    handoff = DeliveryInfoHandoffSerializer(allow_null=True)
     ebikes_allowed_inside = serializers.BooleanField()
     speed_limit_kmh = serializers.IntegerField(allow_null=True)
-    gates = DeliveryGateSerializer(many=True)
-    parking = ParkingSerializer(many=True)
-    friendliness = FriendlinessSerializer(allow_null=True)
+    gates = DeliveryInfoGateSerializer(many=True)
+    parking = DeliveryInfoParkingSerializer(many=True)
+    friendliness = DeliveryInfoFriendlinessSerializer(allow_null=True)
 
 
 class RankedCommunitySerializer(serializers.Serializer):

@@ -112,7 +112,14 @@ def test_the_public_page_shows_published_minutes_and_open_items_only(
     draft = _meeting(community, days=-2)
     _item(draft, title="Secret draft decision")
     _meeting(community, days=10)  # the next meeting
-    with django_assert_max_num_queries(5):
+    services.poll_create(
+        community=community,
+        audience="riders",
+        question="A microwave at the rest station?",
+        closes_at=timezone.now() + dt.timedelta(days=3),
+        acting_user=None,
+    )
+    with django_assert_max_num_queries(6):
         response = client.get(reverse("coordination:agreed", args=[community.slug]))
     text = response.content.decode()
     assert response.status_code == 200
@@ -121,6 +128,7 @@ def test_the_public_page_shows_published_minutes_and_open_items_only(
     assert text.count("Move the bins") == 1  # done: only in the minutes
     assert "Secret draft decision" not in text
     assert "Next meeting" in text
+    assert "A microwave at the rest station?" in text  # open polls are listed
 
 
 def test_the_friendliness_page_explains_each_component(client, community):
@@ -422,3 +430,31 @@ def test_staff_pages_keep_their_query_counts_with_many_meetings_items_and_polls(
     with django_assert_max_num_queries(7):
         page = client.get(reverse("coordination:poll", args=[poll.pk]))
     assert page.status_code == 200
+
+
+def test_the_friendliness_page_takes_eight_queries_cold_and_one_warm(
+    client, community, gate, django_assert_max_num_queries, django_assert_num_queries
+):
+    url = reverse("coordination:friendliness", args=[community.slug])
+    with django_assert_max_num_queries(9):  # the community, the index (8 on SQLite)
+        assert client.get(url).status_code == 200
+    with django_assert_num_queries(1):  # the community; the index comes from the cache
+        assert client.get(url).status_code == 200
+
+
+def test_bad_input_on_staff_forms_is_refused_without_an_error_page(client, community, staff_user):
+    poll = _poll(community)
+    item = _item(_meeting(community))
+    client.force_login(staff_user)
+    slug = community.slug
+    attach = reverse("coordination:poll_attach", args=[slug, poll.pk])
+    assert client.post(attach, {"resolution": "9" * 30}).status_code == 302
+    assert client.post(attach, {"resolution": "x"}).status_code == 302
+    status = reverse("coordination:action_status", args=[slug, item.pk])
+    assert client.post(status, {"status": "bogus"}).status_code == 302
+    page = reverse("coordination:staff_community", args=[slug])
+    response = client.post(page, {"schedule": "1", "title": "", "scheduled_at": "not a date"})
+    assert response.status_code == 200
+    poll.refresh_from_db()
+    item.refresh_from_db()
+    assert (poll.resolution_id, item.status) == (None, ActionStatus.OPEN)

@@ -93,6 +93,18 @@ def deactivation_jws(world: World) -> str:
     )
 
 
+def platform_read_jws(world: World, url: str) -> str:
+    """The platform's signed token for a GET: the read API's audience for the
+    coordination API (docs/api.md), the deactivation audience otherwise."""
+    from riders.tests.factories import sign_assertion
+
+    if "/delivery-info" in url or "/friendliness/ranking" in url:
+        return sign_assertion(
+            world.platform, aud=f"{settings.PORTAL_BASE_URL}/api/v1/delivery-info"
+        )
+    return deactivation_jws(world)
+
+
 def controller_headers(
     world: World, body: bytes, *, method: str, path: str, query: str = ""
 ) -> dict[str, str]:
@@ -247,7 +259,7 @@ class RoleClient:
                 controller_headers(self.world, raw, method=method.upper(), path=path, query=query)
             )
         if self.role == "platform" and method == "get":
-            extra["HTTP_AUTHORIZATION"] = f"Bearer {deactivation_jws(self.world)}"
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {platform_read_jws(self.world, url)}"
         call = getattr(self.client, method)
         if method == "get":
             return call(url, data or {}, **extra)

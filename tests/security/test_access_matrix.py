@@ -74,6 +74,47 @@ def _rider_photo_link(w: World) -> str:
     return w.rider.photo.url
 
 
+def _poll(w: World) -> Any:
+    """An owners' poll of this community (created inside the cell's rolled-back savepoint)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from coordination.services import poll_create
+
+    return poll_create(
+        community=w.community,
+        audience="owners",
+        question="A food cabinet?",
+        closes_at=timezone.now() + dt.timedelta(days=7),
+        acting_user=None,
+    )
+
+
+def _action(w: World) -> Any:
+    """A decision of a meeting of this community."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from coordination.services import action_item_create, meeting_schedule
+
+    meeting = meeting_schedule(
+        community=w.community,
+        title="Coordination",
+        scheduled_at=timezone.now() - dt.timedelta(days=1),
+        acting_user=None,
+    )
+    return action_item_create(
+        meeting=meeting,
+        title="Paint house numbers",
+        owner_name="Office",
+        owner_side="staff",
+        due_on=timezone.localdate(),
+        acting_user=None,
+    )
+
+
 STAFF_HERE = frozenset({"staff_here"})
 GUARDS = frozenset({"guard", "staff_here"})
 OWNER_HERE = frozenset({"owner_here"})
@@ -296,6 +337,44 @@ TABLE: dict[str, Row] = {
         content_type="application/json",
     ),
     "api/v1/gates/sync": Row(lambda w: "/api/v1/gates/sync?since=0", frozenset({"controller"})),
+    # --- coordination (docs/coordination.md) -------------------------------------------
+    "c/<slug:slug>/agreed/": Row(lambda w: f"/c/{_slug(w)}/agreed/", EVERYONE),
+    "c/<slug:slug>/friendliness/": Row(lambda w: f"/c/{_slug(w)}/friendliness/", EVERYONE),
+    # Anyone sees a poll and its counts; only owners here (or riders) may answer.
+    "coordination/polls/<int:pk>/": Row(lambda w: f"/coordination/polls/{_poll(w).pk}/", EVERYONE),
+    "coordination/staff/": Row(
+        lambda w: "/coordination/staff/",
+        LOGGED_IN_STAFF | {"owner_here", "owner_there"},
+        hidden_from={"staff_there": lambda w: w.community.name},
+    ),
+    "coordination/staff/<slug:slug>/": Row(
+        lambda w: f"/coordination/staff/{_slug(w)}/", STAFF_HERE
+    ),
+    "coordination/staff/<slug:slug>/meetings/<int:pk>/": Row(
+        lambda w: f"/coordination/staff/{_slug(w)}/meetings/{_action(w).meeting_id}/", STAFF_HERE
+    ),
+    "coordination/staff/<slug:slug>/actions/<int:pk>/status": Row(
+        lambda w: f"/coordination/staff/{_slug(w)}/actions/{_action(w).pk}/status",
+        STAFF_HERE,
+        method="post",
+        data=lambda w: {"status": "in_progress"},
+    ),
+    "coordination/staff/<slug:slug>/polls/<int:pk>/attach": Row(
+        lambda w: f"/coordination/staff/{_slug(w)}/polls/{_poll(w).pk}/attach",
+        STAFF_HERE,
+        method="post",
+        data=lambda w: {"resolution": str(w.resolution.number)},
+    ),
+    "api/v1/communities/<slug:slug>/delivery-info": Row(
+        lambda w: f"/api/v1/communities/{_slug(w)}/delivery-info",
+        frozenset({"platform"}),
+        denied_as=frozenset({401}),  # not a platform's signature for this API
+    ),
+    "api/v1/friendliness/ranking": Row(
+        lambda w: "/api/v1/friendliness/ranking",
+        frozenset({"platform"}),
+        denied_as=frozenset({401}),
+    ),
     # --- tests only: uploads served by Django when DEBUG is off (settings.SERVE_MEDIA) ---
     "^media/(?P<path>.*)$": Row(lambda w: "/media/nothing-here.png", NOBODY),
     # --- admin site (models: ADMIN_MODELS below) ---------------------------------------
