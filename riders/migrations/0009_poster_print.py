@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('communities', '0002_gate_entry_code_gatecodehistory'),
-        ('riders', '0006_alter_rider_photo'),
+        ('riders', '0008_gate_protocol_v2'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

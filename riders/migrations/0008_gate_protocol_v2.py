@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('riders', '0006_alter_rider_photo'),
+        ('riders', '0007_device_verified_and_deactivation_tombstone'),
     ]
 
     operations = [
