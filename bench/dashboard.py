@@ -164,23 +164,6 @@ def _copy(rows, total: int, label: str) -> None:
         "event_id, gate_id, rider_id, direction, decision, reason, source, occurred_at, recorded_at"
     )
     started, written = time.perf_counter(), 0
-    if connection.vendor != "postgresql":  # the bench's SQLite fallback: small sets only
-        AccessEvent.objects.bulk_create(
-            [
-                AccessEvent(
-                    gate_id=gate,
-                    rider_id=rider,
-                    direction=direction,
-                    decision=decision,
-                    reason=reason,
-                    source="controller",
-                    occurred_at=at,
-                )
-                for gate, rider, direction, decision, reason, at in rows
-            ],
-            batch_size=2000,
-        )
-        return
     connection.ensure_connection()
     copy_sql = f"COPY {table} ({columns}) FROM STDIN"
     with connection.connection.cursor() as cursor, cursor.copy(copy_sql) as copy:

@@ -9,9 +9,9 @@ and for a free worker thread. Server time is measured inside the gunicorn worker
 when it begins handling the request (headers read) until the response is written
 (bench/gunicorn.conf.py's pre_request/post_request hooks): what the application costs.
 
-Database: DATABASE_URL set (PostgreSQL) -> a dedicated database on that server
-(`--db-name`, default last100_bench), created if missing; unset -> a SQLite file under
-var/bench/. It is migrated and seeded (seed_demo, then each scenario's set-up) before
+Database: a dedicated database (`--db-name`, default last100_bench) on the PostgreSQL
+server of DATABASE_URL (`make bench` starts the embedded one when it is unset), created if
+missing. It is migrated and seeded (seed_demo, then each scenario's set-up) before
 the servers start. REDIS_URL, when set, is the portal's cache, as in production.
 
 Exit status: 0 when every scenario meets its target with no errors, 1 when one does not,
@@ -75,9 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="skip the controller's offline decision figure (bench.offline)",
     )
-    parser.add_argument(
-        "--db-name", default="last100_bench", help="bench database (or SQLite file) name"
-    )
+    parser.add_argument("--db-name", default="last100_bench", help="bench database name")
     parser.add_argument("--buildings", type=int, default=200, help="big community's buildings")
     parser.add_argument("--units-per-building", type=int, default=100)
     parser.add_argument("--no-seed-demo", action="store_true", help="skip manage.py seed_demo")
@@ -101,24 +99,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def bench_state_dir(db_name: str) -> Path:
-    """var/bench/<db-name>/: the bench database's media files (site maps), and its SQLite
-    file when there is no DATABASE_URL. The database and this folder go together."""
+    """var/bench/<db-name>/: the bench database's media files (site maps). The database and
+    this folder go together."""
     return OUT_DIR / db_name
 
 
 def bench_database_url(db_name: str) -> str:
-    """The bench database's URL, on the PostgreSQL server of DATABASE_URL if that is set,
-    else a SQLite file under var/bench/<db-name>/. A PostgreSQL database whose state folder
-    is gone (`make clean`) is dropped and made afresh: its rows would point at missing
+    """The bench database's URL, on the PostgreSQL server of DATABASE_URL. A database whose
+    state folder is gone (`make clean`) is dropped and made afresh: its rows would point at missing
     media files."""
     state = bench_state_dir(db_name)
     base = os.environ.get("DATABASE_URL", "")
-    if not base:
-        state.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{state / 'db.sqlite3'}"
     parsed = urlparse(base)
     if parsed.scheme not in ("postgres", "postgresql", "pgsql"):
-        raise SystemExit(f"bench: DATABASE_URL must be PostgreSQL or unset, not {parsed.scheme}")
+        raise SystemExit("bench: DATABASE_URL must name a PostgreSQL server (make bench sets it)")
     import psycopg
     from psycopg import sql
 
@@ -596,9 +590,8 @@ def main(argv: list[str] | None = None) -> int:
         BENCH_WORK_FLOOR_CONFIG=str(bench_state_dir(args.db_name) / "work_floor.json"),
     )
     os.environ.update(env)
-    engine = "postgresql" if database_url.startswith("postgres") else "sqlite"
-    cache = "redis" if env.get("REDIS_URL") else "locmem"
-    log(f"database {engine} ({args.db_name}), cache {cache}; migrating and seeding")
+    engine, cache = "postgresql", "redis"  # the only ones (one path, laptop to production)
+    log(f"database {args.db_name}, cache redis; migrating and seeding")
     sources = prepare(args, chosen)
 
     options = GunicornOptions(

@@ -242,8 +242,6 @@ def generate(
     log: Callable[[str], None] = print,
 ) -> Report:
     """Fill the (empty) database; returns rows and seconds per table and the digest."""
-    if connection.vendor != "postgresql":
-        raise RuntimeError("generate_load_data needs PostgreSQL (COPY)")
     if sizes.huge > sizes.communities:
         raise ValueError("--huge cannot exceed --communities")
     if not database_empty():

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -35,22 +34,7 @@ def tables_ensure() -> None:
     with connection.cursor() as cursor:
         for new, old in pairs:
             cursor.execute(f"DROP TABLE IF EXISTS {new}")
-            if connection.vendor == "postgresql":
-                cursor.execute(f"CREATE TABLE {new} (LIKE {old} INCLUDING ALL)")
-                continue
-            # SQLite has no LIKE: replay the table's and its indexes' own statements.
-            cursor.execute(
-                "SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL "
-                "ORDER BY type DESC",
-                [old],
-            )
-            for number, (kind, statement) in enumerate(cursor.fetchall()):
-                statement = statement.replace(f'"{old}"', f'"{new}"')
-                if kind == "index":
-                    statement = re.sub(
-                        r'INDEX "[^"]+"', f'INDEX "{new}_{number}"', statement, count=1
-                    )
-                cursor.execute(statement)
+            cursor.execute(f"CREATE TABLE {new} (LIKE {old} INCLUDING ALL)")
 
 
 def config_path() -> Path:

@@ -170,9 +170,7 @@ def _reason(grant: tuple | None, rider_id: int, expires: int, now) -> str:
 
 
 def _aware(value: dt.datetime | str | None) -> dt.datetime | None:
-    """PostgreSQL answers aware datetimes; SQLite (a bench without DATABASE_URL) text."""
-    if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
+    """A raw cursor's timestamp as an aware datetime (psycopg gives them aware already)."""
     if value is not None and value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value

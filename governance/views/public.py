@@ -8,7 +8,6 @@ receipt" box, and both lists a page at a time; each full list downloads as CSV."
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 
@@ -17,6 +16,8 @@ from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpRespons
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from portal.spreadsheet import csv_writer
 
 from ..models import Ballot, Choice, Resolution
 from ..tally import area_m2
@@ -34,14 +35,6 @@ def _decided(pk: int) -> Resolution:
     if resolution is None or not resolution.is_decided:
         raise Http404("No result yet")
     return resolution
-
-
-def _csv_cell(value: object) -> str:
-    """A cell spreadsheet programs will not run as a formula: text starting with = + - @,
-    a tab or a carriage return gets a leading apostrophe. (Local on purpose: a shared
-    helper is being written in core; this one goes when it lands.)"""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @require_GET
@@ -95,7 +88,7 @@ def result_csv(request: HttpRequest, pk: int, which: str) -> StreamingHttpRespon
     resolution = _decided(pk)
     ballots = Ballot.objects.filter(resolution=resolution)
     labels = dict(Choice.choices)
-    writer = csv.writer(_Echo())
+    writer = csv_writer(_Echo())  # formula-looking cells written as text
 
     def rows() -> Iterator[str]:
         yield "\ufeff"  # Excel opens UTF-8 CSV with a BOM correctly
@@ -106,7 +99,7 @@ def result_csv(request: HttpRequest, pk: int, which: str) -> StreamingHttpRespon
                 .values_list("voter__unit_labels", "voter__area_hundredths")
                 .iterator(chunk_size=2000)
             ):
-                yield writer.writerow([_csv_cell(units), _csv_cell(area_m2(area))])
+                yield writer.writerow([units, area_m2(area)])
         else:
             yield writer.writerow([_("Receipt code"), _("Choice")])
             for receipt, choice in (
@@ -114,7 +107,7 @@ def result_csv(request: HttpRequest, pk: int, which: str) -> StreamingHttpRespon
                 .values_list("receipt", "choice")
                 .iterator(chunk_size=2000)
             ):
-                yield writer.writerow([_csv_cell(receipt), _csv_cell(labels.get(choice, choice))])
+                yield writer.writerow([receipt, labels.get(choice, choice)])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
