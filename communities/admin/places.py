@@ -55,8 +55,31 @@ class BuildingAdmin(CommunityScopedAdmin):
         return obj._units
 
 
+class GateControllerInlineForm(forms.ModelForm):
+    """A controller's secret is never rendered back into the page (its source would hold
+    it): left empty, an existing row keeps its secret; a new row needs one typed (or is
+    added from Gate controllers → Add, which generates one and shows it once)."""
+
+    def clean_secret(self) -> str:
+        value = self.cleaned_data.get("secret") or ""
+        if value:
+            return value
+        if self.instance.pk:
+            return GateController.objects.values_list("secret", flat=True).get(pk=self.instance.pk)
+        raise forms.ValidationError(
+            _("Type the controller's secret, or add it from Gate controllers, which makes one.")
+        )
+
+    def has_changed(self) -> bool:
+        # The empty secret box of an unchanged row is not a change.
+        return any(
+            name != "secret" or self.data.get(self.add_prefix(name)) for name in self.changed_data
+        )
+
+
 class GateControllerInline(ScopedInlineMixin, admin.TabularInline):
     model = GateController
+    form = GateControllerInlineForm
     extra = 0
     fields = ("name", "driver", "endpoint", "username", "secret", "enabled")
 
@@ -65,8 +88,9 @@ class GateControllerInline(ScopedInlineMixin, admin.TabularInline):
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "secret":
-            # Shown as dots; kept when the row is saved unchanged.
-            kwargs["widget"] = forms.PasswordInput(render_value=True)
+            kwargs["widget"] = forms.PasswordInput(render_value=False)
+            kwargs["required"] = False
+            kwargs["help_text"] = _("Leave empty to keep the secret.")
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 

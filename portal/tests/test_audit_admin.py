@@ -144,6 +144,35 @@ def test_a_controller_added_and_changed_inline_on_the_gate_page_is_audited_witho
     _no_secret_anywhere()
 
 
+def test_the_gate_page_never_shows_a_controllers_secret_and_an_empty_box_keeps_it(
+    client, staff_user, community, loopback_controllers
+):
+    gate = GateFactory(community=community, notes="")
+    kept = GateControllerFactory(gate=gate, name="Left lane", secret="old-secret-3")
+    client.force_login(staff_user)
+    url = reverse("admin:communities_gate_change", args=[gate.pk])
+    assert "old-secret-3" not in client.get(url).content.decode()
+    data = _gate_data(gate)
+    data.update(
+        {
+            "controllers-TOTAL_FORMS": "1",
+            "controllers-INITIAL_FORMS": "1",
+            "controllers-0-id": str(kept.pk),
+            "controllers-0-gate": str(gate.pk),
+            "controllers-0-name": "Left lane",
+            "controllers-0-driver": kept.driver,
+            "controllers-0-endpoint": kept.endpoint,
+            "controllers-0-secret": "",
+            "controllers-0-enabled": "on",
+        }
+    )
+    answer = client.post(url, data)
+    assert answer.status_code == 302, answer.content.decode()[:2000]
+    kept.refresh_from_db()
+    assert kept.secret == "old-secret-3"
+    assert not AuditEntry.objects.filter(action="gatecontroller_change").exists()
+
+
 def test_deleting_a_gate_in_the_admin_keeps_what_it_was(client, staff_user, community):
     gate = GateFactory(community=community, name="East Gate")
     client.force_login(staff_user)
