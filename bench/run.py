@@ -585,7 +585,9 @@ def main(argv: list[str] | None = None) -> int:
         CACHE_KEY_PREFIX=f"bench:{args.db_name}",
         MEDIA_ROOT=str(bench_state_dir(args.db_name) / "media"),
         PRIVATE_MEDIA_ROOT=str(bench_state_dir(args.db_name) / "private-media"),
-        PYTHONPATH=str(ROOT),
+        # Kept after ROOT: a clock-shifted test run puts its sitecustomize there, and the
+        # servers must keep the client's clock (tests/clockshift).
+        PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
         DJANGO_SETTINGS_MODULE=PORTAL_SETTINGS,
         BENCH_WORK_FLOOR_CONFIG=str(bench_state_dir(args.db_name) / "work_floor.json"),
     )
