@@ -187,6 +187,22 @@ def snapshots_trend(community: Community, *, days: int = 30) -> list[Friendlines
     )
 
 
+def snapshots_trends(
+    community_ids: list[int], *, days: int = 30
+) -> dict[int, list[FriendlinessSnapshot]]:
+    """`snapshots_trend` for many communities in one query (the staff dashboard's cards)."""
+    since = timezone.localdate() - dt.timedelta(days=days)
+    trends: dict[int, list[FriendlinessSnapshot]] = {pk: [] for pk in community_ids}
+    rows = (
+        FriendlinessSnapshot.objects.filter(community_id__in=community_ids, day__gte=since)
+        .only("community_id", "day", "score")
+        .order_by("community_id", "day")
+    )
+    for row in rows:
+        trends[row.community_id].append(row)
+    return trends
+
+
 def friendliness_ranking(
     communities: QuerySet[Community], *, offset: int = 0, limit: int | None = None
 ) -> list[dict[str, Any]]:

@@ -264,6 +264,9 @@ class Card:
     unhealthy: list[ControllerHealth] = field(default_factory=list)
     votes: list[Resolution] = field(default_factory=list)
     feedback: int = 0
+    #: Rider-friendliness (coordination's daily snapshots): the latest score, a 30-day chart.
+    friendliness: int | None = None
+    friendliness_chart: str = ""
 
     @property
     def denied_total(self) -> int:

@@ -29,6 +29,8 @@ from communities.permissions import (
     get_community_for_user,
     user_has_community_perm,
 )
+from coordination.charts import trend_svg
+from coordination.selectors import snapshots_trends
 from portal.spreadsheet import csv_writer
 from riders.gatesync.push import controller_resync_request
 from riders.gatesync.tasks import enqueue_push
@@ -108,6 +110,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     data = selectors.overview(list(page.object_list))
+    # Each card's rider-friendliness over 30 days (coordination's daily snapshots): one
+    # query for the page's communities.
+    trends = snapshots_trends([c.pk for c in page.object_list])
+    for card in data.cards:
+        trend = trends.get(card.community.pk, [])
+        card.friendliness = trend[-1].score if trend else None
+        card.friendliness_chart = trend_svg(
+            [(f"{t.day:%m-%d}", t.score) for t in trend],
+            label=_("Rider-friendliness of %(name)s, last 30 days") % {"name": card.community.name},
+        )
     return render(
         request,
         "dashboard/dashboard.html",

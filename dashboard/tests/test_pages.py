@@ -228,3 +228,25 @@ def test_dates_outside_the_calendar_the_portal_handles_are_a_400_not_a_500(
     page = client.get(reverse("dashboard:community", args=[community.slug]), period, **EN)
     assert page.status_code == 200
     assert "Choose a date from 2000-01-01 to 2999-12-31." in page.content.decode()
+
+
+def test_each_card_shows_the_communitys_rider_friendliness_trend(client, staff_user, company):
+    """The index's daily snapshots (coordination) on the staff dashboard: the latest score
+    and a 30-day chart per card, linked to the community's coordination page."""
+    from coordination.models import FriendlinessSnapshot
+
+    community = _busy_community(company, 0)
+    today = timezone.localdate()
+    for back, score in ((2, 61), (1, 70), (0, 74)):
+        FriendlinessSnapshot.objects.create(
+            community=community,
+            day=today - dt.timedelta(days=back),
+            score=score,
+            components=[],
+            computed_at=timezone.now(),
+        )
+    client.force_login(staff_user)
+    html = client.get("/staff/", **EN).content.decode()
+    assert "Rider-friendliness" in html and "<strong>74</strong>/100" in html
+    assert html.count('class="trend-chart"') == 1
+    assert f"/coordination/staff/{community.slug}/" in html
