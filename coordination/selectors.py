@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -185,6 +186,44 @@ def snapshots_trend(community: Community, *, days: int = 30) -> list[Friendlines
         .only("day", "score")
         .order_by("day")
     )
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """A coordination meeting a rider of the community is invited to (the pass page)."""
+
+    title: str
+    when: dt.datetime
+    place: str
+    url: str
+
+
+def rider_invitations(community_ids: list[int], *, days: int = 30) -> list[Invitation]:
+    """The next meeting of each of these communities within `days` (one query): riders are
+    one of the four sides, invited through their pass page (settings
+    RIDERS_PASS_INVITATION_PROVIDERS)."""
+    if not community_ids:
+        return []
+    now = timezone.now()
+    meetings = (
+        Meeting.objects.filter(
+            community_id__in=community_ids,
+            scheduled_at__gte=now,
+            scheduled_at__lt=now + dt.timedelta(days=days),
+        )
+        .select_related("community")
+        .order_by("community_id", "scheduled_at")
+        .distinct("community_id")
+    )
+    return [
+        Invitation(
+            title=f"{m.community.name} · {m.title}",
+            when=m.scheduled_at,
+            place=m.place,
+            url=reverse("coordination:agreed", args=[m.community.slug]),
+        )
+        for m in meetings
+    ]
 
 
 def snapshots_trends(

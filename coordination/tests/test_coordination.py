@@ -458,3 +458,29 @@ def test_bad_input_on_staff_forms_is_refused_without_an_error_page(client, commu
     poll.refresh_from_db()
     item.refresh_from_db()
     assert (poll.resolution_id, item.status) == (None, ActionStatus.OPEN)
+
+
+def test_riders_are_invited_to_their_communities_next_meeting_on_their_pass_page(
+    client, community, company, django_assert_max_num_queries
+):
+    """Riders are one of the four sides: the pass page names the next meeting of each
+    community they hold a pass for (within 30 days), and no other community's."""
+    from django.conf import settings
+
+    from riders.models import GrantStatus
+    from riders.services.registration import device_issue
+    from riders.tests.factories import RiderFactory
+
+    rider = RiderFactory()
+    AccessGrantFactory(rider=rider, community=community, status=GrantStatus.ACTIVE)
+    _meeting(community, days=-3)  # held already
+    _meeting(community, days=5)
+    _meeting(community, days=12)  # not the next one
+    other = CommunityFactory(company=company, name="Elsewhere Court")
+    _meeting(other, days=2)
+    client.cookies[settings.RIDERS_DEVICE_COOKIE] = device_issue(rider=rider)
+    html = client.get(reverse("riders:pass"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You are invited" in html
+    assert html.count(f"{community.name} · Monthly coordination") == 1
+    assert "Elsewhere Court" not in html
+    assert reverse("coordination:agreed", args=[community.slug]) in html

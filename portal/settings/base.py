@@ -257,6 +257,10 @@ GOVERNANCE_REMIND_DAYS_BEFORE = env_int("GOVERNANCE_REMIND_DAYS_BEFORE", 2)
 SMS_BACKEND = env_str("SMS_BACKEND", "governance.notify.ConsoleSMS")
 
 # Riders
+# What the pass page invites a rider to, from rooms above riders (the project wires them
+# here; riders imports none): each a dotted path to f(community_ids) -> items with title,
+# when, place, url.
+RIDERS_PASS_INVITATION_PROVIDERS = ["coordination.selectors.rider_invitations"]
 # A retired pass-signing key stays published (and verifies) this long after a rotation.
 RIDERS_PASS_KEY_GRACE_SECONDS = env_int("RIDERS_PASS_KEY_GRACE_SECONDS", 24 * 3600)
 # Platform assertions: at most this long between iat and exp.

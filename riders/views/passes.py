@@ -13,9 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -147,8 +149,19 @@ def pass_page(request: HttpRequest) -> HttpResponse:
             "headline_text": headline_text,
             "has_active": any(e.token for e in entries),
             "refresh_seconds": REFRESH_SECONDS,
+            "invitations": _invitations([e.grant.community_id for e in entries]),
         },
     )
+
+
+def _invitations(community_ids: list[int]) -> list[Any]:
+    """What higher rooms invite the rider to (coordination meetings of their communities),
+    from the providers settings name (RIDERS_PASS_INVITATION_PROVIDERS): riders imports
+    none of them. Each returns items with `title`, `when`, `place` and `url`."""
+    found: list[Any] = []
+    for path in settings.RIDERS_PASS_INVITATION_PROVIDERS:
+        found.extend(import_string(path)(community_ids))
+    return found
 
 
 @never_cache
