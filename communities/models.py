@@ -6,6 +6,7 @@ so a marker stays put when the image is shown at any size.
 
 from __future__ import annotations
 
+import logging
 import secrets
 from decimal import Decimal
 
@@ -17,6 +18,22 @@ from django.db.models import OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from .netguard import EndpointRefused, endpoint_check
+
+
+class SiteMapField(models.ImageField):
+    """An image field whose missing file is not a 500: Django reads a picture's size when a
+    row without stored dimensions loads, and a file lost from media (a restore without
+    files, a moved MEDIA_ROOT) raised on every page naming the community. The map is
+    then shown as absent; staff upload it again."""
+
+    def update_dimension_fields(self, instance, force=False, *args, **kwargs):
+        try:
+            super().update_dimension_fields(instance, force, *args, **kwargs)
+        except OSError:
+            logging.getLogger("last100.media").warning(
+                "site map file missing: %s", getattr(instance, self.attname, "")
+            )
+
 
 PERCENT_VALIDATORS = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
 
@@ -80,7 +97,7 @@ class Community(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     office_phone = models.CharField(_("property office phone"), max_length=40, blank=True)
     office_location = models.CharField(_("property office location"), max_length=200, blank=True)
-    site_map = models.ImageField(
+    site_map = SiteMapField(
         _("site map"),
         upload_to="site-maps/",
         width_field="site_map_width",

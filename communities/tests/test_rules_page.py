@@ -15,7 +15,7 @@ from django.utils import timezone
 from PIL import Image
 
 from communities import services
-from communities.models import Building, EntryPolicy, Unit
+from communities.models import Building, Community, EntryPolicy, Unit
 from communities.tests.factories import (
     BuildingFactory,
     CommunityFactory,
@@ -488,3 +488,13 @@ def timezone_now():
     from django.utils import timezone
 
     return timezone.now()
+
+
+def test_a_site_map_file_lost_from_media_is_not_a_500(client, company):
+    """Django reads a picture's size when a row without stored dimensions loads: a file
+    missing from media (a restore without files) made every page of the community 500."""
+    community = CommunityFactory(company=company, slug="lost-map")
+    Community.objects.filter(pk=community.pk).update(
+        site_map="site-maps/never-uploaded.png", site_map_width=None, site_map_height=None
+    )
+    assert client.get("/c/lost-map/").status_code == 200

@@ -89,9 +89,10 @@ TEMPLATES = [
 # embedded servers when they are not set (tools/devservices.py); anything else run by hand
 # goes through `python -m tools.devservices exec -- ...` or sets them.
 _NEEDS_SERVICES = (
-    "{} is not set. Run through `make run` / `make test`, or "
+    "{} is not set. In production, set it to your server (README, Production). On a "
+    "laptop, run through `make run` / `make test`, or "
     "`.venv/bin/python -m tools.devservices exec -- <command>`, which start an embedded "
-    "PostgreSQL and Redis; or set it to your server."
+    "PostgreSQL and Redis."
 )
 _DATABASE_URL = env_str("DATABASE_URL")
 if not _DATABASE_URL:

@@ -52,7 +52,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_ACTIVITY_RESOLUTION_SECONDS = 60
 
 # Rate limits (portal/security/ratelimit.py): "<count>/<period>", period s, m, h or d with an
-# optional multiplier ("10/15m"). Counted in the shared cache (Redis when REDIS_URL is set).
+# optional multiplier ("10/15m"). Counted in the shared cache (Redis).
 SECURITY_RATELIMIT_ENABLED = env_bool("SECURITY_RATELIMIT_ENABLED", True)
 SECURITY_RATE_LIMITS = {
     # /r/<gate code>/: a rider registering, per address (a whole gate's riders may share one).
