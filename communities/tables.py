@@ -98,7 +98,14 @@ def _bounded(
 ) -> list[list[str]]:
     table: list[list[str]] = []
     blank = 0
+    # Whatever the rows hold (blank, whitespace, content), reading stops past this many:
+    # a file of millions of whitespace rows tied a worker up for minutes.
+    rows_at_most = max_rows + 1 + BLANK_ROWS_ALLOWED
     for values in _counted(rows, stats):
+        if stats.rows_read > rows_at_most:
+            raise TableError(
+                _("The file has more than %(max)s rows; split it.") % {"max": max_rows}
+            )
         head = _first(values, max_cols)
         # Padding rows are all None: skipped before any cell is turned into text.
         if all(v is None or v == "" for v in head):
@@ -112,8 +119,13 @@ def _bounded(
         cells = [_cell(v) for v in head]
         while cells and not cells[-1]:  # openpyxl pads every row to the widest one
             cells.pop()
-        if not cells:
+        if not any(cell.strip() for cell in cells):  # spaces only: as blank as empty
             blank += 1
+            if blank > BLANK_ROWS_ALLOWED:
+                raise TableError(
+                    _("The file has more than %(max)s empty rows; delete them and upload it again.")
+                    % {"max": BLANK_ROWS_ALLOWED}
+                )
             continue
         table.append(cells)
         if len(table) > max_rows + 1:  # + 1: a header row

@@ -50,3 +50,19 @@ def test_a_number_cell_reads_as_the_digits_typed():
 def test_an_unknown_file_type_is_refused():
     with pytest.raises(tables.TableError, match="csv or .xlsx"):
         tables.table_read("roll.ods", b"x")
+
+
+def test_rows_of_spaces_count_as_blank_and_reading_stops_at_a_bounded_row_count():
+    """Red team: millions of rows whose cells are a space skipped the blank-row check (a
+    1.1-million-row upload held a worker past its timeout)."""
+    spaces = ("house,name\n" + " , \n" * 5_000).encode()
+    stats = tables.TableStats()
+    with pytest.raises(tables.TableError, match="more than 1000 empty rows"):
+        tables.table_read("t.csv", spaces, stats=stats)
+    assert stats.rows_read == 1 + tables.BLANK_ROWS_ALLOWED + 1
+    # Rows with content stop at the limit too (here max_rows=10): 10 + header + allowance.
+    full = ("house,name\n" + "7-2-1503,王芳\n" * 2_000).encode()
+    stats = tables.TableStats()
+    with pytest.raises(tables.TableError, match="more than 10 rows"):
+        tables.table_read("t.csv", full, stats=stats, max_rows=10)
+    assert stats.rows_read <= 10 + 1 + tables.BLANK_ROWS_ALLOWED + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 
 from django.conf import settings
@@ -109,10 +110,17 @@ def login_code_send(*, phone: str) -> bool:
     return True
 
 
+class PhoneOfSeveralOwners(Exception):
+    """The code was right, but owners' rolls of more than one property company name this
+    phone: which owner the person is cannot be told from the phone, so none is chosen (the
+    lowest id let one company's roll capture another company's owner's log-in)."""
+
+
 @transaction.atomic
 def login_code_verify(*, phone: str, code: str) -> AbstractBaseUser | None:
     """The owner's user if `code` is right (creating a log-in on first use); else None.
-    Five wrong tries spend the code."""
+    Five wrong tries spend the code. PhoneOfSeveralOwners when more than one owner has
+    the phone: the person logs in by their invitation link instead."""
     phone = phone.strip()
     key = _code_key(phone)
     entry = cache.get(key)
@@ -126,9 +134,16 @@ def login_code_verify(*, phone: str, code: str) -> AbstractBaseUser | None:
         cache.set(key, entry, CODE_TTL)
         return None
     cache.delete(key)
-    owner = Owner.objects.select_for_update().filter(phone=phone).order_by("pk").first()
-    if owner is None:
+    owners = list(Owner.objects.select_for_update().filter(phone=phone).order_by("pk")[:2])
+    if not owners:
         return None
+    if len(owners) > 1:
+        # Logged, not audited: the transaction is rolled back by the exception.
+        logging.getLogger("last100.security").warning(
+            "login_code_ambiguous owners=%s", ",".join(str(o.pk) for o in owners)
+        )
+        raise PhoneOfSeveralOwners(phone)
+    owner = owners[0]
     if owner.user_id is None:
         user = get_user_model()(username=f"owner-{owner.pk}")
         user.set_unusable_password()

@@ -330,3 +330,24 @@ def test_a_padded_xlsx_roll_is_read_in_bounded_rows_and_columns(community, units
         roll_parse(community=community, filename="roll.xlsx", content=data)
     assert seen["rows"] <= 2 + 100 + 1  # not the 2,000 the sheet pads to
     assert seen["width"] <= tables.MAX_COLS  # not 16,384 cells a row
+
+
+def test_a_phone_on_two_companies_rolls_logs_into_neither_owner_by_code(client, db, capsys):
+    """Red team: roll imports match owners per company, so one phone can be two owners;
+    the code log-in took the lowest id, letting one company's roll (a squatter's record)
+    capture another company's owner's log-in. Now neither is chosen; invitation links
+    still work."""
+    cache.clear()
+    squatter = Owner.objects.create(name="Squat", phone="13912345678")
+    real = Owner.objects.create(name="Real Green Owner", phone="13912345678")
+    client.post(reverse("governance:login_phone"), {"phone": "13912345678"})
+    code = re.search(r"code is (\d{6})", capsys.readouterr().out).group(1)
+    response = client.post(
+        reverse("governance:login_code"), {"code": code}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    assert "more than one property company" in response.content.decode()
+    assert client.get(reverse("governance:index")).status_code != 200  # not logged in
+    squatter.refresh_from_db()
+    real.refresh_from_db()
+    assert squatter.user_id is None and real.user_id is None

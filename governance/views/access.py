@@ -15,6 +15,7 @@ from django.views.decorators.http import require_http_methods
 from portal.security.ratelimit import ip_and_posted_phone, ip_and_session_phone, ratelimit
 
 from ..services.invitations import (
+    PhoneOfSeveralOwners,
     invitation_accept,
     invitation_owner,
     login_code_send,
@@ -93,11 +94,22 @@ def login_code(request: HttpRequest) -> HttpResponse:
         return redirect("governance:login_phone")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = login_code_verify(phone=phone, code=form.cleaned_data["code"])
-        if user is not None:
-            login(request, user, backend=BACKEND)
-            return redirect("governance:index")
-        form.add_error(
-            "code", _("That code is wrong or has expired. Try again or ask for a new one.")
-        )
+        try:
+            user = login_code_verify(phone=phone, code=form.cleaned_data["code"])
+        except PhoneOfSeveralOwners:
+            form.add_error(
+                "code",
+                _(
+                    "This phone number is on the owners' lists of more than one property "
+                    "company, so it cannot tell which owner you are. Log in with the "
+                    "invitation link your property office sent you, or ask them."
+                ),
+            )
+        else:
+            if user is not None:
+                login(request, user, backend=BACKEND)
+                return redirect("governance:index")
+            form.add_error(
+                "code", _("That code is wrong or has expired. Try again or ask for a new one.")
+            )
     return render(request, "governance/login_code.html", {"form": form, "phone": phone})

@@ -7,10 +7,25 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 from .client import FORWARDED_META, client_ip, is_trusted_proxy, security_log, user_label
 from .ratelimit import check
+
+
+class NulBytesMiddleware:
+    """First of every stack: a NUL byte in the path or the query string is a 400. No page
+    takes one, and PostgreSQL refuses NUL in text, so it reached the database as a 500
+    (`/?q=%00`, `/r/%00/`, admin list filters)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path or "%00" in query or "\x00" in query:
+            return HttpResponseBadRequest("NUL bytes are not accepted.", content_type="text/plain")
+        return self.get_response(request)
 
 
 class ForwardedHeadersMiddleware:

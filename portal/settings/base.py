@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "portal.security.middleware.NulBytesMiddleware",
     "portal.security.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -58,6 +59,7 @@ MIDDLEWARE = [
 # Requests signed by a gate controller (portal/machine.py): no session, CSRF, lockout or
 # page policy applies to them, so they skip those layers.
 MACHINE_MIDDLEWARE = [
+    "portal.security.middleware.NulBytesMiddleware",
     "portal.security.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.machine.MachineLocaleMiddleware",  # LocaleMiddleware without path prefixes

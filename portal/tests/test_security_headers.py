@@ -172,3 +172,12 @@ def test_check_deploy_does_fail_on_a_weak_production_setting():
     )
     assert result.returncode != 0
     assert "security.W004" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/?q=%00", "/r/%00/", "/vote/feedback/status/%00/", "/admin/riders/accessgrant/?status=%00"],
+)
+def test_a_nul_byte_in_the_url_is_a_400_not_a_500(client, path):
+    """Red team: PostgreSQL refuses NUL in text, so these reached the database as 500s."""
+    assert client.get(path).status_code == 400

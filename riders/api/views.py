@@ -55,8 +55,10 @@ def keys(request: Request) -> HttpResponse:
 
 
 def _gate_for(value: str) -> Gate | None:
+    if "\x00" in value:  # PostgreSQL refuses NUL in text: no gate has one
+        return None
     query = Q(entry_code=value)
-    if value.isdigit():
+    if value.isascii() and value.isdigit() and len(value) <= 18:  # a bigint, not "²"
         query |= Q(pk=int(value))
     return Gate.objects.select_related("community").filter(query).first()
 

@@ -257,3 +257,12 @@ def test_jwks_publishes_the_signing_key_and_keeps_a_retired_one(client, db):
     kids = [k["kid"] for k in client.get("/api/v1/keys").json()["keys"]]
     # The signing key, the next one (published before it signs), the retired one.
     assert kids[0] == second.kid and kids[2:] == [first.kid] and len(kids) == 3
+
+
+@pytest.mark.parametrize("odd_gate", ["\u0000", "abc\u0000", "²", "9" * 40])
+def test_an_odd_gate_is_a_404_never_a_500(client, controller, grant, odd_gate):
+    """Red team: a NUL byte reached PostgreSQL (500); "²" passes isdigit() but not int()."""
+    response = signed_post(
+        client, controller, {"token": pass_token_issue(grant=grant), "gate": odd_gate}
+    )
+    assert response.status_code in (400, 404)
