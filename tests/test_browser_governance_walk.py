@@ -5,6 +5,7 @@ let in again, with the gates' change log saying so. Screenshots are kept."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 
@@ -12,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 
 from communities.tests.factories import CommunityFactory, GateFactory
 from governance.models import Choice, Resolution, ResolutionState
@@ -73,8 +75,9 @@ def test_forbid_vote_close_hand_off_reopen_and_the_rider_is_back_in(
     staff.get_by_label("Effect when passed").select_option("entry_policy")
     staff.get_by_label("Entry policy").select_option("no_entry")
     staff.get_by_label("Hand-off point").fill("North gate lobby shelves")
-    staff.get_by_label("Voting opens").fill("2020-01-01T08:00")
-    staff.get_by_label("Voting closes").fill("2099-01-01T08:00")
+    window = [timezone.localtime(timezone.now() + dt.timedelta(days=d)) for d in (-1, 30)]
+    staff.get_by_label("Voting opens").fill(window[0].strftime("%Y-%m-%dT%H:%M"))
+    staff.get_by_label("Voting closes").fill(window[1].strftime("%Y-%m-%dT%H:%M"))
     staff.get_by_role("button", name="Save draft").click()
     expect(staff.locator(".legal-basis")).to_contain_text("item 2")
     staff.get_by_role("button", name="Open voting").click()

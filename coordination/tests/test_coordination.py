@@ -3,6 +3,7 @@ what across companies."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import pytest
@@ -88,12 +89,14 @@ def test_dropping_a_decision_needs_a_reason_and_done_records_when(community):
 
 
 def test_a_monthly_meeting_on_the_31st_recurs_on_the_months_last_day(community):
+    year = timezone.localdate().year + 1  # a January 31st to come, whatever today is
     meeting = Meeting(
         community=community,
-        scheduled_at=timezone.make_aware(dt.datetime(2026, 1, 31, 19, 0)),
+        scheduled_at=timezone.make_aware(dt.datetime(year, 1, 31, 19, 0)),
         recurrence=Meeting.Recurrence.MONTHLY,
     )
-    assert services.meeting_next_after(meeting).date() == dt.date(2026, 2, 28)
+    february_last = calendar.monthrange(year, 2)[1]  # 28, or 29 in a leap year
+    assert services.meeting_next_after(meeting).date() == dt.date(year, 2, february_last)
     meeting.recurrence = Meeting.Recurrence.NONE
     assert services.meeting_next_after(meeting) is None
 

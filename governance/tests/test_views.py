@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from communities.tests.factories import CommunityFactory
 from governance import services
@@ -17,6 +20,12 @@ from .factories import (
     resolution_opened,
     votes_cast,
 )
+
+
+def _local_minute(*, days: int) -> str:
+    """A datetime-local form value `days` from now (never a calendar date: it would pass)."""
+    return timezone.localtime(timezone.now() + dt.timedelta(days=days)).strftime("%Y-%m-%dT%H:%M")
+
 
 pytestmark = pytest.mark.django_db
 
@@ -182,8 +191,8 @@ def test_staff_create_open_and_close_a_resolution(client, community, staff_user)
             "policy": "no_entry",
             "handoff_point": "North gate cabinets",
             "allow_vote_change": "on",
-            "opens_at": "2020-01-01T08:00",
-            "closes_at": "2099-01-01T08:00",
+            "opens_at": _local_minute(days=-1),
+            "closes_at": _local_minute(days=30),
         },
     )
     assert response.status_code == 302
@@ -221,8 +230,8 @@ def test_staff_form_errors_are_shown_not_raised(client, community, staff_user):
             "text": "y",
             "matter": "ordinary",
             "effect_type": "facility",
-            "opens_at": "2020-01-01T08:00",
-            "closes_at": "2099-01-01T08:00",
+            "opens_at": _local_minute(days=-1),
+            "closes_at": _local_minute(days=30),
         },
     )
     assert response.status_code == 200

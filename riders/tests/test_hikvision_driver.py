@@ -22,7 +22,7 @@ from communities.services import rules_publish
 from communities.tests.factories import GateControllerFactory
 from riders.gatesync.documents import head_version, snapshot_document
 from riders.gatesync.drivers import DriverError, driver_for
-from riders.gatesync.drivers.hikvision import HikvisionDriver, truncate_utf8
+from riders.gatesync.drivers.hikvision import FAR_END, HikvisionDriver, truncate_utf8
 from riders.gatesync.models import ControllerSync
 from riders.gatesync.push import controller_push
 from riders.models import AccessGrant, GrantSource
@@ -108,6 +108,12 @@ def grant_for(community, name: str) -> AccessGrant:
     )
 
 
+# A person the portal did not write (a resident's card): valid from a year ago for three
+# years, whatever today is.
+RESIDENT_FROM = (timezone.localtime() - dt.timedelta(days=365)).strftime("%Y-%m-%dT%H:%M:%S")
+RESIDENT_UNTIL = (timezone.localtime() + dt.timedelta(days=3 * 365)).strftime("%Y-%m-%dT%H:%M:%S")
+
+
 def local(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M:%S")
 
@@ -115,7 +121,7 @@ def local(moment: dt.datetime) -> str:
 def expected(grant: AccessGrant, *, enable: bool = True) -> tuple[str, bool, str, str]:
     """A person as the terminal should hold it, worked out from the grant itself."""
     until = (
-        "2037-12-31T23:59:59"
+        FAR_END.strftime("%Y-%m-%dT%H:%M:%S")
         if grant.valid_until is None
         else local(grant.valid_until - dt.timedelta(seconds=1))
     )
@@ -148,8 +154,8 @@ def person(number: str, name: str, *, enable: bool = True) -> dict[str, Any]:
         "userType": "normal",
         "Valid": {
             "enable": enable,
-            "beginTime": "2020-01-01T00:00:00",
-            "endTime": "2030-01-01T00:00:00",
+            "beginTime": RESIDENT_FROM,
+            "endTime": RESIDENT_UNTIL,
         },
     }
 
@@ -189,7 +195,7 @@ def test_a_snapshot_fills_an_empty_terminal(community, gate, terminal):
         f"L100G{open_ended.pk}": expected(open_ended),
     }
     assert held(terminal)[f"L100G{long_name.pk}"][0] == "欧阳" * 5
-    assert held(terminal)[f"L100G{open_ended.pk}"][3] == "2037-12-31T23:59:59"
+    assert held(terminal)[f"L100G{open_ended.pk}"][3] == FAR_END.strftime("%Y-%m-%dT%H:%M:%S")
     stored = terminal.persons()[f"L100G{plain.pk}"]
     assert stored["RightPlan"] == [{"doorNo": 1, "planTemplateNo": "1"}]
     assert stored["doorRight"] == "1" and stored["userType"] == "normal"
@@ -217,7 +223,7 @@ def test_a_snapshot_removes_stale_persons_fixes_changed_ones_and_leaves_others(
     controller_push(controller.pk)
 
     assert held(terminal) == {
-        "resident-0101": ("A resident", True, "2020-01-01T00:00:00", "2030-01-01T00:00:00"),
+        "resident-0101": ("A resident", True, RESIDENT_FROM, RESIDENT_UNTIL),
         f"L100G{kept.pk}": expected(kept),
         f"L100G{changed.pk}": expected(changed),
     }
