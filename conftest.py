@@ -75,13 +75,7 @@ def service_missing(reason: str) -> None:
 
 
 @pytest.fixture
-def needs_postgres(db) -> None:
-    """PostgreSQL is the only database (settings refuse another); kept as a name for the
-    tests that read PostgreSQL's own catalogues."""
-
-
-@pytest.fixture
-def needs_redis() -> str:
+def redis_url() -> str:
     """The Redis that settings require (`make test` starts an embedded one if unset)."""
     return settings.REDIS_URL
 

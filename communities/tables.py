@@ -107,19 +107,11 @@ def _bounded(
                 _("The file has more than %(max)s rows; split it.") % {"max": max_rows}
             )
         head = _first(values, max_cols)
-        # Padding rows are all None: skipped before any cell is turned into text.
-        if all(v is None or v == "" for v in head):
-            blank += 1
-            if blank > BLANK_ROWS_ALLOWED:
-                raise TableError(
-                    _("The file has more than %(max)s empty rows; delete them and upload it again.")
-                    % {"max": BLANK_ROWS_ALLOWED}
-                )
-            continue
-        cells = [_cell(v) for v in head]
+        # Padding rows are all None: no cell of theirs is turned into text.
+        cells = [] if all(v is None or v == "" for v in head) else [_cell(v) for v in head]
         while cells and not cells[-1]:  # openpyxl pads every row to the widest one
             cells.pop()
-        if not any(cell.strip() for cell in cells):  # spaces only: as blank as empty
+        if not any(cell.strip() for cell in cells):  # padding, empty or spaces only
             blank += 1
             if blank > BLANK_ROWS_ALLOWED:
                 raise TableError(

@@ -6,19 +6,10 @@ from __future__ import annotations
 from celery import shared_task
 
 from communities.models import Community
+from governance.tasks import TASK_OPTIONS  # the project's task defaults
 
 from .reminders import action_reminders_send, meeting_reminders_send
 from .services import friendliness_snapshot_take
-
-TASK_OPTIONS = {
-    "acks_late": True,
-    "autoretry_for": (ConnectionError, TimeoutError),
-    "retry_backoff": True,
-    "retry_jitter": True,
-    "max_retries": 5,
-    "soft_time_limit": 240,
-    "time_limit": 300,
-}
 
 
 @shared_task(**TASK_OPTIONS)

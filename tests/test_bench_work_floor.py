@@ -123,16 +123,16 @@ def test_work_floor_denies_a_replayed_nonce_and_records_both_scans(floor):
 
 
 def test_work_floor_keeps_the_nonce_in_redis_with_set_nx_ex(
-    db, community, gate, tmp_path, monkeypatch, needs_redis
+    db, community, gate, tmp_path, monkeypatch, redis_url
 ):
     import redis
 
-    monkeypatch.setenv("REDIS_URL", needs_redis)
+    monkeypatch.setenv("REDIS_URL", redis_url)
     prefix = f"t:{uuid.uuid4().hex}"
     view_module, make = _load_floor(community, gate, tmp_path, monkeypatch, prefix=prefix)
     request = make(1)
     assert _post(view_module, request)[1]["decision"] == "open"
-    client = redis.Redis.from_url(needs_redis)
+    client = redis.Redis.from_url(redis_url)
     [key] = client.keys(f"{prefix}:*")
     assert key.decode().startswith(f"{prefix}:{gate.pk}:in:")
     assert 0 < client.ttl(key) <= view_module.NONCE_TTL_SECONDS
@@ -140,7 +140,7 @@ def test_work_floor_keeps_the_nonce_in_redis_with_set_nx_ex(
     client.delete(key)
 
 
-def test_work_floor_tables_have_the_riders_tables_columns_and_indexes(needs_postgres):
+def test_work_floor_tables_have_the_riders_tables_columns_and_indexes(db):
     work_setup.tables_ensure()
     with connection.cursor() as cursor:
         for copy, original in (

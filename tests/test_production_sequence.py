@@ -32,7 +32,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def production_database(needs_postgres):
+def production_database(db):
     params = connection.settings_dict
     name = f"l100_prodseq_{os.getpid()}"
     admin = {

@@ -41,7 +41,7 @@ def generate(*extra: str) -> str:
     return out.getvalue()
 
 
-def test_counts_follow_the_sizes(needs_postgres):
+def test_counts_follow_the_sizes():
     generate("--seed=1")
     assert Community.objects.count() == 20
     assert Rider.objects.filter(platform__code__startswith="gen-").count() == 600
@@ -73,7 +73,7 @@ def test_counts_follow_the_sizes(needs_postgres):
     assert times[-1] <= ANCHOR and times[0] >= ANCHOR - dt.timedelta(days=7)
 
 
-def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(needs_postgres):
+def test_the_same_seed_gives_the_same_data_and_another_seed_other_data():
     generate("--seed=7")
     first = digest()
     with pytest.raises(CommandError, match="--force"):
@@ -84,7 +84,7 @@ def test_the_same_seed_gives_the_same_data_and_another_seed_other_data(needs_pos
     assert digest() != first
 
 
-def test_every_reference_points_at_a_row(needs_postgres):
+def test_every_reference_points_at_a_row():
     generate("--seed=3")
     checks = {
         "event gate": "SELECT count(*) FROM riders_accessevent e "
@@ -109,7 +109,7 @@ def test_every_reference_points_at_a_row(needs_postgres):
     assert rider.pk == 601
 
 
-def test_each_companys_staff_hold_the_staff_permissions_on_its_communities(needs_postgres):
+def test_each_companys_staff_hold_the_staff_permissions_on_its_communities():
     """As communities.services writes them: a company's staff member sees its communities
     and no other's, guard included; a second --force run leaves one set of rows."""
     from django.contrib.auth import get_user_model

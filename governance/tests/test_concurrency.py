@@ -41,7 +41,7 @@ def _race(target, args_list) -> list:
     return outcomes
 
 
-def test_parallel_casts_for_one_voter_make_exactly_one_ballot(needs_postgres, community):
+def test_parallel_casts_for_one_voter_make_exactly_one_ballot(community):
     (owner,) = owners_each_one_unit(community, 1)
     owners_each_one_unit(community, 2)
     resolution = resolution_opened(community)
@@ -59,7 +59,7 @@ def test_parallel_casts_for_one_voter_make_exactly_one_ballot(needs_postgres, co
     assert tally(resolution).for_voters == 1
 
 
-def test_co_owners_voting_at_once_share_one_ballot(needs_postgres, community):
+def test_co_owners_voting_at_once_share_one_ballot(community):
     (unit,) = units_make(community, 1)
     co_owners = [OwnerFactory() for _ in range(THREADS)]
     for owner in co_owners:
@@ -85,7 +85,7 @@ def test_co_owners_voting_at_once_share_one_ballot(needs_postgres, community):
     assert BallotLog.objects.filter(resolution=resolution).count() == 1
 
 
-def test_closing_while_owners_cast_counts_every_stored_ballot(needs_postgres, community):
+def test_closing_while_owners_cast_counts_every_stored_ballot(community):
     owners = owners_each_one_unit(community, THREADS)
     resolution = resolution_opened(community)
 

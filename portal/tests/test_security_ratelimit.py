@@ -175,14 +175,14 @@ def test_the_window_starts_over(client, gate, limits):
     assert client.get(url, REMOTE_ADDR=IP).status_code == 200
 
 
-def test_counters_live_in_the_shared_redis_cache(needs_redis, gate):
+def test_counters_live_in_the_shared_redis_cache(redis_url, gate):
     assert settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
     url = f"/r/{gate.entry_code}/"
     # Two clients stand for two portal processes: only the cache is shared.
     Client().get(url, REMOTE_ADDR=IP)
     Client().get(url, REMOTE_ADDR=IP)
     assert Client().get(url, REMOTE_ADDR=IP).status_code == 429
-    keys = redis.Redis.from_url(needs_redis).keys("*rl:register:*")
+    keys = redis.Redis.from_url(redis_url).keys("*rl:register:*")
     assert len(keys) == 1
     assert IP.encode() not in keys[0]  # the address is hashed, not stored
 
@@ -198,7 +198,7 @@ def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(rf, settings):
 
 
 def test_a_redis_window_counter_counts_in_one_script_and_expires_with_its_window(
-    needs_redis, monkeypatch
+    redis_url, monkeypatch
 ):
     """One EVALSHA per request: INCR, and the expiry set when the window's counter is new
     (so a counter never outlives its window); a Redis that lost the script (restarted,
@@ -217,7 +217,7 @@ def test_a_redis_window_counter_counts_in_one_script_and_expires_with_its_window
     assert ratelimit._count("rl:test:window", timeout=61) == 1
     assert ratelimit._count("rl:test:window", timeout=61) == 2
     assert calls == ["evalsha", "evalsha"]
-    ttl = redis.Redis.from_url(needs_redis).ttl(cache.make_key("rl:test:window"))
+    ttl = redis.Redis.from_url(redis_url).ttl(cache.make_key("rl:test:window"))
     assert 0 < ttl <= 61
     monkeypatch.setattr(ratelimit, "_COUNT_SCRIPT_SHA", "0" * 40)  # a script Redis lacks
     assert ratelimit._count("rl:test:window", timeout=61) == 3

@@ -76,9 +76,7 @@ def test_the_tombstone_holds_no_personal_data(platform, erased):
     assert str(tombstone) == f"{platform.pk}:D-42"
 
 
-def test_the_tombstone_costs_the_one_click_registration_no_statement(
-    client, gate, platform, needs_postgres
-):
+def test_the_tombstone_costs_the_one_click_registration_no_statement(client, gate, platform):
     """Read inside the rider's upsert: a new rider's registration is still 8 statements
     (test_perf_paths.py), and a rider never deactivated is active."""
     token = sign_assertion(platform, sub="FRESH-1")

@@ -27,7 +27,7 @@ CONVERGE_SECONDS = 40
 
 
 @pytest.fixture
-def redis_server(needs_redis):
+def redis_server():
     server = RedisServer()
     server.start()
     yield server
@@ -57,7 +57,7 @@ def celery_broker(redis_server, settings):
 
 
 @pytest.fixture
-def worker(celery_broker, redis_server, transactional_db, needs_postgres):
+def worker(celery_broker, redis_server, transactional_db):
     worker = Worker(redis_server.url)
     worker.start()
     yield worker
