@@ -22,7 +22,7 @@ from communities.models import Community, EntryPolicy, Gate, ParkingZone
 from communities.selectors import rules_current_with_community
 from portal.security.client import client_ip
 from portal.security.ratelimit import check
-from riders.services.registration import AssertionRefused, platform_jws_verify
+from riders.services.assertions import AssertionRefused, platform_jws_verify
 
 from ..selectors import friendliness_ranking, snapshot_as_index, snapshot_latest
 from .serializers import DeliveryInfoSerializer, RankingSerializer

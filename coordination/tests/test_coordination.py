@@ -471,7 +471,7 @@ def test_riders_are_invited_to_their_communities_next_meeting_on_their_pass_page
     from django.conf import settings
 
     from riders.models import GrantStatus
-    from riders.services.registration import device_issue
+    from riders.services.devices import device_issue
     from riders.tests.factories import RiderFactory
 
     rider = RiderFactory()

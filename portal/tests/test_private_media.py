@@ -15,8 +15,8 @@ from PIL import Image
 
 from portal.media import move_to_private
 from riders.models import GrantSource, GrantStatus
+from riders.services.devices import device_issue
 from riders.services.grants import grant_approve, grant_request
-from riders.services.registration import device_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import Client
 
 from communities.tests.factories import GateFactory
-from riders.services.registration import device_issue
+from riders.services.devices import device_issue
 from riders.tests.factories import AccessGrantFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from communities.tests.factories import GateFactory
-from riders.services.registration import device_issue
+from riders.services.devices import device_issue
 
 pytestmark = pytest.mark.django_db
 

@@ -23,9 +23,9 @@ from communities.permissions import GUARD, user_has_community_perm
 from portal.security.ratelimit import controller_or_user, ratelimit
 
 from ..models import Direction, EventSource, Reason, Rider
+from ..services.assertions import AssertionRefused, platform_jws_verify
 from ..services.keys import jwks_json
 from ..services.platforms import platform_rider_deactivate
-from ..services.registration import AssertionRefused, platform_jws_verify
 from ..services.verification import pass_verify
 from .auth import controller_authenticate
 from .serializers import (
@@ -221,7 +221,7 @@ def platform_rider_deactivate_view(request: Request, platform_rider_id: str) -> 
     and a single-use jti. Every grant of the rider is suspended."""
     from django.conf import settings
 
-    from ..services.registration import assertion_consume
+    from ..services.assertions import assertion_consume
 
     raw = request._request.body
     try:

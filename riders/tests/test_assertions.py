@@ -9,11 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from riders.models import AccessGrant, Rider, UsedAssertion
-from riders.services.registration import (
-    AssertionRefused,
-    assertion_verify,
-    rider_register_from_assertion,
-)
+from riders.services.assertions import AssertionRefused, assertion_verify
+from riders.services.registration import rider_register_from_assertion
 from riders.tests.factories import PRIVATE_KEYS, platform_key_add, sign_assertion
 
 

@@ -67,9 +67,7 @@ def test_validity_must_end_after_it_starts(pending, staff_user):
 
 
 def test_manual_registration_waits_for_approval(platform, gate):
-    from riders.services.registration import (
-        rider_register_manual,
-    )
+    from riders.services.registration import rider_register_manual
 
     registration = rider_register_manual(
         gate=gate,
@@ -84,11 +82,8 @@ def test_manual_registration_waits_for_approval(platform, gate):
 
 
 def test_manual_registration_cannot_take_over_someone_elses_rider_number(platform, gate, rider):
-    from riders.services.registration import (
-        device_issue,
-        rider_for_device,
-        rider_register_manual,
-    )
+    from riders.services.devices import device_issue, rider_for_device
+    from riders.services.registration import rider_register_manual
 
     with pytest.raises(ValidationError) as excinfo:
         rider_register_manual(
@@ -182,7 +177,8 @@ def test_platform_assertion_prints_a_link_that_registers(client, community, sett
     )
     link = capsys.readouterr().out.strip()
     assert link.startswith(f"{settings.PORTAL_BASE_URL}/r/{gate.entry_code}/?assertion=")
-    from riders.services.registration import assertion_verify, rider_register_from_assertion
+    from riders.services.assertions import assertion_verify
+    from riders.services.registration import rider_register_from_assertion
 
     token = link.split("assertion=", 1)[1]
     registration = rider_register_from_assertion(verified=assertion_verify(token), gate=gate)

@@ -17,9 +17,9 @@ from PIL import Image
 from communities.tests.factories import GateFactory
 from portal.models import AuditEntry
 from riders.models import AccessGrant, Rider, RiderDevice
+from riders.services.devices import device_issue, rider_for_device
 from riders.services.grants import grant_approve
 from riders.services.keys import pass_token_issue
-from riders.services.registration import device_issue, rider_for_device
 from riders.services.verification import pass_verify
 from riders.tests.factories import PlatformFactory, RiderFactory, sign_assertion
 

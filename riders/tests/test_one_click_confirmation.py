@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from communities.tests.factories import GateFactory
 from riders.models import Rider, RiderDevice, UsedAssertion
-from riders.services.registration import rider_for_device
+from riders.services.devices import rider_for_device
 from riders.tests.factories import PlatformFactory, sign_assertion
 
 pytestmark = pytest.mark.django_db

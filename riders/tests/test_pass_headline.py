@@ -11,8 +11,8 @@ from django.urls import reverse
 
 from communities.tests.factories import CommunityFactory
 from riders.models import GrantStatus
+from riders.services.devices import device_issue
 from riders.services.grants import grant_revoke
-from riders.services.registration import device_issue
 from riders.tests.factories import AccessGrantFactory, PlatformFactory, RiderFactory
 
 pytestmark = pytest.mark.django_db

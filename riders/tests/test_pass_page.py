@@ -15,9 +15,9 @@ from communities.services import rules_publish
 from communities.tests.factories import CommunityFactory
 from riders.models import GrantStatus
 from riders.qr import qr_svg
+from riders.services.devices import device_issue
 from riders.services.grants import grant_revoke, grant_suspend
 from riders.services.keys import pass_token_decode
-from riders.services.registration import device_issue
 from riders.tests.factories import AccessGrantFactory, PlatformFactory, RiderFactory
 
 pytestmark = pytest.mark.django_db

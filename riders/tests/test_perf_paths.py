@@ -17,13 +17,9 @@ from communities.tests.factories import GateFactory
 from riders.gatesync.documents import head_version
 from riders.gatesync.models import AccessChange, AccessListEntry
 from riders.models import AccessEvent, AccessGrant, GrantStatus, Rider, UsedAssertion
+from riders.services.assertions import AssertionRefused, assertion_consume, assertion_verify
+from riders.services.devices import rider_for_device
 from riders.services.keys import pass_token_issue
-from riders.services.registration import (
-    AssertionRefused,
-    assertion_consume,
-    assertion_verify,
-    rider_for_device,
-)
 from riders.tests import test_verify_api as verify_tests
 from riders.tests.factories import controller_meta, sign_assertion
 

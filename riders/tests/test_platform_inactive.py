@@ -17,9 +17,9 @@ from riders.gatesync.documents import list_entries
 from riders.gatesync.models import AccessChange, ChangeOp
 from riders.gatesync.outbox import grant_changed
 from riders.models import GrantStatus, Reason
+from riders.services.devices import device_issue
 from riders.services.keys import pass_token_issue
 from riders.services.platforms import platform_set_active
-from riders.services.registration import device_issue
 from riders.services.verification import pass_verify
 from riders.tests.factories import AccessGrantFactory, PlatformFactory, RiderFactory
 

@@ -37,8 +37,8 @@ from riders.privacy import (
     riders_inactive,
     riders_purge_inactive,
 )
+from riders.services.devices import device_issue
 from riders.services.grants import grant_approve, grant_request, grant_revoke
-from riders.services.registration import device_issue
 from riders.tasks import purge_inactive_riders
 from riders.tests.factories import AccessGrantFactory, RiderFactory
 from tests.test_browser_dashboard import CONTRAST_JS

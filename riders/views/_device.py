@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from ..models import Rider, RiderDevice
-from ..services.registration import device_issue, rider_for_device
+from ..services.devices import device_issue, rider_for_device
 
 
 def device_token(request: HttpRequest) -> str | None:

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..models import RiderDevice
 from ..privacy import MY_DATA_EVENTS, rider_data, rider_erase
-from ..services.registration import device_remove
+from ..services.devices import device_remove
 from ._device import device_rider
 
 

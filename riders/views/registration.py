@@ -28,14 +28,16 @@ from portal.security.ratelimit import ratelimit
 
 from ..forms import ManualRegistrationForm
 from ..models import AccessGrant, Rider
-from ..services.gates import gate_for_code
-from ..services.registration import (
+from ..services.assertions import (
     AssertionRefused,
-    Registration,
     VerifiedAssertion,
     assertion_rider_id,
     assertion_verify,
-    device_rider_verified,
+)
+from ..services.devices import device_rider_verified
+from ..services.gates import gate_for_code
+from ..services.registration import (
+    Registration,
     rider_register_from_assertion,
     rider_register_manual,
 )

@@ -135,8 +135,8 @@ def world_build() -> World:
         votes_cast,
     )
     from riders.models import AccessEvent
+    from riders.services.devices import device_issue
     from riders.services.keys import pass_key_current
-    from riders.services.registration import device_issue
     from riders.tests.factories import AccessGrantFactory, PlatformFactory, RiderFactory
 
     cache.clear()  # rate limits and single-use markers of an earlier test

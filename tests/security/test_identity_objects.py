@@ -11,8 +11,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from riders.models import AccessEvent, Rider, RiderDevice
+from riders.services.devices import device_issue, rider_for_device
 from riders.services.keys import pass_token_issue
-from riders.services.registration import device_issue, rider_for_device
 from riders.tests.factories import RiderFactory, sign_assertion
 
 from .conftest import RoleClient, World
