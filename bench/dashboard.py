@@ -251,7 +251,7 @@ def _explain(communities, path: Path) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from dashboard import selectors
+    from dashboard.selectors import counts, history
     from riders.models import AccessEvent
 
     lines = []
@@ -261,13 +261,13 @@ def _explain(communities, path: Path) -> None:
         since = timezone.now() - dt.timedelta(days=7)
         plans = {
             "last 200 events of one gate (one arm of the UNION ALL)": (
-                selectors.community_events(community, gates, selectors.EventFilter())
+                history.community_events(community, gates, history.EventFilter())
                 .filter(gate=gates[0])
                 .order_by("-occurred_at", "-id")[:200]
             ),
             "raw tail after the roll-up mark, 7 days": (
                 AccessEvent.objects.filter(
-                    id__gt=selectors.rollup_mark(), gate_id__in=gate_ids, occurred_at__gte=since
+                    id__gt=counts.rollup_mark(), gate_id__in=gate_ids, occurred_at__gte=since
                 )
                 .order_by()
                 .values("direction")
@@ -279,8 +279,8 @@ def _explain(communities, path: Path) -> None:
         stay_since = timezone.now() - dt.timedelta(hours=24)
         with connection.cursor() as cursor:
             cursor.execute(
-                "EXPLAIN (ANALYZE, BUFFERS) " + selectors._opened_events_sql(gate_ids),
-                selectors._opened_events_params(gate_ids, stay_since),
+                "EXPLAIN (ANALYZE, BUFFERS) " + counts._opened_events_sql(gate_ids),
+                counts._opened_events_params(gate_ids, stay_since),
             )
             lines.append(f"-- {community.slug}: opened scans of the last 24 h (inside, stays)")
             lines += [row[0] for row in cursor.fetchall()]

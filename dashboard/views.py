@@ -36,7 +36,15 @@ from riders.gatesync.push import controller_resync_request
 from riders.gatesync.tasks import enqueue_push
 from riders.models import AccessGrant, Decision, Reason, Rider
 
-from . import charts, selectors
+from . import charts
+from .selectors.history import (
+    EVENTS_SHOWN,
+    EventFilter,
+    community_events,
+    last_events,
+    rider_visits,
+)
+from .selectors.overview import Overview, overview
 
 STAY_LABELS = ("<2", "2–5", "5–10", "10–15", "15–30", "30–60", "60+")
 
@@ -48,7 +56,7 @@ class Chart:
     wide: bool = False
 
 
-def _charts(data: selectors.Overview, prefix: str) -> list[Chart]:
+def _charts(data: Overview, prefix: str) -> list[Chart]:
     """The four charts, each with its title shown as the figure's caption."""
     days = settings.DASHBOARD_CHART_DAYS
     # The worst first: offline or never synced, then the furthest behind.
@@ -109,7 +117,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     page = Paginator(communities, settings.DASHBOARD_CARDS_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    data = selectors.overview(list(page.object_list))
+    data = overview(list(page.object_list))
     # Each card's rider-friendliness over 30 days (coordination's daily snapshots): one
     # query for the page's communities.
     trends = snapshots_trends([c.pk for c in page.object_list])
@@ -175,11 +183,11 @@ class EventFilterForm(forms.Form):
             raise forms.ValidationError(_("The end date is before the start date."))
         return data
 
-    def event_filter(self, *, default_days: int = 0) -> selectors.EventFilter:
+    def event_filter(self, *, default_days: int = 0) -> EventFilter:
         """The filter; without dates and with `default_days`, the last that many days
         (today included)."""
         if not self.is_valid():
-            return selectors.EventFilter()
+            return EventFilter()
         data = self.cleaned_data
         tz = timezone.get_current_timezone()
 
@@ -191,7 +199,7 @@ class EventFilterForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start is None and end is None and default_days:
             start = timezone.localdate() - dt.timedelta(days=default_days - 1)
-        return selectors.EventFilter(
+        return EventFilter(
             gate_id=data.get("gate") or None,
             decision=data.get("decision") or "",
             rider=(data.get("rider") or "").strip(),
@@ -204,11 +212,11 @@ class EventFilterForm(forms.Form):
 @require_GET
 def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
     community = get_community_for_user(request.user, slug, perm=VIEW)
-    data = selectors.overview([community])
+    data = overview([community])
     card = data.cards[0]
     form = EventFilterForm(request.GET or None, gates=card.gates)
     flt = form.event_filter()
-    events = selectors.last_events(community, card.gates, flt)
+    events = last_events(community, card.gates, flt)
     now, inside = data.now, data.inside
     riders = Rider.objects.select_related("platform").in_bulk([i.rider_id for i in inside])
     gate_names = {g.pk: g.name for g in card.gates}
@@ -234,7 +242,7 @@ def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "inside": inside_rows,
             "events": events,
             "form": form,
-            "events_shown": selectors.EVENTS_SHOWN,
+            "events_shown": EVENTS_SHOWN,
             # One reverse() instead of one per event row: /staff/riders/<id>/history
             "riders_url": reverse("dashboard:rider_history", args=[0]).removesuffix("0/history"),
             "query": request.GET.urlencode(),
@@ -265,7 +273,7 @@ def community_events_csv(request: HttpRequest, slug: str) -> StreamingHttpRespon
     flt = form.event_filter(default_days=CSV_DEFAULT_DAYS)
     gate_names = {g.pk: g.name for g in gates}
     rows = (
-        selectors.community_events(community, gates, flt)
+        community_events(community, gates, flt)
         .order_by("occurred_at", "id")
         .values_list(
             "occurred_at",
@@ -310,7 +318,7 @@ def rider_history(request: HttpRequest, rider_id: int) -> HttpResponse:
     if not community_ids:
         raise Http404("No such rider")
     names = dict(Community.objects.filter(pk__in=community_ids).values_list("pk", "name"))
-    visits = selectors.rider_visits(rider, community_ids)
+    visits = rider_visits(rider, community_ids)
     for visit in visits:
         visit.community_name = names.get(visit.community_id, "")
     return render(request, "dashboard/rider_history.html", {"rider": rider, "visits": visits})

@@ -7,7 +7,9 @@ import datetime as dt
 import pytest
 
 from communities.tests.factories import CommunityFactory, GateFactory
-from dashboard import selectors
+from dashboard.selectors.counts import riders_inside
+from dashboard.selectors.history import rider_visits
+from dashboard.selectors.overview import open_votes, overview
 from riders.models import Direction, Reason
 
 from .factories import event, noon_today, seed_known_day
@@ -32,7 +34,7 @@ def known(community, now):
 
 
 def test_card_figures_on_known_data(community, known, now):
-    card = selectors.overview([community], now=now).cards[0]
+    card = overview([community], now=now).cards[0]
 
     assert card.inside == 2
     assert card.entries_today == 8
@@ -49,7 +51,7 @@ def test_median_of_an_even_number_of_stays_interpolates(community, known, now):
     event(north, rider, now - dt.timedelta(minutes=400))
     event(south, rider, now - dt.timedelta(minutes=400) + dt.timedelta(hours=1), Direction.OUT)
 
-    card = selectors.overview([community], now=now).cards[0]
+    card = overview([community], now=now).cards[0]
 
     assert card.stays.count == 6
     assert card.stays.median_seconds == pytest.approx((600 + 1200) / 2)
@@ -57,7 +59,7 @@ def test_median_of_an_even_number_of_stays_interpolates(community, known, now):
 
 
 def test_riders_inside_are_the_last_opened_scan_being_an_entry(community, known, now):
-    inside = selectors.riders_inside([g.pk for g in known["gates"]], now=now)
+    inside = riders_inside([g.pk for g in known["gates"]], now=now)
 
     riders = known["riders"]
     assert [i.rider_id for i in inside] == [riders["D"].pk, riders["A"].pk]  # newest first
@@ -65,7 +67,7 @@ def test_riders_inside_are_the_last_opened_scan_being_an_entry(community, known,
 
 
 def test_entries_per_hour_chart_sums_the_week(community, known, now):
-    data = selectors.overview([community], now=now)
+    data = overview([community], now=now)
 
     assert len(data.hourly) == 7 * 24
     assert sum(n for _, n in data.hourly) == 9  # the 8 of today and G's, 13 h ago
@@ -82,7 +84,7 @@ def test_entries_per_hour_chart_sums_the_week(community, known, now):
 
 def test_rider_visits_pair_entries_with_exits(community, known):
     rider = known["riders"]["A"]
-    visits = selectors.rider_visits(rider, [community.pk])
+    visits = rider_visits(rider, [community.pk])
 
     assert len(visits) == 2
     assert visits[0].left_at is None  # back inside
@@ -105,7 +107,7 @@ def test_open_votes_count_voters_and_their_area(community):
     resolution = resolution_opened(community)
     votes_cast(resolution, voters, "for")
 
-    (vote,) = selectors.open_votes([community.pk])[community.pk]
+    (vote,) = open_votes([community.pk])[community.pk]
     assert (vote.voted, vote.total_voters) == (2, 4)
     assert (vote.voted_area, vote.total_area) == (25000, 45000)  # hundredths of m²
     assert (vote.voters_percent, vote.area_percent) == (50, 55)

@@ -8,8 +8,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from dashboard import selectors
 from dashboard.models import HourlyEventCount, RollupMark
+from dashboard.selectors.overview import overview
 from dashboard.services import events_expire, events_retain, events_roll_up
 from dashboard.tasks import roll_up_and_expire_events
 from riders.models import AccessEvent, Decision, Direction, Reason
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _figures(community, now):
-    data = selectors.overview([community], now=now)
+    data = overview([community], now=now)
     card = data.cards[0]
     return data.hourly, data.denied, card.entries_today, card.denied
 
