@@ -1,7 +1,7 @@
 """The standing coordination between a community's four sides (property staff, owners'
 representatives, riders and their stations, the street/community office): meetings with
 minutes and action items tracked to done, non-binding opinion polls, and daily snapshots
-of the measured rider-friendliness index (coordination/friendliness.py).
+of the measured rider-friendliness index (coordination/friendliness/).
 
 Writes go through coordination.services; models hold fields and checks only.
 """

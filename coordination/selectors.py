@@ -16,7 +16,7 @@ from communities.models import Community, DeliveryFacility
 from governance.models import Feedback, Resolution, ResolutionState
 from riders.models import AccessEvent, Decision, Direction
 
-from .friendliness import Friendliness, friendliness_from_json
+from .friendliness.index import Friendliness, friendliness_from_json
 from .models import (
     ACTION_OPEN_STATUSES,
     ActionItem,

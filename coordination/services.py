@@ -1,5 +1,5 @@
 """Writes of the coordination app: `<entity>_<verb>(*, ..., acting_user)`, each with an
-audit row. Reads live in selectors.py; the index itself in friendliness.py."""
+audit row. Reads live in selectors.py; the index itself in friendliness/."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from governance.models import Owner, Resolution
 from portal.audit import acting_user_or_none, audit_record
 from riders.models import Rider
 
-from .friendliness import friendliness_compute
+from .friendliness.measure import friendliness_compute
 from .models import (
     ActionItem,
     ActionStatus,

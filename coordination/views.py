@@ -41,7 +41,8 @@ from .forms import (
     PollAttachForm,
     PollForm,
 )
-from .friendliness import NO_DATA, NOT_APPLICABLE, NOT_RECORDED, friendliness_cached
+from .friendliness.index import NO_DATA, NOT_APPLICABLE, NOT_RECORDED
+from .friendliness.measure import friendliness_cached
 from .models import Poll, PollAudience
 from .permissions import (
     action_item_for_staff,

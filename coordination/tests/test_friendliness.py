@@ -21,7 +21,8 @@ from communities.tests.factories import (
     RestStationFactory,
     UnitFactory,
 )
-from coordination.friendliness import NOT_APPLICABLE, NOT_RECORDED, friendliness_compute
+from coordination.friendliness.index import NOT_APPLICABLE, NOT_RECORDED
+from coordination.friendliness.measure import friendliness_compute
 from governance.models import Feedback
 from governance.services.feedback import feedback_triage
 from portal.models import AuditEntry

@@ -1,20 +1,13 @@
-"""The rider-friendliness index: how friendly a community is to riders, measured from
-what Last100 records (scans, registrations, approvals, gates, facilities, units,
-feedback, controllers), never typed in. docs/friendliness.md gives each component's
-definition, weight and source.
+"""Measuring the rider-friendliness index of a community from what Last100 records.
 
 `friendliness_compute(community)` reads everything with a fixed number of SQL
 aggregates (seven, whatever the community's size: asserted in the tests) and returns
-a `Friendliness`: a score 0–100 and its components, each scored 0–1 or None when it
-cannot be measured (no data yet, not applicable, or not recorded by Last100 at all).
-The score is the weighted mean of the measured components, so a component without
-data neither helps nor hurts; `coverage` says how much of the weight was measured.
+a `Friendliness` (`index.py`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.core.cache import cache
@@ -33,7 +26,6 @@ from django.db.models import (
 )
 from django.db.models.functions import Cast
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from communities.models import (
     Community,
@@ -52,36 +44,21 @@ from portal.models import AuditEntry
 from riders.gatesync.models import AccessListHead
 from riders.models import AccessEvent, AccessGrant, Decision, Direction, GrantSource, Reason
 
-#: Scans, registrations and feedback of this many days count.
-WINDOW_DAYS = 30
-#: Feedback answered (first triaged by staff) within this many hours counts as answered.
-FEEDBACK_ANSWER_HOURS = 48
-#: Hand registrations approved within this many minutes score full marks; linear to
-#: zero at APPROVAL_ZERO_MINUTES (a working day and a night).
-APPROVAL_FULL_MINUTES = 15
-APPROVAL_ZERO_MINUTES = 24 * 60
-CACHE_SECONDS = 300
-
-# (key, weight, label). The weights sum to 100.
-COMPONENTS: tuple[tuple[str, int, Any], ...] = (
-    ("decision_time", 15, _("Time from scan to the gate's decision")),
-    ("denied_scans", 15, _("Scans denied")),
-    ("one_click", 10, _("Riders registered with one click")),
-    ("approval_time", 10, _("Time to approve a hand registration")),
-    ("gate_hours", 15, _("Gates open to riders, and their hours")),
-    ("facilities", 10, _("Parking, rest stations, cabinets and robots")),
-    ("house_numbers", 10, _("House numbers the finder can show")),
-    ("handoff", 5, _("Hand-off rules where entry is forbidden")),
-    ("feedback", 5, _("Feedback answered within 48 hours")),
-    ("controllers", 5, _("Gate controllers in sync")),
+from .index import (
+    APPROVAL_FULL_MINUTES,
+    APPROVAL_ZERO_MINUTES,
+    COMPONENTS,
+    FEEDBACK_ANSWER_HOURS,
+    NO_DATA,
+    NOT_APPLICABLE,
+    NOT_RECORDED,
+    WEIGHTS,
+    WINDOW_DAYS,
+    Component,
+    Friendliness,
 )
-WEIGHTS = {key: weight for key, weight, _label in COMPONENTS}
-LABELS = {key: label for key, _weight, label in COMPONENTS}
 
-# Why a component has no score.
-NOT_RECORDED = "not_recorded"  # Last100 does not record what it needs
-NO_DATA = "no_data"  # nothing to measure yet in the window
-NOT_APPLICABLE = "not_applicable"
+CACHE_SECONDS = 300
 
 
 class PercentileCont(Aggregate):
@@ -100,64 +77,6 @@ def _epoch(expression: Any) -> Any:
     return Func(
         expression, template="EXTRACT(EPOCH FROM %(expressions)s)", output_field=FloatField()
     )
-
-
-@dataclass
-class Component:
-    key: str
-    weight: int
-    score: float | None  # 0–1, None when not measured
-    why_none: str = ""
-    figures: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def label(self) -> str:
-        return str(LABELS[self.key])
-
-    @property
-    def percent(self) -> int | None:
-        return None if self.score is None else round(self.score * 100)
-
-    @property
-    def reasons_display(self) -> list[tuple[str, int]]:
-        """Denials by reason, worded for people (the figures keep the codes)."""
-        reasons = self.figures.get("reasons") or {}
-        return [
-            (str(Reason(code).label) if code in Reason.values else code, count)
-            for code, count in sorted(reasons.items(), key=lambda item: -item[1])
-        ]
-
-    @property
-    def points(self) -> float | None:
-        return None if self.score is None else round(self.score * self.weight, 1)
-
-
-@dataclass
-class Friendliness:
-    community_id: int
-    computed_at: dt.datetime
-    components: list[Component]
-
-    @property
-    def measured_weight(self) -> int:
-        return sum(c.weight for c in self.components if c.score is not None)
-
-    @property
-    def score(self) -> int | None:
-        """Weighted mean of the measured components, 0–100; None when none is measured."""
-        weight = self.measured_weight
-        if not weight:
-            return None
-        total = sum(c.weight * c.score for c in self.components if c.score is not None)
-        return round(100 * total / weight)
-
-    @property
-    def coverage(self) -> int:
-        """Percent of the total weight that was measured."""
-        return round(100 * self.measured_weight / sum(WEIGHTS.values()))
-
-    def components_json(self) -> list[dict[str, Any]]:
-        return [asdict(c) for c in self.components]
 
 
 def _clamp(value: float) -> float:
@@ -443,21 +362,3 @@ def friendliness_cached(community: Community) -> Friendliness:
     value = friendliness_compute(community)
     cache.set(_cache_key(community.pk), value, CACHE_SECONDS)
     return value
-
-
-def friendliness_from_json(
-    community_id: int, computed_at: dt.datetime, components: list[dict[str, Any]]
-) -> Friendliness:
-    """A stored snapshot back as a `Friendliness` (unknown keys are skipped)."""
-    parts = [
-        Component(
-            key=c["key"],
-            weight=c["weight"],
-            score=c.get("score"),
-            why_none=c.get("why_none", ""),
-            figures=c.get("figures", {}),
-        )
-        for c in components
-        if c.get("key") in WEIGHTS
-    ]
-    return Friendliness(community_id=community_id, computed_at=computed_at, components=parts)
