@@ -17,6 +17,8 @@ import math
 import unicodedata
 from typing import Any
 
+from .selectors.site_map import map_aspect
+
 #: Width of the map on a 360-px phone (16 px page padding and 4 px map padding each side).
 PHONE_MAP_WIDTH = 320.0
 GLYPH = 30.0  # a 1.5rem glyph with its border and shadow, plus room for the highlight ring
@@ -198,8 +200,6 @@ def sitemap_prepare(data: Any) -> None:
     language (labels' widths depend on it; pages are cached per language)."""
     from django.utils.translation import gettext
 
-    from .selectors import _aspect
-
     places: list[tuple[Any, ...]] = []
     # The hand-off point first: pushed last in each round's pairs, it moves least.
     if data.rules is not None and data.rules.has_marker:
@@ -210,4 +210,4 @@ def sitemap_prepare(data: Any) -> None:
     places += [(z, z.name, True) for z in data.parking_zones if z.has_marker]
     places += [(s, "") for s in data.rest_stations if s.has_marker]
     places += [(f, "") for f in data.facilities if f.has_marker]
-    map_layout(places=places, buildings=data.buildings, aspect=_aspect(data.community))
+    map_layout(places=places, buildings=data.buildings, aspect=map_aspect(data.community))

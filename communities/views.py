@@ -28,14 +28,13 @@ from django.views.decorators.http import require_GET
 
 from .maplayout import sitemap_prepare
 from .models import Community, DeliveryFacility, DeliveryRules, EntryPolicy
-from .selectors import (
+from .selectors.finder import FindResult, house_find
+from .selectors.pages import (
     SEARCH_PAGE_SIZE,
-    FindResult,
     RulesPageData,
     communities_search,
     community_cache_stamp,
     community_public_get,
-    house_find,
     rules_current_with_community,
     rules_page_context,
 )

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities.permissions import CHANGE, communities_for_user, user_has_community_perm
-from communities.selectors import community_public_get
+from communities.selectors.pages import community_public_get
 from governance.models import Resolution
 from governance.selectors import owner_for_user
 from riders.views._device import device_rider

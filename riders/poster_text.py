@@ -1,6 +1,6 @@
 """What a gate's poster says: the words only, from the same advice as the gate page
-(`communities.selectors.gate_advice`), so a poster never tells riders to register at a
-gate they may not use. The drawing (`riders.posters`) calls `poster_text(gate)`.
+(`communities.selectors.gate_advice.gate_advice`), so a poster never tells riders to
+register at a gate they may not use. The drawing (`riders.posters`) calls `poster_text(gate)`.
 
 Posters are bilingual whatever the staff member's language, so these strings are
 deliberately not translated: every line is a (Chinese, English) pair.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from communities.models import Gate
-from communities.selectors import GateAdvice, gate_advice
+from communities.selectors.gate_advice import GateAdvice, gate_advice
 
 TITLE_ZH = "骑手入场登记"
 TITLE_EN = "Delivery riders: register here"

@@ -21,7 +21,7 @@ from ..models import (
     ParkingZone,
     RestStation,
 )
-from ..selectors import RulesPageData
+from ..selectors.pages import RulesPageData
 
 HHMM = "%H:%M"
 
@@ -209,7 +209,7 @@ class CompanySerializer(serializers.Serializer):
 class CommunityDetailSerializer(serializers.Serializer):
     """A community as a rider or a platform needs it: rules, gates, where to park and
     rest, cabinets and robots, and buildings — never its units (there may be 20,000).
-    Serializes `selectors.RulesPageData`, the rules page's own reads."""
+    Serializes `selectors.pages.RulesPageData`, the rules page's own reads."""
 
     slug = serializers.SlugField(source="community.slug", read_only=True)
     name = serializers.CharField(source="community.name", read_only=True)

@@ -16,7 +16,12 @@ from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny
 
 from ..models import Building, Community
-from ..selectors import RulesPageData, communities_search, community_public_get, rules_page_context
+from ..selectors.pages import (
+    RulesPageData,
+    communities_search,
+    community_public_get,
+    rules_page_context,
+)
 from .serializers import CommunityDetailSerializer, CommunityListSerializer
 
 NotFoundSerializer = inline_serializer("NotFound", fields={"detail": serializers.CharField()})

@@ -19,7 +19,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 
 from communities.models import Community, EntryPolicy, Gate, ParkingZone
-from communities.selectors import rules_current_with_community
+from communities.selectors.pages import rules_current_with_community
 from portal.security.client import client_ip
 from portal.security.ratelimit import check
 from riders.services.assertions import AssertionRefused, platform_jws_verify

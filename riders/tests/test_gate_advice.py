@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from communities.models import EntryPolicy
-from communities.selectors import (
+from communities.selectors.gate_advice import (
     ADVICE_ENTER,
     ADVICE_HANDOFF,
     ADVICE_OTHER_GATE,

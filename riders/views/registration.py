@@ -22,7 +22,8 @@ from django.views.decorators.http import require_http_methods
 
 from communities.maplayout import sitemap_prepare
 from communities.models import EntryPolicy, Gate
-from communities.selectors import gate_advice, rules_page_context
+from communities.selectors.gate_advice import gate_advice
+from communities.selectors.pages import rules_page_context
 from communities.services import rules_current
 from portal.security.ratelimit import ratelimit
 
