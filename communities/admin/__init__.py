@@ -8,6 +8,7 @@ have a service (community creation, delivery rules, bulk import, staff) go throu
 - `scoping`: permission helpers, scoped base classes and list filters (used by riders too)
 - `markers`: the site map and the community's markers for the marker picker
 - `community`: the community's page, publishing rules, importing buildings and units
+- `community_inlines`: the community page's inlines (its places, the rules' history)
 - `places`: buildings, gates, parking zones, rest stations, facilities, rules history
 - `companies`: property companies and staff memberships (superusers only)
 - `audit`: audit rows (before/after of changed fields) for the admin's own writes
