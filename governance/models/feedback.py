@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.media import private_storage
+from core.media import private_storage
 
 from .owners import Owner
 

@@ -26,7 +26,7 @@ from .platforms import (
     validate_public_jwk,
 )
 from .posters import PosterPrint
-from .rider import Rider, RiderDeactivation, RiderDevice, mask_phone
+from .rider import Rider, RiderDeactivation, RiderDevice
 
 __all__ = [
     "ALG_EDDSA",
@@ -49,7 +49,6 @@ __all__ = [
     "RiderDevice",
     "UsedAssertion",
     "jwk_alg",
-    "mask_phone",
     "validate_public_jwk",
 ]
 

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from ..models import Rider, RiderDevice
 

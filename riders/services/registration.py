@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import EntryPolicy, Gate
 from communities.services import rules_current
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from ..models import AccessGrant, GrantSource, Platform, Rider, RiderDeactivation
 from .assertions import AssertionRefused, VerifiedAssertion, clean_claim_text

@@ -15,7 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from communities.tests.factories import GateFactory
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.models import AccessGrant, Rider, RiderDevice
 from riders.services.devices import device_issue, rider_for_device
 from riders.services.grants import grant_approve

@@ -25,7 +25,7 @@ from communities.models import EntryPolicy, Gate
 from communities.selectors.gate_advice import gate_advice
 from communities.selectors.pages import rules_page_context
 from communities.services import rules_current
-from portal.security.ratelimit import ratelimit
+from core.security.ratelimit import ratelimit
 
 from ..forms import ManualRegistrationForm
 from ..models import AccessGrant, Rider
