@@ -145,26 +145,25 @@ def staff_feedback_triage(request: HttpRequest, slug: str, pk: int) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_notices(request: HttpRequest, slug: str) -> HttpResponse:
-    community = community_for_user(request.user, slug, perm=VIEW)
+    community = community_for_user(
+        request.user, slug, perm=CHANGE if request.method == "POST" else VIEW
+    )
     can_change = user_has_community_perm(request.user, community, perm=CHANGE)
     form = NoticeForm(request.POST or None)
-    if request.method == "POST":
-        if not can_change:
-            raise Http404("No such community")
-        if form.is_valid():
-            try:
-                notice_publish(
-                    community=community,
-                    title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"],
-                    expires_at=form.cleaned_data["expires_at"],
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, _("Notice published."))
-                return redirect("governance:staff_notices", slug=slug)
+    if request.method == "POST" and form.is_valid():
+        try:
+            notice_publish(
+                community=community,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                expires_at=form.cleaned_data["expires_at"],
+                acting_user=request.user,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Notice published."))
+            return redirect("governance:staff_notices", slug=slug)
     notices = Notice.objects.filter(community=community).order_by("-published_at")[:50]
     return render(
         request,

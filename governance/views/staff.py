@@ -41,34 +41,33 @@ def _report(request: HttpRequest, exc: ValidationError) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def resolution_list(request: HttpRequest, slug: str) -> HttpResponse:
-    community = community_for_user(request.user, slug, perm=VIEW)
+    community = community_for_user(
+        request.user, slug, perm=CHANGE if request.method == "POST" else VIEW
+    )
     can_change = user_has_community_perm(request.user, community, perm=CHANGE)
     form = ResolutionForm(request.POST or None)
-    if request.method == "POST":
-        if not can_change:
-            return HttpResponse(status=404)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                resolution = resolution_create(
-                    community=community,
-                    title=data["title"],
-                    text=data["text"],
-                    matter=data["matter"] or None,
-                    matter_reason=data["matter_reason"],
-                    effect=form.effect(),
-                    allow_vote_change=data["allow_vote_change"],
-                    opens_at=data["opens_at"],
-                    closes_at=data["closes_at"],
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                _report(request, exc)
-            else:
-                messages.success(
-                    request, _("Draft resolution #%(n)s saved.") % {"n": resolution.number}
-                )
-                return redirect("governance:staff_detail", slug=slug, pk=resolution.pk)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            resolution = resolution_create(
+                community=community,
+                title=data["title"],
+                text=data["text"],
+                matter=data["matter"] or None,
+                matter_reason=data["matter_reason"],
+                effect=form.effect(),
+                allow_vote_change=data["allow_vote_change"],
+                opens_at=data["opens_at"],
+                closes_at=data["closes_at"],
+                acting_user=request.user,
+            )
+        except ValidationError as exc:
+            _report(request, exc)
+        else:
+            messages.success(
+                request, _("Draft resolution #%(n)s saved.") % {"n": resolution.number}
+            )
+            return redirect("governance:staff_detail", slug=slug, pk=resolution.pk)
     resolutions = (
         Resolution.objects.filter(community=community)
         .annotate(ballot_count=Count("ballots"))
