@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities.permissions import CHANGE, VIEW, community_for_user, user_has_community_perm
-from portal.spreadsheet import csv_writer
+from core.spreadsheet import csv_writer
 
 from ..effects import handoff_suggestion
 from ..forms import HandoffForm, ResolutionForm
