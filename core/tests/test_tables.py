@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from core import tables
 from communities.tests.factories import xlsx_padded
+from core import tables
 
 
 @pytest.fixture(autouse=True)
