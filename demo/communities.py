@@ -15,7 +15,7 @@ from guardian.shortcuts import assign_perm
 
 from communities import services
 from communities.models import Community, PropertyCompany
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from .places import places_ensure
 from .sitemap import site_map_ensure

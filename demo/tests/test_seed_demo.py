@@ -27,9 +27,9 @@ from communities.models import (
     Unit,
 )
 from communities.permissions import GUARD, MANAGE_RIDERS, communities_for_user
+from core.models import AuditEntry
 from demo import communities as demo
 from demo.management.commands import seed_demo
-from portal.models import AuditEntry
 
 COUNTED = (
     PropertyCompany,

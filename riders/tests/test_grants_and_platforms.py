@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from communities.tests.factories import CommunityFactory
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.models import AccessGrant
 from riders.services import grants
 from riders.services.gates import gate_code_rotate, gate_for_code
