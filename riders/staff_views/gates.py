@@ -8,25 +8,20 @@ import zipfile
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from communities.models import Gate
-from communities.permissions import MANAGE_RIDERS, communities_for_user
+from communities.permissions import (
+    MANAGE_RIDERS,
+    gate_for_user,
+    gates_for_user,
+)
 
 from ..poster_text import poster_text
 from ..services.gates import gate_code_rotate
 from ..services.posters import poster_print_record
-
-
-def _managed_gate(request: HttpRequest, gate_id: int) -> Gate:
-    return get_object_or_404(
-        Gate.objects.select_related("community"),
-        pk=gate_id,
-        community__in=communities_for_user(request.user, perm=MANAGE_RIDERS),
-    )
 
 
 @login_required
@@ -34,7 +29,7 @@ def _managed_gate(request: HttpRequest, gate_id: int) -> Gate:
 def gate_rotate(request: HttpRequest, gate_id: int) -> HttpResponse:
     """A new entry code kills every printed poster of the gate at once: it is done only on
     a POST that carries the confirmation, otherwise the page says what will happen."""
-    gate = _managed_gate(request, gate_id)
+    gate = gate_for_user(request.user, gate_id, perm=MANAGE_RIDERS)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
         return render(request, "riders/staff/gate_rotate_confirm.html", {"gate": gate})
     gate_code_rotate(gate=gate, acting_user=request.user)
@@ -66,7 +61,7 @@ def gate_poster(request: HttpRequest, gate_id: int, fmt: str) -> HttpResponse:
 
     if fmt not in ("png", "pdf"):
         raise Http404("No such format")
-    gate = _managed_gate(request, gate_id)
+    gate = gate_for_user(request.user, gate_id, perm=MANAGE_RIDERS)
     size = _poster_size(request)
     content_type = "application/pdf" if fmt == "pdf" else "image/png"
     response = HttpResponse(poster_bytes(gate, size=size, fmt=fmt), content_type=content_type)
@@ -91,11 +86,7 @@ def gate_posters_zip(request: HttpRequest) -> HttpResponse:
         raise Http404("No gates")
     size = _poster_size(request)
     fmt = "pdf" if request.GET.get("format") == "pdf" else "png"
-    gates = list(
-        Gate.objects.select_related("community").filter(
-            pk__in=ids, community__in=communities_for_user(request.user, perm=MANAGE_RIDERS)
-        )
-    )
+    gates = list(gates_for_user(request.user, perm=MANAGE_RIDERS).filter(pk__in=ids))
     if len(gates) != len(ids):
         raise Http404("No such gate")
     buffer = io.BytesIO()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse_lazy
 from django.utils import timezone
@@ -12,7 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from communities.models import Gate
-from communities.permissions import GUARD, MANAGE_RIDERS, communities_for_user
+from communities.permissions import (
+    GUARD,
+    MANAGE_RIDERS,
+    communities_for_user,
+    gate_for_user,
+    gates_for_user,
+)
 
 from ..models import (
     AccessEvent,
@@ -21,18 +27,6 @@ from ..models import (
 )
 
 EVENTS_SHOWN = 20
-
-
-def _guard_gate(request: HttpRequest, code: str) -> Gate:
-    """The gate with entry code `code` if the user guards its community; else 404."""
-    gate = (
-        Gate.objects.select_related("community")
-        .filter(entry_code=code, community__in=communities_for_user(request.user, perm=GUARD))
-        .first()
-    )
-    if gate is None:
-        raise Http404("No such gate")
-    return gate
 
 
 def _recent_events(gate: Gate) -> list[AccessEvent]:
@@ -88,11 +82,7 @@ guard_login_required = login_required(login_url="riders:guard_login")
 @require_GET
 def guard_home(request: HttpRequest) -> HttpResponse:
     """The gates this user guards, each with its console (and posters for managers)."""
-    gates = list(
-        Gate.objects.select_related("community")
-        .filter(community__in=communities_for_user(request.user, perm=GUARD))
-        .order_by("community__name", "name", "pk")
-    )
+    gates = list(gates_for_user(request.user, perm=GUARD).order_by("community__name", "name", "pk"))
     managed = set(
         communities_for_user(request.user, perm=MANAGE_RIDERS).values_list("pk", flat=True)
     )
@@ -104,7 +94,7 @@ def guard_home(request: HttpRequest) -> HttpResponse:
 @guard_login_required
 @require_GET
 def guard_console(request: HttpRequest, code: str) -> HttpResponse:
-    gate = _guard_gate(request, code)
+    gate = gate_for_user(request.user, code, perm=GUARD)
     events = _recent_events(gate)
     for event in events:
         event.text = event_text(event)
@@ -125,5 +115,5 @@ def guard_console(request: HttpRequest, code: str) -> HttpResponse:
 @guard_login_required
 @require_GET
 def guard_events(request: HttpRequest, code: str) -> JsonResponse:
-    gate = _guard_gate(request, code)
+    gate = gate_for_user(request.user, code, perm=GUARD)
     return JsonResponse({"events": [_event_json(e) for e in _recent_events(gate)]})

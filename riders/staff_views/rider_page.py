@@ -11,13 +11,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from communities.permissions import MANAGE_RIDERS, communities_for_user
+from communities.permissions import (
+    MANAGE_RIDERS,
+)
 
 from ..models import (
     GRANT_DEFAULT_VALIDITY,
@@ -26,6 +28,7 @@ from ..models import (
     GrantStatus,
     Rider,
 )
+from ..permissions import grant_for_user, grants_for_user, rider_for_user
 from ..privacy import can_view_personal_data, phone_for_staff
 from ..services import grants as grant_services
 from .guard import EVENTS_SHOWN
@@ -60,17 +63,14 @@ class ValidityForm(forms.Form):
         return timezone.make_aware(end)
 
 
-def _rider_in_scope(request: HttpRequest, rider_id: int) -> tuple[Rider, list[AccessGrant]]:
-    communities = communities_for_user(request.user, perm=MANAGE_RIDERS)
-    rider = get_object_or_404(Rider.objects.select_related("platform"), pk=rider_id)
-    grants = list(
-        AccessGrant.objects.filter(rider=rider, community__in=communities)
+def _grants_shown(request: HttpRequest, rider: Rider) -> list[AccessGrant]:
+    """The rider's grants in the communities whose riders the user manages."""
+    return list(
+        grants_for_user(request.user, perm=MANAGE_RIDERS)
+        .filter(rider=rider)
         .select_related("community", "approved_by")
         .order_by("community__name")
     )
-    if not grants:
-        raise Http404("No such rider")
-    return rider, grants
 
 
 def _render_rider(request: HttpRequest, rider: Rider, grants: list[AccessGrant], **extra):
@@ -107,7 +107,8 @@ def _render_rider(request: HttpRequest, rider: Rider, grants: list[AccessGrant],
 @login_required
 @require_GET
 def rider_detail(request: HttpRequest, rider_id: int) -> HttpResponse:
-    rider, grants = _rider_in_scope(request, rider_id)
+    rider = rider_for_user(request.user, rider_id, perm=MANAGE_RIDERS)
+    grants = _grants_shown(request, rider)
     if request.GET.get("show") == "phone" and can_view_personal_data(request.user):
         # Unmasked only when asked for, and audited (riders.privacy).
         return _render_rider(
@@ -150,10 +151,8 @@ def _back(request: HttpRequest, rider: Rider) -> HttpResponse:
 def grant_action(request: HttpRequest, rider_id: int, grant_id: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action")
-    rider, grants = _rider_in_scope(request, rider_id)
-    grant = next((g for g in grants if g.pk == grant_id), None)
-    if grant is None:
-        raise Http404("No such grant")
+    grant = grant_for_user(request.user, rider_id, grant_id, perm=MANAGE_RIDERS)
+    rider = grant.rider
     forms_with_errors: dict = {}
     try:
         if action in ("suspend", "revoke", "decline"):
@@ -195,8 +194,10 @@ def grant_action(request: HttpRequest, rider_id: int, grant_id: int, action: str
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        rider, grants = _rider_in_scope(request, rider_id)
-        return _render_rider(request, rider, grants, forms=forms_with_errors, status=400)
+        rider = rider_for_user(request.user, rider_id, perm=MANAGE_RIDERS)
+        return _render_rider(
+            request, rider, _grants_shown(request, rider), forms=forms_with_errors, status=400
+        )
     grant.refresh_from_db(fields=["status", "valid_until"])
     messages.success(request, grant_done_message(action, rider=rider, grant=grant))
     return _back(request, rider)

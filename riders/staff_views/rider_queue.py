@@ -19,12 +19,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from communities.permissions import MANAGE_RIDERS, communities_for_user
+from communities.permissions import (
+    MANAGE_RIDERS,
+    communities_for_user,
+)
 
 from ..models import (
     AccessGrant,
     GrantStatus,
 )
+from ..permissions import grants_for_user
 from ..services import grants as grant_services
 
 # --- Riders -----------------------------------------------------------------------------
@@ -145,9 +149,9 @@ def grants_bulk(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         raise Http404("Bad grant ids") from exc
     grants = list(
-        AccessGrant.objects.select_related("rider", "community").filter(
-            pk__in=ids, community__in=communities_for_user(request.user, perm=MANAGE_RIDERS)
-        )
+        grants_for_user(request.user, perm=MANAGE_RIDERS)
+        .select_related("rider", "community")
+        .filter(pk__in=ids)
     )
     if not ids or len(grants) != len(ids):
         # Another company's grant is as missing as a deleted one.
