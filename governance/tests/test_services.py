@@ -22,7 +22,6 @@ from governance.models import (
     RollEntry,
     RulesDecision,
 )
-from governance.selectors import rules_set_by
 from portal.models import AuditEntry
 
 from .factories import (
@@ -213,7 +212,7 @@ def test_each_no_entry_resolution_waits_for_staff_to_confirm_its_hand_off_point(
     rules = rules_current(community)
     assert rules.entry_policy == EntryPolicy.NO_ENTRY
     assert rules.handoff_point == "North gate shelf"
-    assert rules_set_by(rules) == resolution
+    assert RulesDecision.objects.get(rules=rules).resolution == resolution
     resolution.refresh_from_db()
     assert resolution.state == ResolutionState.PASSED
 
@@ -304,7 +303,7 @@ def test_a_failed_resolution_changes_nothing(community):
     votes_cast(resolution, owners[:1], Choice.FOR)
     services.resolution_close(resolution=resolution, acting_user=None)
     assert rules_current(community) == before
-    assert rules_set_by(before) is None
+    assert not RulesDecision.objects.filter(rules=before).exists()
 
 
 def test_the_ballot_log_is_append_only(community):
