@@ -196,12 +196,14 @@ def owner(community):
 
 
 @pytest.fixture
-def guard(community, django_user_model):
-    """A staff user holding only the guard permission on `community`: scans at its gates,
-    manages nothing."""
+def guard(community):
+    """A staff user of no company holding only the guard permission on `community`: scans
+    at its gates, manages nothing."""
     from guardian.shortcuts import assign_perm
 
-    user = django_user_model.objects.create_user("guard.green", password="pw", is_staff=True)
+    from communities.tests.factories import StaffUserFactory
+
+    user = StaffUserFactory(username="guard.green")
     assign_perm("communities.guard_community", user, community)
     return user
 

@@ -367,14 +367,9 @@ def test_the_matter_follows_the_effect_and_staff_may_only_raise_it(community):
     assert any("ordinary" in b for b in services.resolution_open_blockers(entry))
 
 
-def test_the_resolution_page_shows_the_legal_item(client, community):
+def test_the_resolution_page_shows_the_legal_item(client, community, owner):
     from django.urls import reverse
 
-    from .factories import owner_with_login
-
-    owner = owner_with_login("owner.item")
-    (unit,) = owned_units(community, 1)[1]
-    services.ownership_add(unit=unit, owner=owner, acting_user=None)
     station = {"type": "facility", "kind": "food_cabinet", "name": "East cabinet"}
     resolution = resolution_opened(community, effect=station)
     client.force_login(owner.user)
