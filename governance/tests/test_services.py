@@ -248,13 +248,12 @@ def test_no_entry_without_a_hand_off_point_waits_for_staff(
 
 
 def test_no_entry_suspends_riders_active_grants(community):
-    from riders.models import AccessGrant, GrantStatus, Platform, Rider
+    from riders.models import GrantStatus, Platform, Rider
+    from riders.tests.factories import AccessGrantFactory
 
     platform = Platform.objects.create(code="meituan", name="Meituan")
     rider = Rider.objects.create(platform=platform, platform_rider_id="r1", name="Li Lei")
-    grant = AccessGrant.objects.create(
-        rider=rider, community=community, status=GrantStatus.ACTIVE, source="platform"
-    )
+    grant = AccessGrantFactory(rider=rider, community=community, source="platform")
     owners = owners_each_one_unit(community, 3)
     resolution = resolution_opened(community, effect=NO_ENTRY)
     votes_cast(resolution, owners, Choice.FOR)
