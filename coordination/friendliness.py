@@ -47,8 +47,8 @@ from communities.models import (
     Unit,
     time_in_window,
 )
+from core.models import AuditEntry
 from governance.models import Feedback
-from portal.models import AuditEntry
 from riders.gatesync.models import AccessListHead
 from riders.models import AccessEvent, AccessGrant, Decision, Direction, GrantSource, Reason
 

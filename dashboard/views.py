@@ -31,7 +31,7 @@ from communities.permissions import (
 )
 from coordination.charts import trend_svg
 from coordination.selectors import snapshots_trends
-from portal.spreadsheet import csv_writer
+from core.spreadsheet import csv_writer
 from riders.gatesync.push import controller_resync_request
 from riders.gatesync.tasks import enqueue_push
 from riders.models import AccessGrant, Decision, Reason, Rider

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from communities.models import Gate
 from communities.permissions import GUARD, user_has_community_perm
-from portal.security.ratelimit import controller_or_user, ratelimit
+from core.security.ratelimit import controller_or_user, ratelimit
 
 from ..models import Direction, EventSource, Reason, Rider
 from ..services.keys import jwks_json

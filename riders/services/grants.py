@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -19,12 +18,11 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community, EntryPolicy
 from communities.services import rules_current
-from portal.audit import acting_user_or_none, audit_record
+from core.audit import acting_user_or_none, audit_record
+from core.users import ActingUser as User
 
 from ..gatesync.outbox import grant_changed
 from ..models import GRANT_DEFAULT_VALIDITY, AccessGrant, GrantSource, GrantStatus, Rider
-
-User = AbstractBaseUser | AnonymousUser | None
 
 AUDIT_FIELDS = ("status", "valid_from", "valid_until", "approved_by_id", "reason")
 

@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from ..gatesync.outbox import keys_changed
 from ..models import ALG_EDDSA, AccessGrant, PassSigningKey

@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from communities.tests.factories import GateFactory
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.gatesync.documents import list_entries
 from riders.gatesync.models import AccessChange, ChangeOp
 from riders.models import GrantStatus, Reason

@@ -16,7 +16,7 @@ from django.utils import timezone
 from PIL import Image
 
 from communities.tests.factories import CommunityFactory, GateFactory
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.gatesync.documents import list_entries
 from riders.models import (
     AccessEvent,

@@ -1,12 +1,12 @@
-"""The one table reader of the imports (communities.tables): bounded columns and rows while
+"""The one table reader of the imports (core.tables): bounded columns and rows while
 iterating, whatever a workbook declares (issue #16 item 6)."""
 
 from __future__ import annotations
 
 import pytest
 
-from communities import tables
 from communities.tests.factories import xlsx_padded
+from core import tables
 
 pytestmark = pytest.mark.usefixtures("english")  # messages asserted in English
 
