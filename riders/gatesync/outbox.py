@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -325,11 +324,6 @@ def push_after_commit(community_id: int, *, controller_ids: list[int] | None = N
 
     run.gatesync_community = community_id  # type: ignore[attr-defined]
     transaction.on_commit(run, robust=True)
-
-
-def communities_enqueue(community_ids: Iterable[int]) -> None:
-    for community_id in community_ids:
-        push_after_commit(community_id)
 
 
 def changes_prune(*, now: dt.datetime | None = None, batch: int = 5000) -> int:

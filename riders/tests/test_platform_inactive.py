@@ -15,7 +15,6 @@ from communities.tests.factories import GateFactory
 from core.models import AuditEntry
 from riders.gatesync.documents import list_entries
 from riders.gatesync.models import AccessChange, ChangeOp
-from riders.gatesync.outbox import grant_changed
 from riders.models import GrantStatus, Reason
 from riders.services.devices import device_issue
 from riders.services.keys import pass_token_issue
@@ -33,9 +32,7 @@ def platform():
 
 @pytest.fixture
 def grant(platform, community):
-    grant = AccessGrantFactory(rider=RiderFactory(platform=platform), community=community)
-    grant_changed(grant, cause="approve")  # on the controllers' list, as approval puts it
-    return grant
+    return AccessGrantFactory(rider=RiderFactory(platform=platform), community=community)
 
 
 def test_an_inactive_platforms_rider_gets_no_pass_tokens(client, grant, platform):

@@ -17,7 +17,6 @@ from riders.services.gates import gate_code_rotate
 from riders.services.grants import grant_suspend
 from riders.tests.factories import (
     AccessGrantFactory,
-    PlatformFactory,
     RiderFactory,
     sign_assertion,
 )
@@ -29,16 +28,6 @@ pytestmark = pytest.mark.django_db
 def client(client):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
-
-
-@pytest.fixture
-def platform():
-    return PlatformFactory(code="demo", name="Demo Delivery")
-
-
-@pytest.fixture
-def gate(community):
-    return GateFactory(community=community, name="North Gate")
 
 
 def link(gate, token: str) -> str:
