@@ -2,7 +2,7 @@
 and governance (safe to run again).
 
 - Every demo community with a gate open to riders gets a month of gate scans, reported
-  through the gate protocol's ingestion service (`riders.gatesync.inbound.events_ingest`)
+  through the gate protocol's ingestion service (`riders.services.gate_events.events_ingest`)
   with fixed event ids, so a second run adds nothing.
 - Willow Garden gets a held meeting with published minutes and decisions, the next
   meeting, and two opinion polls (owners, riders); the owners' poll is attached to the
@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from communities.models import Community, DeliveryRules, EntryPolicy, Gate, GateController
 from governance.models import Resolution
-from riders.gatesync.inbound import events_ingest
+from riders.services.gate_events import events_ingest
 
 from . import services
 from .models import ActionStatus, Meeting, Poll, PollAudience, Side

@@ -31,9 +31,8 @@ from communities.permissions import (
 )
 from coordination.charts import trend_svg
 from coordination.selectors import snapshots_trends
+from gatesync.interface import controller_resync
 from portal.spreadsheet import csv_writer
-from riders.gatesync.push import controller_resync_request
-from riders.gatesync.tasks import enqueue_push
 from riders.models import AccessGrant, Decision, Reason, Rider
 
 from . import charts, selectors
@@ -324,8 +323,7 @@ def controller_sync(request: HttpRequest, slug: str, controller_id: int) -> Http
     community = get_community_for_user(request.user, slug, perm=CHANGE)
     controller = get_object_or_404(GateController, pk=controller_id, gate__community=community)
     full = request.POST.get("full") == "1"
-    controller_resync_request(controller=controller, full=full)
-    queued = enqueue_push(controller.pk, snapshot=full)
+    queued = controller_resync(controller=controller, acting_user=request.user, full=full)
     messages.add_message(
         request,
         messages.SUCCESS if queued else messages.WARNING,

@@ -471,22 +471,3 @@ class PosterPrint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gate} @ {self.printed_at:%Y-%m-%d %H:%M}"
-
-
-# Gate sync's tables live with the engine that uses them; importing them here registers
-# them with the riders app.
-from .gatesync.models import (  # noqa: E402
-    AccessChange,
-    AccessListEntry,
-    AccessListHead,
-    ChangeOp,
-    ControllerSync,
-)
-
-__all__ = [
-    "AccessChange",
-    "AccessListEntry",
-    "AccessListHead",
-    "ChangeOp",
-    "ControllerSync",
-]

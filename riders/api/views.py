@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from communities.models import Gate
 from communities.permissions import GUARD, user_has_community_perm
+from gatesync.interface import controller_authenticate
 from portal.security.ratelimit import controller_or_user, ratelimit
 
 from ..models import Direction, EventSource, Reason, Rider
@@ -27,7 +28,6 @@ from ..services.keys import jwks_json
 from ..services.platforms import platform_rider_deactivate
 from ..services.registration import AssertionRefused, platform_jws_verify
 from ..services.verification import pass_verify
-from .auth import controller_authenticate
 from .serializers import (
     DeactivateResponseSerializer,
     VerifyRequestSerializer,

@@ -1,6 +1,8 @@
 """Writes and checks of the riders domain, one module per sub-domain:
 
-- grants.py: every change to an AccessGrant (the one place; gate sync hooks in here)
+- grants.py: every change to an AccessGrant (the one place; gate sync hears of it here)
+- gate_access.py: what riders tell gate sync: which grants may pass, keys, names
+- gate_events.py: scans decided at the gate, sent by controllers in batches
 - registration.py: platform assertions, rider registration, device cookies
 - platforms.py: what platforms do to their riders (deactivation)
 - keys.py: the portal's pass-signing keys, JWKS, pass tokens

@@ -12,11 +12,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from communities.tests.factories import GateFactory
+from gatesync.documents import list_entries
+from gatesync.models import AccessChange, ChangeOp
 from portal.models import AuditEntry
-from riders.gatesync.documents import list_entries
-from riders.gatesync.models import AccessChange, ChangeOp
-from riders.gatesync.outbox import grant_changed
 from riders.models import GrantStatus, Reason
+from riders.services.gate_access import grant_changed
 from riders.services.keys import pass_token_issue
 from riders.services.platforms import platform_set_active
 from riders.services.registration import device_issue
