@@ -25,7 +25,7 @@ from django.db import models, transaction
 from guardian.shortcuts import assign_perm
 from PIL import Image, ImageDraw, ImageFont
 
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from . import services
 from .models import (

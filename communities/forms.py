@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.forms.models import InlineForeignKeyField
 from django.utils.translation import gettext_lazy as _
 
-from portal.uploads import image_reencode
+from core.uploads import image_reencode
 
 from . import imports, services
 from .models import Community, DeliveryRules, Unit
@@ -110,7 +110,7 @@ class CommunityForm(forms.ModelForm):
         if image and hasattr(image, "size") and image.size > SITE_MAP_MAX_BYTES:
             raise ValidationError(_("The site map is larger than 5 MB; use a smaller image."))
         if isinstance(image, UploadedFile):  # a new upload, not the stored map
-            # Re-encoded: no EXIF, nothing appended, a random name (portal/uploads.py).
+            # Re-encoded: no EXIF, nothing appended, a random name (core/uploads.py).
             return image_reencode(image, max_bytes=SITE_MAP_MAX_BYTES)
         return image
 

@@ -16,11 +16,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from portal.audit import audit_record
+from core.audit import audit_record
+from core.tables import MAX_BYTES, MAX_COLS, TableError, table_read
 
 from .models import Building, Community, Unit
 from .signals import community_touch
-from .tables import MAX_BYTES, MAX_COLS, TableError, table_read
 
 __all__ = ["MAX_BYTES", "MAX_COLS", "ImportFileError", "units_import", "units_parse"]
 

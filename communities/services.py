@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Max
 from guardian.shortcuts import assign_perm
 
-from portal.audit import acting_user_or_none, audit_record
+from core.audit import acting_user_or_none, audit_record
 
 from .models import Community, DeliveryRules, EntryPolicy, PropertyCompany, StaffMembership
 from .permissions import STAFF_PERMS

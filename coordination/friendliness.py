@@ -47,9 +47,9 @@ from communities.models import (
     Unit,
     time_in_window,
 )
+from core.models import AuditEntry
 from gatesync.models import AccessListHead
 from governance.models import Feedback
-from portal.models import AuditEntry
 from riders.models import AccessEvent, AccessGrant, Decision, Direction, GrantSource, Reason
 
 #: Scans, registrations and feedback of this many days count.

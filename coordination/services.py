@@ -6,15 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from communities.models import Community
+from core.audit import acting_user_or_none, audit_record
+from core.users import ActingUser as User
 from governance.models import Owner, Resolution
-from portal.audit import acting_user_or_none, audit_record
 from riders.models import Rider
 
 from .friendliness import friendliness_compute
@@ -31,9 +31,6 @@ from .models import (
     Side,
 )
 from .selectors import agenda_assemble
-
-User = AbstractBaseUser | AnonymousUser | None
-
 
 # --- the index's daily snapshots ----------------------------------------------------------
 

@@ -31,8 +31,8 @@ from communities.permissions import (
 )
 from coordination.charts import trend_svg
 from coordination.selectors import snapshots_trends
+from core.spreadsheet import csv_writer
 from gatesync.interface import controller_resync
-from portal.spreadsheet import csv_writer
 from riders.models import AccessGrant, Decision, Reason, Rider
 
 from . import charts, selectors

@@ -25,7 +25,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from communities.models import GateController
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from . import outbox
 from .auth import Refusal, controller_authenticate

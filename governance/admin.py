@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin.audit import AdminAuditMixin
-from portal.security.client import masked_phone
+from core.security.client import masked_phone
 
 from .models import (
     Ballot,

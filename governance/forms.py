@@ -9,7 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from communities.models import EntryPolicy
-from portal.uploads import image_reencode
+from core.uploads import image_reencode
 
 from .effects import FACILITY_KINDS
 from .models import Choice, Feedback, Matter

@@ -19,7 +19,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.media import private_storage
+from core.media import private_storage
 
 
 class Owner(models.Model):

@@ -5,8 +5,9 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from core.media import private_media
+
 from . import views
-from .media import private_media
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -7,7 +7,7 @@ import unicodedata
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from portal.uploads import image_reencode
+from core.uploads import image_reencode
 
 from .models import Platform
 

@@ -18,7 +18,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.media import private_storage
+from core.masking import mask_phone
+from core.media import private_storage
 
 ALG_EDDSA = "EdDSA"
 ALG_ES256 = "ES256"
@@ -117,16 +118,6 @@ class PlatformKey(models.Model):
                 raise ValidationError(
                     {"alg": _("This key is used with %(alg)s.") % {"alg": expected}}
                 )
-
-
-def mask_phone(phone: str) -> str:
-    """`13812345678` → `138****5678`; short numbers keep only their last two digits."""
-    digits = phone.strip()
-    if not digits:
-        return ""
-    if len(digits) >= 7:
-        return f"{digits[:3]}****{digits[-4:]}"
-    return "*" * max(len(digits) - 2, 0) + digits[-2:]
 
 
 class Rider(models.Model):

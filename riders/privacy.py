@@ -17,17 +17,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from portal.audit import audit_record
+from core.audit import audit_record
+from core.users import ActingUser as User
 
 from .models import AccessEvent, AccessGrant, GrantStatus, Rider, RiderDevice
 from .services.grants import grant_revoke
-
-User = AbstractBaseUser | AnonymousUser | None
 
 PERSONAL_DATA_PERM = "riders.view_personal_data"
 ERASED_ID_PREFIX = "erased-"

@@ -66,7 +66,7 @@ def test_guard_logs_in_finds_their_gate_and_an_ended_session_keeps_the_scan(
     page.screenshot(path=f"{screenshot_dir}/guard-no-photo-{size}-{lang}.png")
     page.click("#result-close")
 
-    # The idle time-out ends the session on the server (as portal.security does).
+    # The idle time-out ends the session on the server (as core.security does).
     Session.objects.all().delete()
     token = pass_token_issue(grant=grant)  # a new pass: the first one was used
     _paste(page, token)

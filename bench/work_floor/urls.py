@@ -85,7 +85,7 @@ NONCES = _Nonces(os.environ.get("REDIS_URL", ""), CONFIG["nonce_prefix"])
 
 
 def _uuid7() -> uuid.UUID:
-    """Time-ordered, as the portal's event ids (portal/ids.py), so the insert touches the
+    """Time-ordered, as the portal's event ids (core/ids.py), so the insert touches the
     right edge of the event-id index as the portal's does."""
     value = (time.time_ns() // 1_000_000 & (1 << 48) - 1) << 80
     value |= int.from_bytes(os.urandom(10), "big")

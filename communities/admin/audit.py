@@ -18,17 +18,12 @@ from django.db.models.fields.files import FieldFile
 from django.forms.models import model_to_dict
 from django.http import HttpRequest
 
-from portal.audit import audit_record
+from core.audit import audit_record
+from core.masking import mask_phone
 
 SECRET_FIELDS = frozenset({"secret", "password", "private_pem", "api_key", "token"})
 SECRET_CHANGED = "changed"  # noqa: S105 - a label, not a secret
 SECRET_KEPT = "(hidden)"  # noqa: S105 - a label for the value before, never written either
-
-
-def _mask_phone(value: str) -> str:
-    from riders.models import mask_phone  # riders depends on communities, not the reverse
-
-    return mask_phone(value)
 
 
 def _jsonable(value: Any) -> Any:
@@ -96,7 +91,7 @@ def model_diff(
 
 def _redact(name: str, value: Any) -> Any:
     if "phone" in name and isinstance(value, str):
-        return _mask_phone(value)
+        return mask_phone(value)
     return value
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from .. import services
 from ..models import PropertyCompany, StaffMembership

@@ -22,7 +22,7 @@ from communities.models import (
 from communities.tests.factories import BuildingFactory, CommunityFactory, GateFactory
 from communities.tests.test_import import png_upload
 from communities.tests.test_validation import community_payload
-from portal.models import AuditEntry
+from core.models import AuditEntry
 
 CHANGELIST = "/admin/communities/community/"
 
@@ -227,9 +227,9 @@ def test_the_site_map_panel_appears_once_a_map_is_uploaded(client, staff_user, c
 
 def test_audit_entries_are_for_superusers_only(client, staff_user, superuser):
     client.force_login(staff_user)
-    assert client.get("/admin/portal/auditentry/").status_code == 403
+    assert client.get("/admin/core/auditentry/").status_code == 403
     client.force_login(superuser)
-    assert client.get("/admin/portal/auditentry/").status_code == 200
+    assert client.get("/admin/core/auditentry/").status_code == 200
 
 
 def test_publishing_rules_makes_a_new_version(client, staff_user, community):

@@ -227,7 +227,7 @@ def test_a_preview_is_applied_once_and_then_expires(client, staff_user, communit
 
 
 def test_the_service_refuses_rows_with_errors_and_audits_what_it_applies(community, staff_user):
-    from portal.models import AuditEntry
+    from core.models import AuditEntry
 
     bad = imports.units_parse(
         community=community, name="u.csv", data=b"building,house_number,exclusive_area\n1,1,x\n"

@@ -27,7 +27,7 @@ from communities.models import (
     Unit,
 )
 from communities.permissions import GUARD, MANAGE_RIDERS, communities_for_user
-from portal.models import AuditEntry
+from core.models import AuditEntry
 
 COUNTED = (
     PropertyCompany,

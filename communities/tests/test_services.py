@@ -11,7 +11,7 @@ from communities.permissions import (
     user_has_community_perm,
 )
 from communities.tests.factories import CommunityFactory, StaffUserFactory
-from portal.models import AuditEntry
+from core.models import AuditEntry
 
 
 def test_a_new_community_starts_with_rules_version_one_and_an_audit_row(company, staff_user):

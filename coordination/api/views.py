@@ -20,8 +20,8 @@ from rest_framework.request import Request
 
 from communities.models import Community, EntryPolicy, Gate, ParkingZone
 from communities.selectors import rules_current_with_community
-from portal.security.client import client_ip
-from portal.security.ratelimit import check
+from core.security.client import client_ip
+from core.security.ratelimit import check
 from riders.services.registration import AssertionRefused, platform_jws_verify
 
 from ..selectors import friendliness_ranking, snapshot_as_index, snapshot_latest

@@ -22,10 +22,10 @@ from communities.tests.factories import (
     UnitFactory,
 )
 from coordination.friendliness import NOT_APPLICABLE, NOT_RECORDED, friendliness_compute
+from core.models import AuditEntry
 from gatesync.models import AccessListHead, ControllerSync
 from governance.models import Feedback
 from governance.services.feedback import feedback_triage
-from portal.models import AuditEntry
 from riders.models import AccessEvent, AccessGrant, GrantSource
 from riders.tests.factories import AccessGrantFactory, RiderFactory
 

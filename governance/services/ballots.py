@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.audit import audit_record
+from core.audit import audit_record
+from core.users import ActingUser as User
 
 from ..live import live_tally_forget
 from ..locks import resolution_lock_shared
@@ -22,8 +22,6 @@ from ..models import (
     receipt_code_new,
 )
 from ..selectors import owner_roll_entry_ids
-
-User = AbstractBaseUser | AnonymousUser | None
 
 
 def ballot_cast(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community
 from communities.permissions import VIEW, user_has_community_perm
-from portal.audit import acting_user_or_none, audit_record
+from core.audit import acting_user_or_none, audit_record
+from core.users import ActingUser as User
 
 from ..models import Feedback, Notice, Owner
 
-User = AbstractBaseUser | AnonymousUser | None
 PHOTO_MAX_BYTES = 5 * 1024 * 1024
 
 

@@ -10,7 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -19,12 +19,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.audit import audit_record
+from core.audit import audit_record
+from core.users import ActingUser as User
 
 from ..models import Owner
 from ..notify import sms_backend
 
-User = AbstractBaseUser | AnonymousUser | None
 INVITE_SALT = "governance.invite"
 INVITE_MAX_AGE = 14 * 24 * 3600
 CODE_TTL = 300

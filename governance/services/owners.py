@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from communities.models import Unit
-from portal.audit import audit_record
+from core.audit import audit_record
+from core.users import ActingUser as User
 
 from ..models import Owner, Ownership
-
-User = AbstractBaseUser | AnonymousUser | None
 
 
 @transaction.atomic

@@ -8,7 +8,7 @@ from collections import defaultdict
 from functools import partial
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community, EntryPolicy, Unit
 from communities.signals import community_touch
-from portal.audit import audit_record
+from core.audit import audit_record
+from core.users import ActingUser as User
 
 from ..effects import (
     effect_apply,
@@ -40,7 +41,6 @@ from ..models import (
 from ..notify import staff_tell_handoff_needed
 from ..tally import tally
 
-User = AbstractBaseUser | AnonymousUser | None
 DEVELOPER_KEY = "developer"
 
 

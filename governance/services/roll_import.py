@@ -15,7 +15,7 @@ can add a phone or key if they are one person.
 Re-importing the same file changes nothing: each listed unit ends up held by exactly the
 owners in its row, so a corrected file replaces a unit's holders. Units not in the file are
 left alone. Rows with errors are shown in the preview and skipped. The file is read by the
-one bounded table reader (communities.tables) that the units import uses too.
+one bounded table reader (core.tables) that the units import uses too.
 """
 
 from __future__ import annotations
@@ -23,20 +23,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from communities.housenumber import house_number_parse
 from communities.models import Community, Unit
-from communities.tables import TableError, table_read
-from portal.audit import audit_record
+from core.audit import audit_record
+from core.tables import TableError, table_read
+from core.users import ActingUser as User
 
 from ..models import Owner, Ownership
 
-User = AbstractBaseUser | AnonymousUser | None
 MAX_ROWS = 50_000
-#: Columns the roll has (fewer than the reader's own bound, communities.tables.MAX_COLS).
+#: Columns the roll has (fewer than the reader's own bound, core.tables.MAX_COLS).
 COLUMNS = 6
 TRUE = {"yes", "y", "true", "1", "是", "开发商", "x", "✓"}
 FALSE = {"", "no", "n", "false", "0", "否"}

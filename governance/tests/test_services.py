@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from communities.models import DeliveryFacility, EntryPolicy, ParkingZone
 from communities.services import rules_current
+from core.models import AuditEntry
 from governance import services
 from governance.models import (
     AppendOnlyError,
@@ -23,7 +24,6 @@ from governance.models import (
     RulesDecision,
 )
 from governance.selectors import rules_set_by
-from portal.models import AuditEntry
 
 from .factories import (
     OwnerFactory,

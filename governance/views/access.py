@@ -12,7 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from portal.security.ratelimit import ip_and_posted_phone, ip_and_session_phone, ratelimit
+from core.security.ratelimit import (
+    PHONE_SESSION_KEY,
+    ip_and_posted_phone,
+    ip_and_session_phone,
+    ratelimit,
+)
 
 from ..services.invitations import (
     PhoneOfSeveralOwners,
@@ -21,8 +26,6 @@ from ..services.invitations import (
     login_code_send,
     login_code_verify,
 )
-
-PHONE_SESSION_KEY = "governance-login-phone"
 
 
 class InviteForm(forms.Form):

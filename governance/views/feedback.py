@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from communities.models import Community
 from communities.permissions import CHANGE, VIEW, get_community_for_user, user_has_community_perm
-from portal.security.ratelimit import ratelimit
+from core.security.ratelimit import ratelimit
 
 from ..forms import FeedbackForm, NoticeForm, TriageForm
 from ..models import Feedback, Notice

@@ -17,7 +17,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from portal.spreadsheet import csv_writer
+from core.spreadsheet import csv_writer
 
 from ..models import Ballot, Choice, Resolution
 from ..tally import area_m2

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from communities.models import Community
 from communities.permissions import CHANGE, VIEW, get_community_for_user, user_has_community_perm
-from portal.spreadsheet import csv_writer
+from core.spreadsheet import csv_writer
 
 from ..effects import handoff_suggestion
 from ..forms import HandoffForm, ResolutionForm

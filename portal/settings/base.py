@@ -31,8 +31,8 @@ INSTALLED_APPS = [
     "guardian",
     "axes",
     "csp",
+    "core",
     "portal",
-    "portal.security",
     "communities",
     "gatesync",
     "riders",
@@ -42,8 +42,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "portal.security.middleware.NulBytesMiddleware",
-    "portal.security.middleware.ForwardedHeadersMiddleware",
+    "core.security.middleware.NulBytesMiddleware",
+    "core.security.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -52,7 +52,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "portal.security.middleware.PortalSecurityMiddleware",
+    "core.security.middleware.PortalSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -60,8 +60,8 @@ MIDDLEWARE = [
 # Requests signed by a gate controller (portal/machine.py): no session, CSRF, lockout or
 # page policy applies to them, so they skip those layers.
 MACHINE_MIDDLEWARE = [
-    "portal.security.middleware.NulBytesMiddleware",
-    "portal.security.middleware.ForwardedHeadersMiddleware",
+    "core.security.middleware.NulBytesMiddleware",
+    "core.security.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "portal.machine.MachineLocaleMiddleware",  # LocaleMiddleware without path prefixes
     "django.middleware.common.CommonMiddleware",
@@ -112,7 +112,7 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
-    "portal.security.backends.AxesBackend",  # first: refuses locked-out log-ins
+    "core.security.backends.AxesBackend",  # first: refuses locked-out log-ins
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -141,13 +141,13 @@ MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 # Personal-data uploads (riders' photos, feedback photos): outside MEDIA_ROOT, never
 # published by a web server, served by signed links valid this many seconds
-# (portal/media.py).
+# (core/media.py).
 PRIVATE_MEDIA_ROOT = Path(env_str("PRIVATE_MEDIA_ROOT", str(BASE_DIR / "var" / "private-media")))
 PRIVATE_MEDIA_MAX_AGE = env_int("PRIVATE_MEDIA_MAX_AGE", 15 * 60)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    "private": {"BACKEND": "portal.media.SignedMediaStorage"},
+    "private": {"BACKEND": "core.media.SignedMediaStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -158,7 +158,7 @@ if not REDIS_URL:
     raise ImproperlyConfigured(_NEEDS_SERVICES.format("REDIS_URL"))
 CACHES = {
     "default": {
-        "BACKEND": "portal.cache.PortalRedisCache",
+        "BACKEND": "core.cache.PortalRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "last100"),
         "TIMEOUT": 300,

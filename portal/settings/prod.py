@@ -23,7 +23,7 @@ STORAGES = {
 }
 # Production sits behind a reverse proxy on the same host (it sets X-Forwarded-Proto above):
 # only its forwarded headers are believed, so rate limits and lock-outs count the address it
-# saw (portal/security/client.py). Name a proxy elsewhere by address or network.
+# saw (core/security/client.py). Name a proxy elsewhere by address or network.
 SECURITY_TRUSTED_PROXIES = trusted_proxies(
     env_list("SECURITY_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 )

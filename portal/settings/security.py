@@ -36,13 +36,13 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "portal.security.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "portal.security.client.client_ip"
+AXES_LOCKOUT_CALLABLE = "core.security.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "core.security.client.client_ip"
 AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 AXES_VERBOSE = False  # our own "last100.security" lines say it with masked data
 
 # Sessions: rotated on log-in by Django (login() cycles the key); ended after this much
-# inactivity, and this long after log-in whatever happens (portal/security/middleware.py).
+# inactivity, and this long after log-in whatever happens (core/security/middleware.py).
 SESSION_IDLE_TIMEOUT_SECONDS = env_int("SESSION_IDLE_TIMEOUT_SECONDS", 30 * 60)
 SESSION_ABSOLUTE_TIMEOUT_SECONDS = env_int("SESSION_ABSOLUTE_TIMEOUT_SECONDS", 12 * 3600)
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT_SECONDS
@@ -51,7 +51,7 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # The idle clock is written to the session at most this often, not on every request.
 SESSION_ACTIVITY_RESOLUTION_SECONDS = 60
 
-# Rate limits (portal/security/ratelimit.py): "<count>/<period>", period s, m, h or d with an
+# Rate limits (core/security/ratelimit.py): "<count>/<period>", period s, m, h or d with an
 # optional multiplier ("10/15m"). Counted in the shared cache (Redis).
 SECURITY_RATELIMIT_ENABLED = env_bool("SECURITY_RATELIMIT_ENABLED", True)
 SECURITY_RATE_LIMITS = {

@@ -20,8 +20,8 @@ from rest_framework.response import Response
 
 from communities.models import Gate
 from communities.permissions import GUARD, user_has_community_perm
+from core.security.ratelimit import controller_or_user, ratelimit
 from gatesync.interface import controller_authenticate
-from portal.security.ratelimit import controller_or_user, ratelimit
 
 from ..models import Direction, EventSource, Reason, Rider
 from ..services.keys import jwks_json

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
 from communities.models import Gate, GateCodeHistory, gate_entry_code_new
-from portal.audit import audit_record
+from core.audit import audit_record
 
 
 @transaction.atomic

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -20,12 +19,11 @@ from django.utils.translation import gettext as _
 
 from communities.models import Community, EntryPolicy
 from communities.services import rules_current
-from portal.audit import acting_user_or_none, audit_record
+from core.audit import acting_user_or_none, audit_record
+from core.users import ActingUser as User
 
 from ..models import GRANT_DEFAULT_VALIDITY, AccessGrant, GrantSource, GrantStatus, Rider
 from .gate_access import grant_changed
-
-User = AbstractBaseUser | AnonymousUser | None
 
 AUDIT_FIELDS = ("status", "valid_from", "valid_until", "approved_by_id", "reason")
 

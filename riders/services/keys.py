@@ -31,8 +31,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.audit import audit_record
 from gatesync.interface import keys_changed
-from portal.audit import audit_record
 
 from ..models import ALG_EDDSA, AccessGrant, PassSigningKey
 from .jwk import jwk_from_public_key, public_key_from_jwk

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from ..models import AccessGrant, GrantStatus, Platform, Rider, RiderDeactivation
 from .gate_access import grant_changed

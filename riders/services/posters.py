@@ -8,7 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 from communities.models import Gate
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from ..models import PosterPrint
 from ..poster_text import PosterText

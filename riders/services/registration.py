@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 
 from communities.models import EntryPolicy, Gate, current_rules_sql
 from communities.services import rules_current
-from portal.audit import audit_record
+from core.audit import audit_record
 
 from ..models import (
     AccessGrant,

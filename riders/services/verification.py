@@ -22,7 +22,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 from communities.models import DeliveryRules, EntryPolicy, Gate, current_rules_sql, time_in_window
-from portal.ids import uuid7
+from core.ids import uuid7
 
 from ..models import (
     AccessEvent,

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from communities.tests.factories import CommunityFactory, GateFactory
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.models import AccessGrant
 from riders.services import grants
 from riders.services.gates import gate_code_rotate, gate_for_code

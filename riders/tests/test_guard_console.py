@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from communities.tests.factories import GateFactory
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.models import AccessEvent
 from riders.services.grants import grant_revoke
 from riders.services.keys import pass_token_issue

@@ -15,7 +15,7 @@ from django.urls import reverse
 from PIL import Image
 
 from communities.tests.factories import GateFactory
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.models import AccessGrant, Rider, RiderDevice
 from riders.services.grants import grant_approve
 from riders.services.keys import pass_token_issue

@@ -13,7 +13,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.models import PassSigningKey
 from riders.services.keys import (
     PASS_LIFETIME_SECONDS,

@@ -12,9 +12,9 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from communities.tests.factories import GateFactory
+from core.models import AuditEntry
 from gatesync.documents import list_entries
 from gatesync.models import AccessChange, ChangeOp
-from portal.models import AuditEntry
 from riders.models import GrantStatus, Reason
 from riders.services.gate_access import grant_changed
 from riders.services.keys import pass_token_issue

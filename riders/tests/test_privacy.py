@@ -16,8 +16,8 @@ from django.utils import timezone
 from PIL import Image
 
 from communities.tests.factories import CommunityFactory, GateFactory
+from core.models import AuditEntry
 from gatesync.documents import list_entries
-from portal.models import AuditEntry
 from riders.models import (
     AccessEvent,
     AccessGrant,

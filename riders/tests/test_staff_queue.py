@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.tests.factories import CommunityFactory
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.models import AccessGrant, GrantStatus
 from riders.tests.factories import AccessGrantFactory
 

@@ -24,7 +24,7 @@ from communities.maplayout import sitemap_prepare
 from communities.models import EntryPolicy, Gate
 from communities.selectors import gate_advice, rules_page_context
 from communities.services import rules_current
-from portal.security.ratelimit import ratelimit
+from core.security.ratelimit import ratelimit
 
 from ..forms import ManualRegistrationForm
 from ..models import AccessGrant, Rider

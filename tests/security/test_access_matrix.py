@@ -442,8 +442,8 @@ ADMIN_MODELS: dict[str, tuple[Callable[[World], Any], dict[str, frozenset[str]]]
     "axes.accesslog": (_first("axes.AccessLog"), SUPERUSER_ONLY),
     "auth.group": (_first("auth.Group"), SUPERUSER_ONLY),
     "auth.user": (lambda w: w.users["staff_here"], SUPERUSER_ONLY),
-    "portal.auditentry": (
-        _first("portal.AuditEntry", community_id=lambda w: w.community.pk),
+    "core.auditentry": (
+        _first("core.AuditEntry", community_id=lambda w: w.community.pk),
         SUPERUSER_ONLY,
     ),
     "communities.community": (_here, {**COMPANY_SCOPED, "delete": NOBODY}),

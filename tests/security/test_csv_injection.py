@@ -15,9 +15,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.tests.factories import GateFactory
+from core.spreadsheet import csv_safe
 from governance.models import Choice, RollEntry
 from governance.tests.factories import owners_each_one_unit, resolution_opened, votes_cast
-from portal.spreadsheet import csv_safe
 from riders.models import AccessEvent
 from riders.tests.factories import RiderFactory
 
@@ -76,14 +76,14 @@ def test_ballots_csv_neutralises_formulas_in_house_numbers(client, community, st
 
 
 def test_every_csv_the_portal_writes_goes_through_the_safe_writer():
-    """csv.writer / DictWriter appear only in portal/spreadsheet.py: a new export that
+    """csv.writer / DictWriter appear only in core/spreadsheet.py: a new export that
     wrote CSV on its own would carry formulas again."""
     offenders = []
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT).as_posix()
         if relative.startswith((".venv/", "var/", "bench/", "tools/")) or "/tests/" in relative:
             continue
-        if relative.startswith("tests/") or relative == "portal/spreadsheet.py":
+        if relative.startswith("tests/") or relative == "core/spreadsheet.py":
             continue
         if re.search(r"\bcsv\.(writer|DictWriter)\(", path.read_text(encoding="utf-8")):
             offenders.append(relative)

@@ -1,4 +1,4 @@
-"""portal.uploads.image_reencode refuses what is not a safe image and strips what rides
+"""core.uploads.image_reencode refuses what is not a safe image and strips what rides
 along with one (issue #7 item 7)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 from PIL import Image
 
-from portal.uploads import image_reencode
+from core.uploads import image_reencode
 
 
 def _jpeg(size=(40, 30), exif: bytes | None = None) -> bytes:

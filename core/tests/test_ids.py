@@ -1,7 +1,7 @@
 import time
 import uuid
 
-from portal.ids import uuid7
+from core.ids import uuid7
 
 
 def test_uuid7_carries_its_version_variant_and_millisecond_clock():

@@ -33,7 +33,12 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit entries")
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        # The table and index keep the names they had when the audit lived in `portal`
+        # (core 0001 moved the model, not the table).
+        db_table = "portal_auditentry"
+        indexes = [
+            models.Index(fields=["object_type", "object_id"], name="portal_audi_object__69a7ab_idx")
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type}#{self.object_id}"

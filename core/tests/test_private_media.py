@@ -1,4 +1,4 @@
-"""Personal-data uploads (portal/media.py): stored outside MEDIA_ROOT, reached only by
+"""Personal-data uploads (core/media.py): stored outside MEDIA_ROOT, reached only by
 signed links that expire."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
-from portal.media import move_to_private
+from core.media import move_to_private
 from riders.models import GrantSource, GrantStatus
 from riders.services.grants import grant_approve, grant_request
 from riders.services.registration import device_issue

@@ -1,4 +1,4 @@
-"""The one table reader of the imports (communities.tables): bounded columns and rows while
+"""The one table reader of the imports (core.tables): bounded columns and rows while
 iterating, whatever a workbook declares (issue #16 item 6)."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import translation
 
-from communities import tables
+from core import tables
 from communities.tests.factories import xlsx_padded
 
 

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from communities.tests.factories import GateFactory
-from portal.security.ratelimit import Rate
+from core.security.ratelimit import Rate
 
 pytestmark = pytest.mark.django_db
 
@@ -188,7 +188,7 @@ def test_counters_live_in_the_shared_redis_cache(redis_url, gate):
 
 
 def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(rf, settings):
-    from portal.security.client import client_ip
+    from core.security.client import client_ip
 
     request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
     assert client_ip(request) == "10.0.0.1"  # no proxy trusted: X-Forwarded-For ignored
@@ -203,7 +203,7 @@ def test_a_redis_window_counter_counts_in_one_script_and_expires_with_its_window
     """One EVALSHA per request: INCR, and the expiry set when the window's counter is new
     (so a counter never outlives its window); a Redis that lost the script (restarted,
     flushed) gets it again with EVAL."""
-    from portal.security import ratelimit
+    from core.security import ratelimit
 
     calls: list[str] = []
     client = cache._cache.get_client(write=True)

@@ -12,7 +12,7 @@ from communities.admin.audit import SECRET_CHANGED, model_diff
 from communities.models import Gate, GateController
 from communities.tests.factories import GateControllerFactory, GateFactory
 from communities.tests.test_validation import community_payload
-from portal.models import AuditEntry
+from core.models import AuditEntry
 from riders.tests.factories import RiderFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from portal.security.middleware import LOGIN_AT, SEEN_AT
+from core.security.middleware import LOGIN_AT, SEEN_AT
 
 pytestmark = pytest.mark.django_db
 

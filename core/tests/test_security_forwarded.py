@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from communities.tests.factories import GateFactory
-from portal.security.client import client_ip
+from core.security.client import client_ip
 from riders.tests.factories import PlatformFactory, sign_assertion
 
 pytestmark = pytest.mark.django_db

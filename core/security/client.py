@@ -9,6 +9,8 @@ from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_add
 from django.conf import settings
 from django.http import HttpRequest
 
+from core.masking import mask_phone
+
 security_log = logging.getLogger("last100.security")
 
 
@@ -69,8 +71,6 @@ def client_ip(request: HttpRequest) -> str:
 
 
 def masked_phone(phone: str) -> str:
-    from riders.models import mask_phone  # portal depends on no app at import time
-
     return mask_phone(phone)
 
 

@@ -200,9 +200,12 @@ def ip_and_posted_phone(request: HttpRequest) -> list[str]:
     return [ip_key(request)] + ([phone_key(phone)] if phone.strip() else [])
 
 
+# Where the owners' log-in keeps the phone number a one-time code was sent to (set by
+# governance's log-in view, read here to count guesses per number).
+PHONE_SESSION_KEY = "governance-login-phone"
+
+
 def ip_and_session_phone(request: HttpRequest) -> list[str]:
     """Typing the one-time code: per address and per phone number it was sent to."""
-    from governance.views.access import PHONE_SESSION_KEY
-
     phone = request.session.get(PHONE_SESSION_KEY, "")
     return [ip_key(request)] + ([phone_key(phone)] if phone else [])

@@ -1,9 +1,8 @@
 """Reading a spreadsheet staff upload (CSV or XLSX) into rows of text, within fixed bounds.
 
-The one table reader for every import (buildings and units here; the owners' roll in
-governance). It lives in communities because that is the lowest app layer: governance
-may import down into it, and there is no kernel package below the apps to hold it. It knows
-nothing of units or owners: bytes in, rows of stripped strings out.
+The one table reader for every import (buildings and units in communities; the owners'
+roll in governance). It knows nothing of units or owners: bytes in, rows of stripped
+strings out.
 
 Bounds are applied WHILE iterating, never after: an XLSX of 1.6 KB can declare
 ``<dimension ref="A1:XFD1048576"/>`` and a lone row at 1,048,576, which openpyxl pads with
