@@ -24,15 +24,17 @@ migrate: install
 	$(DEV) $(PY) manage.py migrate --noinput
 
 # The demo's printed links and the API's absolute URLs point at the server just started.
-# tools/devservices.py: migrate, seed, then the portal, a Celery worker with beat and the
-# gate simulator (docs/gatesim.md); Ctrl-C stops them all.
+# tools/devservices.py: migrate, seed (`seed_demo`, the demo/ app: docs/demo.md), then the
+# portal, a Celery worker with beat and the gate simulator (docs/gatesim.md); Ctrl-C stops
+# them all.
 run: export PORTAL_BASE_URL ?= http://$(HOST):$(PORT)
 run: export DEMO_GATESIM_URL ?= http://127.0.0.1:$(GATESIM_PORT)
 run: install
 	mkdir -p var/static
 	$(PY) -m tools.devservices demo --host $(HOST) --port $(PORT) --gatesim-port $(GATESIM_PORT)
 
-# A one-click rider link for the server `make run` started (its port), valid 10 minutes:
+# A one-click rider link for the server `make run` started (its port), valid 10 minutes,
+# signed with the demo platform's key (demo/riders.py):
 # make link [RIDER=R124] [NAME=韩梅梅] [GATE=<entry code>]
 RIDER ?= R124
 NAME ?= 韩梅梅
@@ -57,6 +59,7 @@ messages: install
 	$(DEV) $(PY) manage.py makemessages -d djangojs -l zh_Hans -l en --ignore=.venv --ignore=var --ignore=static/vendor
 	$(DEV) $(PY) manage.py compilemessages --ignore=.venv
 
+# Every benchmark and load generator is in bench/ (docs/benchmarks.md).
 bench: install
 	$(DEV) $(PY) -m bench.run $(BENCH_ARGS)
 

@@ -1,7 +1,9 @@
 """Shared people and service guards for every test.
 
-People: a staff member of the community's company, a staff member of another company
-(who must see nothing of the first), a superuser. Owners and riders join as their apps grow.
+People, here so that every app's tests share them (a conftest in tests/ would reach only
+the tests in tests/): a staff member of the community's company, a staff member of another
+company (who must see nothing of the first), an owner of a flat in the community, a rider,
+a guard of the community, a superuser.
 
 Services: PostgreSQL and Redis are always there (settings require them; `make test` starts
 embedded ones when DATABASE_URL / REDIS_URL are unset). Browser tests need Chromium: on a
@@ -15,6 +17,7 @@ import shutil
 
 import pytest
 from django.conf import settings
+from django.utils import translation
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API + ORM
 
@@ -130,6 +133,17 @@ def screenshot_dir() -> str:
     return path
 
 
+@pytest.fixture
+def english(settings):
+    """English text for tests that assert it (the site's default language is Simplified
+    Chinese): for code called directly, and for pages, whose language falls back to
+    LANGUAGE_CODE when a request names none. A folder whose tests all read English turns
+    it on for each of them in its conftest."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 # --- people ---------------------------------------------------------------------------
 
 
@@ -167,6 +181,31 @@ def other_staff_user(other_company):
     from communities.tests.factories import StaffUserFactory
 
     return StaffUserFactory(company=other_company, username="staff.blue")
+
+
+@pytest.fixture
+def owner(community):
+    """An owner of one flat in `community`, with a log-in: owner.wang / pw-owner-123."""
+    from governance.services import ownership_add
+    from governance.tests.factories import owner_with_login, units_make
+
+    owner = owner_with_login("owner.wang", name="Wang Fang")
+    (unit,) = units_make(community, 1)
+    ownership_add(unit=unit, owner=owner, acting_user=None)
+    return owner
+
+
+@pytest.fixture
+def guard(community):
+    """A staff user of no company holding only the guard permission on `community`: scans
+    at its gates, manages nothing."""
+    from guardian.shortcuts import assign_perm
+
+    from communities.tests.factories import StaffUserFactory
+
+    user = StaffUserFactory(username="guard.green")
+    assign_perm("communities.guard_community", user, community)
+    return user
 
 
 @pytest.fixture

@@ -103,13 +103,13 @@ register(
 # Governance (owners' votes). The 100 ms tally bar is timed in-process by
 # `manage.py vote_bench`; these load the same count and ballot casting over HTTP.
 def _vote_participation_setup(context: BenchContext) -> RequestSource:
-    from governance.benchmark import participation_requests
+    from .votes import participation_requests
 
     return participation_requests(context)
 
 
 def _vote_cast_setup(context: BenchContext) -> RequestSource:
-    from governance.benchmark import cast_requests
+    from .votes import cast_requests
 
     return cast_requests(context)
 
@@ -137,7 +137,7 @@ register(
 def _registration_setup(context: BenchContext) -> RequestSource:
     import itertools
 
-    from riders.benchmark import registration_requests
+    from .registration import registration_requests
 
     make = registration_requests()
     # Our own counter: the loader's sequence restarts with each round, a jti must not.
@@ -187,9 +187,8 @@ WORK_FLOOR = register(
 # Riders: online verification of a pass by a gate controller: >= 0.75 of the work floor's
 # requests/s and server p95 at most 1.5x its, in the same run.
 def _scan_verify_setup(context: BenchContext) -> RequestSource:
-    from riders.benchmark_verify import verify_requests
-
     from .data import big_community_ensure
+    from .scan_verify import verify_requests
 
     community = big_community_ensure(
         buildings=context.buildings, units_per_building=context.units_per_building

@@ -9,10 +9,13 @@ The database and REDIS_URL come from the environment `bench.run` prepares.
 from pathlib import Path
 
 from portal.settings.base import *  # noqa: F403
-from portal.settings.base import BASE_DIR, SECURITY_RATE_LIMITS
+from portal.settings.base import BASE_DIR, INSTALLED_APPS, SECURITY_RATE_LIMITS
 from portal.settings.env import env_str
 
 DEBUG = False
+# `bench.run` seeds the demo (seed_demo); `bench.scale.run` generates its data set
+# (generate_load_data): both commands live in apps production does not install.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo", "bench"]
 # One loopback client sends every request (one address, one controller): the limits are
 # still counted in Redis, so their cost is measured, but never reached.
 SECURITY_RATE_LIMITS = dict.fromkeys(SECURITY_RATE_LIMITS, "1000000000/m")

@@ -1,6 +1,16 @@
-"""Who may see or change which community. django-guardian object permissions underneath:
-a property company's staff group holds view/change/guard/manage permissions on each of
-the company's communities. Missing and forbidden look the same (404)."""
+"""Who may see or change which community, and what is inside it. django-guardian object
+permissions underneath: a property company's staff group holds view/change/guard/manage
+permissions on each of the company's communities.
+
+One helper per object, `<object>_for_user(user, key, *, perm)`: the object if `user` holds
+`perm` on its community, otherwise `Http404` — looked up in the user's own objects only,
+so another company's object raises exactly what a key that does not exist raises, and
+ids and slugs cannot be probed. Lists take the
+queryset form, `<objects>_for_user(user, *, perm)`. Objects of other apps have theirs in
+that app's `permissions.py`, built on these.
+
+The admin asks the same question for every row and inline of a page:
+`request_is_company_staff` and `request_has_community_perm` answer it once per request."""
 
 from __future__ import annotations
 
@@ -8,10 +18,11 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BigIntegerField, QuerySet
 from django.db.models.functions import Cast
-from django.http import Http404
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
-from .models import Community
+from .models import Community, Gate, GateController, StaffMembership
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -56,17 +67,71 @@ def communities_for_user(user: User, *, perm: str = VIEW) -> QuerySet[Community]
     return Community.objects.filter(pk__in=own.union(via_groups, all=True))
 
 
-def get_community_for_user(user: User, slug: str, *, perm: str = VIEW) -> Community:
-    """The community `slug` if `user` holds `perm` on it; otherwise 404, as if missing."""
-    try:
-        return communities_for_user(user, perm=perm).get(slug=slug)
-    except Community.DoesNotExist as exc:
-        raise Http404("No such community") from exc
+def community_for_user(user: User, key: str | int, *, perm: str = VIEW) -> Community:
+    """The community with slug `key` (a str, as in the staff pages' URLs) or primary key
+    `key` (an int, as in the admin's) if `user` holds `perm` on it; otherwise 404."""
+    lookup = {"pk": key} if isinstance(key, int) else {"slug": key}
+    return get_object_or_404(communities_for_user(user, perm=perm), **lookup)
 
 
 def user_has_community_perm(user: User, community: Community, *, perm: str = VIEW) -> bool:
+    """Whether `user` holds `perm` on a community already in hand (one guardian check;
+    `request_has_community_perm` remembers the answer for the rest of the request)."""
     if not user.is_authenticated or not user.is_active:
         return False
     if user.is_superuser:
         return True
     return user.has_perm(perm, community)
+
+
+def gates_for_user(user: User, *, perm: str = VIEW) -> QuerySet[Gate]:
+    """The gates of the communities `user` holds `perm` on, each with its community."""
+    return Gate.objects.select_related("community").filter(
+        community__in=communities_for_user(user, perm=perm)
+    )
+
+
+def gate_for_user(user: User, key: str | int, *, perm: str = VIEW) -> Gate:
+    """The gate with entry code `key` (a str: the guard console's /guard/<code>/) or
+    primary key `key` (an int: the posters' /staff/gates/<id>/) if `user` holds `perm` on
+    its community; otherwise 404. The community comes with it (one query)."""
+    lookup = {"pk": key} if isinstance(key, int) else {"entry_code": key}
+    return get_object_or_404(gates_for_user(user, perm=perm), **lookup)
+
+
+def controller_for_user(user: User, slug: str, pk: int, *, perm: str = VIEW) -> GateController:
+    """Gate controller `pk` of the community with slug `slug` if `user` holds `perm` on
+    that community; otherwise 404 (also for another community's controller under this
+    slug). Its gate and community come with it (one query)."""
+    return get_object_or_404(
+        GateController.objects.select_related("gate__community").filter(
+            gate__community__in=communities_for_user(user, perm=perm)
+        ),
+        gate__community__slug=slug,
+        pk=pk,
+    )
+
+
+def request_is_company_staff(request: HttpRequest) -> bool:
+    """Whether the request's user may enter the admin's community pages: an active staff
+    user who is a superuser or a member of a property company's staff (what they see
+    there is still scoped by community). Memoised on the request: the admin asks once per
+    model and inline on every page."""
+    cached = getattr(request, "_last100_company_staff", None)
+    if cached is None:
+        user = request.user
+        cached = bool(user.is_active and user.is_staff) and (
+            user.is_superuser or StaffMembership.objects.filter(user=user).exists()
+        )
+        request._last100_company_staff = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def request_has_community_perm(request: HttpRequest, community: Community, *, perm: str) -> bool:
+    """`user_has_community_perm` for the request's user, memoised per request and
+    community (guardian would query again for every inline and every row)."""
+    memo = request.__dict__.setdefault("_last100_perms", {})
+    key = (community.pk, perm)
+    if key not in memo:
+        memo[key] = user_has_community_perm(request.user, community, perm=perm)
+    return memo[key]

@@ -88,10 +88,6 @@ class Meeting(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.scheduled_at:%Y-%m-%d})"
 
-    @property
-    def minutes_published(self) -> bool:
-        return self.minutes_published_at is not None
-
 
 class Participant(models.Model):
     """Someone at the table: a portal user (staff) or a free-text name for outside
@@ -179,8 +175,6 @@ class PollChoice(models.TextChoices):
 class Poll(models.Model):
     """A non-binding opinion poll of owners or of riders on a proposed facility or rule,
     run before a binding resolution; its result can be attached to that resolution."""
-
-    Audience = PollAudience
 
     community = models.ForeignKey(
         "communities.Community",

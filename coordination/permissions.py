@@ -1,43 +1,48 @@
-"""Who may see or change coordination records: the staff who may view (see) or change
-(edit) the community, through communities.permissions. Another company's community,
-meeting, item or poll answers 404, exactly as a missing one."""
+"""Who may see or change coordination records: the staff who may view (VIEW: see) or
+change (CHANGE: edit) the community, through communities.permissions. Another company's
+meeting, item or poll — or another community's under this slug — raises exactly the
+Http404 of a missing one."""
 
 from __future__ import annotations
 
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 
-from communities.models import Community
-from communities.permissions import CHANGE, VIEW, User, get_community_for_user
+from communities.permissions import VIEW, User, communities_for_user
 
 from .models import ActionItem, Meeting, Poll
 
 
-def community_for_staff(user: User, slug: str, *, change: bool = False) -> Community:
-    return get_community_for_user(user, slug, perm=CHANGE if change else VIEW)
+def meeting_for_user(user: User, slug: str, pk: int, *, perm: str = VIEW) -> Meeting:
+    """Meeting `pk` of the community with slug `slug` if `user` holds `perm` on that
+    community; otherwise 404. Its community comes with it (one query)."""
+    return get_object_or_404(
+        Meeting.objects.select_related("community").filter(
+            community__in=communities_for_user(user, perm=perm)
+        ),
+        community__slug=slug,
+        pk=pk,
+    )
 
 
-def meeting_for_staff(user: User, slug: str, pk: int, *, change: bool = False) -> Meeting:
-    community = community_for_staff(user, slug, change=change)
-    meeting = Meeting.objects.filter(community=community, pk=pk).first()
-    if meeting is None:
-        raise Http404("No such meeting")
-    meeting.community = community
-    return meeting
+def action_item_for_user(user: User, slug: str, pk: int, *, perm: str = VIEW) -> ActionItem:
+    """Action item `pk` of the community with slug `slug` if `user` holds `perm` on that
+    community; otherwise 404. Its community comes with it (one query)."""
+    return get_object_or_404(
+        ActionItem.objects.select_related("community").filter(
+            community__in=communities_for_user(user, perm=perm)
+        ),
+        community__slug=slug,
+        pk=pk,
+    )
 
 
-def action_item_for_staff(user: User, slug: str, pk: int) -> ActionItem:
-    community = community_for_staff(user, slug, change=True)
-    item = ActionItem.objects.filter(community=community, pk=pk).first()
-    if item is None:
-        raise Http404("No such action item")
-    item.community = community
-    return item
-
-
-def poll_for_staff(user: User, slug: str, pk: int, *, change: bool = False) -> Poll:
-    community = community_for_staff(user, slug, change=change)
-    poll = Poll.objects.filter(community=community, pk=pk).first()
-    if poll is None:
-        raise Http404("No such poll")
-    poll.community = community
-    return poll
+def poll_for_user(user: User, slug: str, pk: int, *, perm: str = VIEW) -> Poll:
+    """Poll `pk` of the community with slug `slug` if `user` holds `perm` on that
+    community; otherwise 404. Its community comes with it (one query)."""
+    return get_object_or_404(
+        Poll.objects.select_related("community").filter(
+            community__in=communities_for_user(user, perm=perm)
+        ),
+        community__slug=slug,
+        pk=pk,
+    )

@@ -23,7 +23,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from communities.permissions import CHANGE, communities_for_user, user_has_community_perm
+from communities.permissions import (
+    CHANGE,
+    VIEW,
+    communities_for_user,
+    community_for_user,
+    user_has_community_perm,
+)
 from communities.selectors import community_public_get
 from governance.models import Resolution
 from governance.selectors import owner_for_user
@@ -43,12 +49,7 @@ from .forms import (
 )
 from .friendliness import NO_DATA, NOT_APPLICABLE, NOT_RECORDED, friendliness_cached
 from .models import Poll, PollAudience
-from .permissions import (
-    action_item_for_staff,
-    community_for_staff,
-    meeting_for_staff,
-    poll_for_staff,
-)
+from .permissions import action_item_for_user, meeting_for_user, poll_for_user
 
 
 def _why_none_labels() -> dict[str, str]:
@@ -158,7 +159,9 @@ def staff_index(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_community(request: HttpRequest, slug: str) -> HttpResponse:
     """Meetings, polls and the index trend of one community; schedule a meeting or a poll."""
-    community = community_for_staff(request.user, slug, change=request.method == "POST")
+    community = community_for_user(
+        request.user, slug, perm=CHANGE if request.method == "POST" else VIEW
+    )
     can_change = user_has_community_perm(request.user, community, perm=CHANGE)
     meeting_form = MeetingForm(request.POST if "schedule" in request.POST else None)
     poll_form = PollForm(request.POST if "poll" in request.POST else None)
@@ -203,7 +206,7 @@ def staff_community(request: HttpRequest, slug: str) -> HttpResponse:
 def meeting(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """A meeting: agenda and minutes, participants, decisions as action items, publish."""
     change = request.method == "POST"
-    meeting = meeting_for_staff(request.user, slug, pk, change=change)
+    meeting = meeting_for_user(request.user, slug, pk, perm=CHANGE if change else VIEW)
     community = meeting.community
     minutes_form = MinutesForm(
         request.POST if "minutes_save" in request.POST else None,
@@ -259,7 +262,7 @@ def meeting(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def action_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    item = action_item_for_staff(request.user, slug, pk)
+    item = action_item_for_user(request.user, slug, pk, perm=CHANGE)
     form = ActionStatusForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a status."))
@@ -279,7 +282,7 @@ def action_status(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def poll_attach(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Attach a poll's result to the owners' resolution (by its number) it led to."""
-    poll = poll_for_staff(request.user, slug, pk, change=True)
+    poll = poll_for_user(request.user, slug, pk, perm=CHANGE)
     form = PollAttachForm(request.POST)
     if form.is_valid():
         number = form.cleaned_data["resolution"]

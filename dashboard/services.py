@@ -143,9 +143,9 @@ def events_expire(
             )
             if not ids:
                 break
-            # One DELETE, no per-row signals: nothing references an event, and a
-            # catch-all post_delete receiver (communities.signals) would otherwise make
-            # Django load every row before deleting it.
+            # One DELETE that sends no signals: nothing references an event, and a
+            # post_delete receiver of AccessEvent (or of every sender) would make
+            # Django's delete() load every row before deleting it.
             deleted += AccessEvent.objects.filter(id__in=ids)._raw_delete(AccessEvent.objects.db)
             batches += 1
     return deleted

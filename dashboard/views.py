@@ -14,26 +14,28 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from communities.models import Community, GateController
+from communities.models import Community
 from communities.permissions import (
     CHANGE,
     VIEW,
     communities_for_user,
-    get_community_for_user,
+    community_for_user,
+    controller_for_user,
     user_has_community_perm,
 )
 from coordination.charts import trend_svg
 from coordination.selectors import snapshots_trends
 from core.spreadsheet import csv_writer
 from gatesync.interface import controller_resync
-from riders.models import AccessGrant, Decision, Reason, Rider
+from riders.models import Decision, Reason, Rider
+from riders.permissions import grants_for_user, rider_for_user
 
 from . import charts, selectors
 
@@ -202,7 +204,7 @@ class EventFilterForm(forms.Form):
 @login_required
 @require_GET
 def community_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    community = get_community_for_user(request.user, slug, perm=VIEW)
+    community = community_for_user(request.user, slug, perm=VIEW)
     data = selectors.overview([community])
     card = data.cards[0]
     form = EventFilterForm(request.GET or None, gates=card.gates)
@@ -255,7 +257,7 @@ CSV_HEADER = ("occurred_at", "gate", "direction", "decision", "reason", "source"
 @require_GET
 def community_events_csv(request: HttpRequest, slug: str) -> StreamingHttpResponse:
     """Events of a period as CSV, streamed oldest first (rider by platform id, no phone)."""
-    community = get_community_for_user(request.user, slug, perm=VIEW)
+    community = community_for_user(request.user, slug, perm=VIEW)
     gates = list(community.gates.order_by("name"))
     form = EventFilterForm(request.GET, gates=gates)
     if not form.is_valid():
@@ -299,15 +301,13 @@ def community_events_csv(request: HttpRequest, slug: str) -> StreamingHttpRespon
 @login_required
 @require_GET
 def rider_history(request: HttpRequest, rider_id: int) -> HttpResponse:
-    communities = communities_for_user(request.user, perm=VIEW)
-    rider = get_object_or_404(Rider.objects.select_related("platform"), pk=rider_id)
+    rider = rider_for_user(request.user, rider_id, perm=VIEW)
     community_ids = list(
-        AccessGrant.objects.filter(rider=rider, community__in=communities)
+        grants_for_user(request.user, perm=VIEW)
+        .filter(rider=rider)
         .values_list("community_id", flat=True)
         .distinct()
     )
-    if not community_ids:
-        raise Http404("No such rider")
     names = dict(Community.objects.filter(pk__in=community_ids).values_list("pk", "name"))
     visits = selectors.rider_visits(rider, community_ids)
     for visit in visits:
@@ -320,8 +320,8 @@ def rider_history(request: HttpRequest, rider_id: int) -> HttpResponse:
 def controller_sync(request: HttpRequest, slug: str, controller_id: int) -> HttpResponse:
     """ "Sync now" (send what is missing) or "Full resync" (the whole list) for one gate
     controller; staff who may change the community only."""
-    community = get_community_for_user(request.user, slug, perm=CHANGE)
-    controller = get_object_or_404(GateController, pk=controller_id, gate__community=community)
+    controller = controller_for_user(request.user, slug, controller_id, perm=CHANGE)
+    community = controller.gate.community
     full = request.POST.get("full") == "1"
     queued = controller_resync(controller=controller, acting_user=request.user, full=full)
     messages.add_message(

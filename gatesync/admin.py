@@ -20,11 +20,10 @@ from django.utils.translation import ngettext
 from communities.admin.scoping import (
     CommunityListFilter,
     CommunityScopedAdmin,
-    _has_perm,
     choice_filter,
 )
 from communities.models import GateController
-from communities.permissions import CHANGE
+from communities.permissions import CHANGE, request_has_community_perm
 from core.qr import qr_svg
 
 from .auth import V1_SUNSET
@@ -156,7 +155,11 @@ class GateControllerAdmin(CommunityScopedAdmin):
         return (sync.last_error[:80] if sync and sync.last_error else "") or "—"
 
     def _changeable(self, request: HttpRequest, queryset: QuerySet) -> list[GateController]:
-        return [c for c in queryset if _has_perm(request, c.gate.community, CHANGE)]
+        return [
+            c
+            for c in queryset
+            if request_has_community_perm(request, c.gate.community, perm=CHANGE)
+        ]
 
     def _enqueue(self, request: HttpRequest, queryset: QuerySet, *, full: bool) -> None:
         controllers = self._changeable(request, queryset)

@@ -226,11 +226,6 @@ def nonce_remember(controller_id: int, nonce: str) -> bool:
         return True
 
 
-def controller_from_request(request: HttpRequest) -> GateController | None:
-    """The controller that signed this request, or None (see controller_authenticate)."""
-    return controller_authenticate(request)[0]
-
-
 def _controller(pk: int) -> GateController | None:
     """The enabled controller `pk` with its gate and community, from this process's copy
     when it is younger than CONTROLLER_CACHE_SECONDS (unknown ids are remembered too)."""

@@ -64,7 +64,6 @@ LEGAL_ITEMS = {
     2: _lazy("item 2: making or amending the owners' convention"),
     8: _lazy("item 8: changing the use of common parts or using them for business"),
 }
-MAJOR_ITEMS = {6, 7, 8}
 
 
 def matter_of_effect(effect: dict[str, Any] | None) -> tuple[str, int | None]:

@@ -7,18 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
-from communities.models import DeliveryRules
-
-from .models import Owner, Resolution, ResolutionState, RollEntry, RollMember, RulesDecision
-
-
-def rules_set_by(rules: DeliveryRules | None) -> Resolution | None:
-    """The resolution that set this version of the delivery rules, if any (one query).
-    For the rules page: "set by resolution #N on DATE" (`resolution.closed_at`)."""
-    if rules is None or rules.pk is None:
-        return None
-    decision = RulesDecision.objects.filter(rules_id=rules.pk).select_related("resolution").first()
-    return decision.resolution if decision else None
+from .models import Owner, Resolution, ResolutionState, RollEntry, RollMember
 
 
 def owner_for_user(user) -> Owner | None:
@@ -64,14 +53,6 @@ def owner_roll_entry_ids(owner: Owner) -> list[int]:
     20,000-entry roll probing the owner's memberships for each — 70 ms per ballot on the
     scale data set instead of 1."""
     return list(RollMember.objects.filter(owner=owner).values_list("entry_id", flat=True))
-
-
-def roll_entries_of(owner: Owner, resolution: Resolution) -> list[RollEntry]:
-    return list(
-        RollEntry.objects.filter(
-            pk__in=owner_roll_entry_ids(owner), resolution=resolution
-        ).order_by("pk")
-    )
 
 
 def notices_for(community, *, limit: int = 5):

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from .models import Resolution
-from .services import resolution_close, resolutions_close_due
+from .services import resolutions_close_due
 from .services.reminders import reminders_send
 
 TASK_OPTIONS = {
@@ -23,12 +22,6 @@ TASK_OPTIONS = {
 def close_due_resolutions() -> list[int]:
     """Beat, every minute: close and count votes whose window has ended."""
     return resolutions_close_due()
-
-
-@shared_task(**TASK_OPTIONS)
-def close_resolution(resolution_id: int) -> str:
-    resolution = resolution_close(resolution=Resolution(pk=resolution_id), acting_user=None)
-    return resolution.state
 
 
 @shared_task(**TASK_OPTIONS)

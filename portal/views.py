@@ -1,4 +1,5 @@
-"""Portal-wide pages: the health check (landing and staff dashboard live beside it)."""
+"""Portal-wide pages: the health check, the language switch and the favicon redirect
+(the landing page lives in communities, the staff dashboard in dashboard)."""
 
 from __future__ import annotations
 

@@ -7,14 +7,14 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from communities.admin import (
-    AdminAuditMixin,
-    CommunityListFilter,
-    SuperuserOnlyAdmin,
-    _has_perm,
-    _is_company_staff,
+from communities.admin import AdminAuditMixin, CommunityListFilter, SuperuserOnlyAdmin
+from communities.permissions import (
+    MANAGE_RIDERS,
+    VIEW,
+    communities_for_user,
+    request_has_community_perm,
+    request_is_company_staff,
 )
-from communities.permissions import MANAGE_RIDERS, VIEW, communities_for_user
 
 from .models import AccessEvent, AccessGrant, PassSigningKey, Platform, PlatformKey, Rider
 from .privacy import can_view_personal_data, personal_data_view_record
@@ -65,7 +65,7 @@ class PassSigningKeyAdmin(SuperuserOnlyAdmin):
 
 class ScopedToCommunities(admin.ModelAdmin):
     def has_module_permission(self, request):
-        return _is_company_staff(request)
+        return request_is_company_staff(request)
 
     def _visible(self, request):
         return communities_for_user(request.user, perm=VIEW)
@@ -140,11 +140,11 @@ class RiderAdmin(AdminAuditMixin, ScopedToCommunities):
         return queryset.filter(grants__community__in=self._visible(request)).distinct()
 
     def has_view_permission(self, request, obj=None):
-        return _is_company_staff(request)
+        return request_is_company_staff(request)
 
     def has_change_permission(self, request, obj=None):
         if obj is None:
-            return _is_company_staff(request)
+            return request_is_company_staff(request)
         return request.user.is_superuser
 
     def has_add_permission(self, request):
@@ -185,8 +185,8 @@ class AccessGrantAdmin(ScopedToCommunities):
 
     def has_view_permission(self, request, obj=None):
         if obj is None:
-            return _is_company_staff(request)
-        return _has_perm(request, obj.community, VIEW)
+            return request_is_company_staff(request)
+        return request_has_community_perm(request, obj.community, perm=VIEW)
 
     def has_change_permission(self, request, obj=None):
         return False  # changes are the actions below, through the grant service
@@ -209,7 +209,7 @@ class AccessGrantAdmin(ScopedToCommunities):
     def _apply(self, request, queryset, change, **kwargs):
         done = refused = 0
         for grant in queryset.select_related("rider", "community"):
-            if not _has_perm(request, grant.community, MANAGE_RIDERS):
+            if not request_has_community_perm(request, grant.community, perm=MANAGE_RIDERS):
                 refused += 1
                 continue
             try:
@@ -270,8 +270,8 @@ class AccessEventAdmin(ScopedToCommunities):
 
     def has_view_permission(self, request, obj=None):
         if obj is None:
-            return _is_company_staff(request)
-        return _has_perm(request, obj.gate.community, VIEW)
+            return request_is_company_staff(request)
+        return request_has_community_perm(request, obj.gate.community, perm=VIEW)
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -67,10 +67,6 @@ def phone_for_staff(*, rider: Rider, user: User, reveal: bool = True) -> str:
     return rider.phone_masked
 
 
-def is_erased(rider: Rider) -> bool:
-    return rider.platform_rider_id.startswith(ERASED_ID_PREFIX)
-
-
 @dataclass
 class RiderData:
     """Everything /pass/my-data/ shows a rider about themselves."""

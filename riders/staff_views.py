@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
@@ -29,7 +29,13 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from communities.models import Gate
-from communities.permissions import GUARD, MANAGE_RIDERS, communities_for_user
+from communities.permissions import (
+    GUARD,
+    MANAGE_RIDERS,
+    communities_for_user,
+    gate_for_user,
+    gates_for_user,
+)
 
 from .models import (
     GRANT_DEFAULT_VALIDITY,
@@ -40,6 +46,7 @@ from .models import (
     Reason,
     Rider,
 )
+from .permissions import grant_for_user, grants_for_user, rider_for_user
 from .poster_text import poster_text
 from .privacy import can_view_personal_data, phone_for_staff
 from .services import grants as grant_services
@@ -47,18 +54,6 @@ from .services.gates import gate_code_rotate
 from .services.posters import poster_print_record
 
 EVENTS_SHOWN = 20
-
-
-def _guard_gate(request: HttpRequest, code: str) -> Gate:
-    """The gate with entry code `code` if the user guards its community; else 404."""
-    gate = (
-        Gate.objects.select_related("community")
-        .filter(entry_code=code, community__in=communities_for_user(request.user, perm=GUARD))
-        .first()
-    )
-    if gate is None:
-        raise Http404("No such gate")
-    return gate
 
 
 def _recent_events(gate: Gate) -> list[AccessEvent]:
@@ -114,11 +109,7 @@ guard_login_required = login_required(login_url="riders:guard_login")
 @require_GET
 def guard_home(request: HttpRequest) -> HttpResponse:
     """The gates this user guards, each with its console (and posters for managers)."""
-    gates = list(
-        Gate.objects.select_related("community")
-        .filter(community__in=communities_for_user(request.user, perm=GUARD))
-        .order_by("community__name", "name", "pk")
-    )
+    gates = list(gates_for_user(request.user, perm=GUARD).order_by("community__name", "name", "pk"))
     managed = set(
         communities_for_user(request.user, perm=MANAGE_RIDERS).values_list("pk", flat=True)
     )
@@ -130,7 +121,7 @@ def guard_home(request: HttpRequest) -> HttpResponse:
 @guard_login_required
 @require_GET
 def guard_console(request: HttpRequest, code: str) -> HttpResponse:
-    gate = _guard_gate(request, code)
+    gate = gate_for_user(request.user, code, perm=GUARD)
     events = _recent_events(gate)
     for event in events:
         event.text = event_text(event)
@@ -151,16 +142,8 @@ def guard_console(request: HttpRequest, code: str) -> HttpResponse:
 @guard_login_required
 @require_GET
 def guard_events(request: HttpRequest, code: str) -> JsonResponse:
-    gate = _guard_gate(request, code)
+    gate = gate_for_user(request.user, code, perm=GUARD)
     return JsonResponse({"events": [_event_json(e) for e in _recent_events(gate)]})
-
-
-def _managed_gate(request: HttpRequest, gate_id: int) -> Gate:
-    return get_object_or_404(
-        Gate.objects.select_related("community"),
-        pk=gate_id,
-        community__in=communities_for_user(request.user, perm=MANAGE_RIDERS),
-    )
 
 
 @login_required
@@ -168,7 +151,7 @@ def _managed_gate(request: HttpRequest, gate_id: int) -> Gate:
 def gate_rotate(request: HttpRequest, gate_id: int) -> HttpResponse:
     """A new entry code kills every printed poster of the gate at once: it is done only on
     a POST that carries the confirmation, otherwise the page says what will happen."""
-    gate = _managed_gate(request, gate_id)
+    gate = gate_for_user(request.user, gate_id, perm=MANAGE_RIDERS)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
         return render(request, "riders/staff/gate_rotate_confirm.html", {"gate": gate})
     gate_code_rotate(gate=gate, acting_user=request.user)
@@ -301,9 +284,9 @@ def grants_bulk(request: HttpRequest) -> HttpResponse:
     except ValueError as exc:
         raise Http404("Bad grant ids") from exc
     grants = list(
-        AccessGrant.objects.select_related("rider", "community").filter(
-            pk__in=ids, community__in=communities_for_user(request.user, perm=MANAGE_RIDERS)
-        )
+        grants_for_user(request.user, perm=MANAGE_RIDERS)
+        .select_related("rider", "community")
+        .filter(pk__in=ids)
     )
     if not ids or len(grants) != len(ids):
         # Another company's grant is as missing as a deleted one.
@@ -406,17 +389,14 @@ class ValidityForm(forms.Form):
         return timezone.make_aware(end)
 
 
-def _rider_in_scope(request: HttpRequest, rider_id: int) -> tuple[Rider, list[AccessGrant]]:
-    communities = communities_for_user(request.user, perm=MANAGE_RIDERS)
-    rider = get_object_or_404(Rider.objects.select_related("platform"), pk=rider_id)
-    grants = list(
-        AccessGrant.objects.filter(rider=rider, community__in=communities)
+def _grants_shown(request: HttpRequest, rider: Rider) -> list[AccessGrant]:
+    """The rider's grants in the communities whose riders the user manages."""
+    return list(
+        grants_for_user(request.user, perm=MANAGE_RIDERS)
+        .filter(rider=rider)
         .select_related("community", "approved_by")
         .order_by("community__name")
     )
-    if not grants:
-        raise Http404("No such rider")
-    return rider, grants
 
 
 def _render_rider(request: HttpRequest, rider: Rider, grants: list[AccessGrant], **extra):
@@ -453,7 +433,8 @@ def _render_rider(request: HttpRequest, rider: Rider, grants: list[AccessGrant],
 @login_required
 @require_GET
 def rider_detail(request: HttpRequest, rider_id: int) -> HttpResponse:
-    rider, grants = _rider_in_scope(request, rider_id)
+    rider = rider_for_user(request.user, rider_id, perm=MANAGE_RIDERS)
+    grants = _grants_shown(request, rider)
     if request.GET.get("show") == "phone" and can_view_personal_data(request.user):
         # Unmasked only when asked for, and audited (riders.privacy).
         return _render_rider(
@@ -496,10 +477,8 @@ def _back(request: HttpRequest, rider: Rider) -> HttpResponse:
 def grant_action(request: HttpRequest, rider_id: int, grant_id: int, action: str) -> HttpResponse:
     if action not in ACTIONS:
         raise Http404("No such action")
-    rider, grants = _rider_in_scope(request, rider_id)
-    grant = next((g for g in grants if g.pk == grant_id), None)
-    if grant is None:
-        raise Http404("No such grant")
+    grant = grant_for_user(request.user, rider_id, grant_id, perm=MANAGE_RIDERS)
+    rider = grant.rider
     forms_with_errors: dict = {}
     try:
         if action in ("suspend", "revoke", "decline"):
@@ -541,8 +520,10 @@ def grant_action(request: HttpRequest, rider_id: int, grant_id: int, action: str
     except ValidationError as error:
         for message in error.messages:
             messages.error(request, message)
-        rider, grants = _rider_in_scope(request, rider_id)
-        return _render_rider(request, rider, grants, forms=forms_with_errors, status=400)
+        rider = rider_for_user(request.user, rider_id, perm=MANAGE_RIDERS)
+        return _render_rider(
+            request, rider, _grants_shown(request, rider), forms=forms_with_errors, status=400
+        )
     grant.refresh_from_db(fields=["status", "valid_until"])
     messages.success(request, grant_done_message(action, rider=rider, grant=grant))
     return _back(request, rider)
@@ -565,7 +546,7 @@ def gate_poster(request: HttpRequest, gate_id: int, fmt: str) -> HttpResponse:
 
     if fmt not in ("png", "pdf"):
         raise Http404("No such format")
-    gate = _managed_gate(request, gate_id)
+    gate = gate_for_user(request.user, gate_id, perm=MANAGE_RIDERS)
     size = _poster_size(request)
     content_type = "application/pdf" if fmt == "pdf" else "image/png"
     response = HttpResponse(poster_bytes(gate, size=size, fmt=fmt), content_type=content_type)
@@ -590,11 +571,7 @@ def gate_posters_zip(request: HttpRequest) -> HttpResponse:
         raise Http404("No gates")
     size = _poster_size(request)
     fmt = "pdf" if request.GET.get("format") == "pdf" else "png"
-    gates = list(
-        Gate.objects.select_related("community").filter(
-            pk__in=ids, community__in=communities_for_user(request.user, perm=MANAGE_RIDERS)
-        )
-    )
+    gates = list(gates_for_user(request.user, perm=MANAGE_RIDERS).filter(pk__in=ids))
     if len(gates) != len(ids):
         raise Http404("No such gate")
     buffer = io.BytesIO()

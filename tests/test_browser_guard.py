@@ -70,12 +70,8 @@ def test_guard_pastes_passes_open_then_denied(
 
 
 def test_guard_without_manage_permission_can_scan_and_rider_pages_fit_a_phone(
-    live_server, phone_page, screenshot_dir, staff_user, community, django_user_model
+    live_server, phone_page, screenshot_dir, staff_user, community, guard
 ):
-    from guardian.shortcuts import assign_perm
-
-    guard = django_user_model.objects.create_user("guard.only", password="x")
-    assign_perm("communities.guard_community", guard, community)
     gate = GateFactory(community=community, name="East Gate")
     grant = AccessGrantFactory(
         community=community, rider__name="韩梅梅", rider__vehicle_plate="沪A1"

@@ -336,6 +336,9 @@ def _demo(args: argparse.Namespace) -> int:
     with services() as env:
         env.setdefault("PORTAL_BASE_URL", base_url)
         env.setdefault("DEMO_GATESIM_URL", gatesim_url)
+        # seed_demo is the `demo` app's (demo/), which the dev settings install and
+        # production's do not.
+        env.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.dev")
         (VAR / "run-url").write_text(f"{env['PORTAL_BASE_URL']}\n")
         manage = [python, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput"], env=env, check=True, cwd=ROOT)

@@ -46,8 +46,8 @@ def work_floor_requests(community, *, nonce_prefix: str) -> Callable[[int], Requ
     requests. Writes the server's settings file (CONFIG_ENV)."""
     from django.db import connection
 
+    from bench.scan_verify import verify_requests
     from communities.models import GateController
-    from riders.benchmark_verify import verify_requests
     from riders.models import AccessGrant
     from riders.services.keys import jwks, pass_token_signer
 

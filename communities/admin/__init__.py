@@ -5,7 +5,8 @@ inside them; another company's communities are absent from every list, filter an
 (and their change pages answer as if missing). Superusers see everything. Writes that
 have a service (community creation, delivery rules, bulk import, staff) go through it.
 
-- `scoping`: permission helpers, scoped base classes and list filters (used by riders too)
+- `scoping`: scoped base classes and list filters (used by riders too); the questions they
+  ask (`request_is_company_staff`, `request_has_community_perm`) are communities.permissions'
 - `markers`: the site map and the community's markers for the marker picker
 - `community`: the community's page, publishing rules, importing buildings and units
 - `places`: buildings, gates, parking zones, rest stations, facilities, rules history
@@ -22,8 +23,6 @@ from .scoping import (
     CommunityListFilter,
     CommunityScopedAdmin,
     SuperuserOnlyAdmin,
-    _has_perm,
-    _is_company_staff,
 )
 
 # Everyone in the admin is staff: its "View site" goes to the staff pages, not the riders'
@@ -35,6 +34,4 @@ __all__ = [
     "CommunityListFilter",
     "CommunityScopedAdmin",
     "SuperuserOnlyAdmin",
-    "_has_perm",
-    "_is_company_staff",
 ]

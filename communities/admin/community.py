@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -30,7 +30,7 @@ from ..models import (
     PropertyCompany,
     RestStation,
 )
-from ..permissions import CHANGE, VIEW, communities_for_user, user_has_community_perm
+from ..permissions import CHANGE, VIEW, communities_for_user, community_for_user
 from .markers import ALL_KINDS, map_context
 from .scoping import (
     CommunityScopedAdmin,
@@ -282,14 +282,8 @@ class CommunityAdmin(CommunityScopedAdmin):
         ]
         return extra + super().get_urls()
 
-    def _community_for_change(self, request, pk: int) -> Community:
-        community = Community.objects.filter(pk=pk).first()
-        if community is None or not user_has_community_perm(request.user, community, perm=CHANGE):
-            raise Http404("No such community")
-        return community
-
     def publish_rules_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        community = self._community_for_change(request, pk)
+        community = community_for_user(request.user, pk, perm=CHANGE)
         current = services.rules_current(community)
         initial = {f: getattr(current, f) for f in services.RULES_FIELDS} if current else {}
         form = RulesPublishForm(request.POST or None, initial=initial, community=community)
@@ -321,7 +315,7 @@ class CommunityAdmin(CommunityScopedAdmin):
         return render(request, "admin/communities/publish_rules.html", context)
 
     def import_units_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        community = self._community_for_change(request, pk)
+        community = community_for_user(request.user, pk, perm=CHANGE)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Import buildings and units into %(name)s") % {"name": community.name},

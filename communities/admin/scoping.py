@@ -11,33 +11,16 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Building, Community, Gate, PropertyCompany, StaffMembership
-from ..permissions import CHANGE, VIEW, communities_for_user, user_has_community_perm
+from ..models import Building, Community, Gate, PropertyCompany
+from ..permissions import (
+    CHANGE,
+    VIEW,
+    communities_for_user,
+    request_has_community_perm,
+    request_is_company_staff,
+)
 from .audit import AdminAuditMixin
 from .markers import map_context
-
-
-def _is_company_staff(request: HttpRequest) -> bool:
-    """Superuser, or staff of a property company. Memoised on the request: the admin asks
-    once per model and inline on every page."""
-    cached = getattr(request, "_last100_company_staff", None)
-    if cached is None:
-        user = request.user
-        cached = bool(user.is_active and user.is_staff) and (
-            user.is_superuser or StaffMembership.objects.filter(user=user).exists()
-        )
-        request._last100_company_staff = cached
-    return cached
-
-
-def _has_perm(request: HttpRequest, community: Community, perm: str) -> bool:
-    """`user_has_community_perm`, memoised per request and community (guardian would
-    query again for every inline and every row)."""
-    memo = request.__dict__.setdefault("_last100_perms", {})
-    key = (community.pk, perm)
-    if key not in memo:
-        memo[key] = user_has_community_perm(request.user, community, perm=perm)
-    return memo[key]
 
 
 class CompanyFilter(admin.SimpleListFilter):
@@ -97,7 +80,7 @@ class CommunityScopedAdmin(AdminAuditMixin, admin.ModelAdmin):
         return self._community_of(obj).pk
 
     def has_module_permission(self, request: HttpRequest) -> bool:
-        return _is_company_staff(request)
+        return request_is_company_staff(request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)
@@ -108,18 +91,18 @@ class CommunityScopedAdmin(AdminAuditMixin, admin.ModelAdmin):
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is None:
-            return _is_company_staff(request)
-        return _has_perm(request, self._community_of(obj), VIEW)
+            return request_is_company_staff(request)
+        return request_has_community_perm(request, self._community_of(obj), perm=VIEW)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         if obj is None:
-            return _is_company_staff(request)
-        return _has_perm(request, self._community_of(obj), CHANGE)
+            return request_is_company_staff(request)
+        return request_has_community_perm(request, self._community_of(obj), perm=CHANGE)
 
     has_delete_permission = has_change_permission
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_company_staff(request)
+        return request_is_company_staff(request)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.remote_field.model is Community:
@@ -197,14 +180,14 @@ class ScopedInlineMixin:
     def has_view_permission(self, request, obj=None):
         community = self._parent_community(obj)
         if community is None:
-            return _is_company_staff(request)
-        return _has_perm(request, community, VIEW)
+            return request_is_company_staff(request)
+        return request_has_community_perm(request, community, perm=VIEW)
 
     def has_change_permission(self, request, obj=None):
         community = self._parent_community(obj)
         if community is None:
-            return _is_company_staff(request)
-        return _has_perm(request, community, CHANGE)
+            return request_is_company_staff(request)
+        return request_has_community_perm(request, community, perm=CHANGE)
 
     has_add_permission = has_delete_permission = has_change_permission
 

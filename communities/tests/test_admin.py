@@ -27,9 +27,7 @@ from core.models import AuditEntry
 CHANGELIST = "/admin/communities/community/"
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("english")  # messages asserted in English
 
 
 @pytest.fixture

@@ -12,11 +12,7 @@ from PIL import Image
 from communities import imports
 from communities.models import Building, Unit
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages asserted in English (the site's default language is Simplified Chinese)."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("english")  # messages asserted in English
 
 
 def png_upload(size=(400, 300)) -> SimpleUploadedFile:

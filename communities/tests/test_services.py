@@ -7,7 +7,7 @@ from communities.models import DeliveryRules, EntryPolicy
 from communities.permissions import (
     GUARD,
     communities_for_user,
-    get_community_for_user,
+    community_for_user,
     user_has_community_perm,
 )
 from communities.tests.factories import CommunityFactory, StaffUserFactory
@@ -75,7 +75,7 @@ def test_another_companys_community_looks_missing(community, other_staff_user):
     from django.http import Http404
 
     with pytest.raises(Http404):
-        get_community_for_user(other_staff_user, community.slug)
+        community_for_user(other_staff_user, community.slug)
 
 
 def test_a_person_can_work_for_one_company_only(company, other_company):

@@ -13,10 +13,7 @@ from communities.models import Building, DeliveryRules, Gate, ParkingZone, Unit
 from communities.tests.factories import BuildingFactory, GateFactory
 from communities.tests.test_import import png_upload
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+pytestmark = pytest.mark.usefixtures("english")  # messages asserted in English
 
 
 @pytest.fixture

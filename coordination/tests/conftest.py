@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core.cache import cache
-from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def _english(english):
+    """The root conftest's `english`, for every test here."""
 
 
 @pytest.fixture(autouse=True)

@@ -303,15 +303,8 @@ def test_a_poll_attaches_to_a_resolution_of_its_own_community_only(community, co
     assert poll.resolution == here
 
 
-def test_an_owner_answers_on_the_poll_page(client, community):
-    from governance.tests.factories import owner_with_login
-
+def test_an_owner_answers_on_the_poll_page(client, community, owner):
     poll = _poll(community)
-    owner = owner_with_login("owner.poll")
-    services_units = owned_units(community, 1)[1]
-    from governance.services import ownership_add
-
-    ownership_add(unit=services_units[0], owner=owner, acting_user=None)
     client.force_login(owner.user)
     url = reverse("coordination:poll", args=[poll.pk])
     assert client.post(url, {"choice": "support"}).status_code == 302

@@ -76,8 +76,7 @@ def test_the_lock_out_page_is_in_the_users_language(client, superuser):
     assert '<html lang="zh-hans">' in answer.content.decode()
 
 
-def test_owners_log_in_page_locks_out_too(client, django_user_model):
-    django_user_model.objects.create_user("owner.wang", password="pw-owner-123")
+def test_owners_log_in_page_locks_out_too(client, owner):
     for _ in range(settings.AXES_FAILURE_LIMIT):
         last = client.post(
             "/vote/login/", {"username": "owner.wang", "password": "nope"}, REMOTE_ADDR=HOME, **EN

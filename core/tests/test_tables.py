@@ -4,16 +4,11 @@ iterating, whatever a workbook declares (issue #16 item 6)."""
 from __future__ import annotations
 
 import pytest
-from django.utils import translation
 
-from core import tables
 from communities.tests.factories import xlsx_padded
+from core import tables
 
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")  # messages asserted in English
 
 
 def test_a_padded_xlsx_is_read_within_bounded_rows_and_columns():

@@ -4,11 +4,8 @@ translation pass must not change what these tests assert."""
 from __future__ import annotations
 
 import pytest
-from django.utils import translation
 
 
 @pytest.fixture(autouse=True)
-def english(settings):
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+def _english(english):
+    """The root conftest's `english`, for every test here."""

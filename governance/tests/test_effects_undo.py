@@ -9,9 +9,9 @@ from communities.models import EntryPolicy
 from gatesync.models import AccessChange
 from governance import services
 from governance.models import Choice, GrantSuspension, ResolutionState
-from riders.models import AccessGrant, GrantStatus
+from riders.models import GrantStatus
 from riders.services.grants import grant_suspend
-from riders.tests.factories import RiderFactory
+from riders.tests.factories import AccessGrantFactory, RiderFactory
 
 from .factories import owners_each_one_unit, resolution_opened, votes_cast
 
@@ -38,9 +38,7 @@ def decide(community, owners, effect, staff_user=None):
 
 def active_grant(community, platform, rider_id):
     rider = RiderFactory(platform=platform, platform_rider_id=rider_id)
-    return AccessGrant.objects.create(
-        rider=rider, community=community, status=GrantStatus.ACTIVE, source="platform"
-    )
+    return AccessGrantFactory(rider=rider, community=community, source="platform")
 
 
 def test_reopening_entry_reinstates_exactly_the_grants_the_resolution_suspended(

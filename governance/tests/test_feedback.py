@@ -16,8 +16,6 @@ from governance.models import Feedback, Notice
 from governance.selectors import notices_for
 from governance.services.feedback import feedback_submit, feedback_triage, notice_publish
 
-from .factories import owned_units, owner_with_login
-
 pytestmark = pytest.mark.django_db
 
 
@@ -58,11 +56,8 @@ def test_an_empty_report_is_a_form_error(client, community):
     assert "This field is required." in response.content.decode()
 
 
-def test_an_owner_sees_their_reports_and_notices_on_their_page(client, community):
-    owner = owner_with_login("owner.zhao", name="Zhao Yun")
-    _, (unit,) = owned_units(community, 1)
-    unit.ownerships.update(owner=owner)
-    client.login(username="owner.zhao", password="pw-owner-123")
+def test_an_owner_sees_their_reports_and_notices_on_their_page(client, community, owner):
+    client.login(username="owner.wang", password="pw-owner-123")
     client.post(
         reverse("governance:feedback_new", args=[community.slug]),
         {"category": "signs", "place": "Building 7", "text": "No house-number sign."},

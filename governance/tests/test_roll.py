@@ -309,8 +309,8 @@ def test_the_owner_key_column_makes_one_owner_of_several_rows(community, units):
 def test_a_padded_xlsx_roll_is_read_in_bounded_rows_and_columns(community, units, monkeypatch):
     from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
-    from core import tables
     from communities.tests.factories import xlsx_padded
+    from core import tables
     from governance.services import roll_import as module
 
     seen = {"rows": 0, "width": 0}

@@ -23,7 +23,6 @@ from governance.models import (
     RollEntry,
     RulesDecision,
 )
-from governance.selectors import rules_set_by
 
 from .factories import (
     OwnerFactory,
@@ -213,7 +212,7 @@ def test_each_no_entry_resolution_waits_for_staff_to_confirm_its_hand_off_point(
     rules = rules_current(community)
     assert rules.entry_policy == EntryPolicy.NO_ENTRY
     assert rules.handoff_point == "North gate shelf"
-    assert rules_set_by(rules) == resolution
+    assert RulesDecision.objects.get(rules=rules).resolution == resolution
     resolution.refresh_from_db()
     assert resolution.state == ResolutionState.PASSED
 
@@ -249,13 +248,12 @@ def test_no_entry_without_a_hand_off_point_waits_for_staff(
 
 
 def test_no_entry_suspends_riders_active_grants(community):
-    from riders.models import AccessGrant, GrantStatus, Platform, Rider
+    from riders.models import GrantStatus, Platform, Rider
+    from riders.tests.factories import AccessGrantFactory
 
     platform = Platform.objects.create(code="meituan", name="Meituan")
     rider = Rider.objects.create(platform=platform, platform_rider_id="r1", name="Li Lei")
-    grant = AccessGrant.objects.create(
-        rider=rider, community=community, status=GrantStatus.ACTIVE, source="platform"
-    )
+    grant = AccessGrantFactory(rider=rider, community=community, source="platform")
     owners = owners_each_one_unit(community, 3)
     resolution = resolution_opened(community, effect=NO_ENTRY)
     votes_cast(resolution, owners, Choice.FOR)
@@ -304,7 +302,7 @@ def test_a_failed_resolution_changes_nothing(community):
     votes_cast(resolution, owners[:1], Choice.FOR)
     services.resolution_close(resolution=resolution, acting_user=None)
     assert rules_current(community) == before
-    assert rules_set_by(before) is None
+    assert not RulesDecision.objects.filter(rules=before).exists()
 
 
 def test_the_ballot_log_is_append_only(community):
@@ -368,14 +366,9 @@ def test_the_matter_follows_the_effect_and_staff_may_only_raise_it(community):
     assert any("ordinary" in b for b in services.resolution_open_blockers(entry))
 
 
-def test_the_resolution_page_shows_the_legal_item(client, community):
+def test_the_resolution_page_shows_the_legal_item(client, community, owner):
     from django.urls import reverse
 
-    from .factories import owner_with_login
-
-    owner = owner_with_login("owner.item")
-    (unit,) = owned_units(community, 1)[1]
-    services.ownership_add(unit=unit, owner=owner, acting_user=None)
     station = {"type": "facility", "kind": "food_cabinet", "name": "East cabinet"}
     resolution = resolution_opened(community, effect=station)
     client.force_login(owner.user)

@@ -13,8 +13,6 @@ from governance import services
 from governance.models import Ballot, Choice, ResolutionState
 
 from .factories import (
-    owned_units,
-    owner_with_login,
     owners_each_one_unit,
     resolution_draft,
     resolution_opened,
@@ -28,15 +26,6 @@ def _local_minute(*, days: int) -> str:
 
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner(community):
-    owner = owner_with_login("owner.wang", name="Wang Fang")
-    _, (unit,) = owned_units(community, 1)
-    unit.ownerships.all().delete()
-    services.ownership_add(unit=unit, owner=owner, acting_user=None)
-    return owner
 
 
 @pytest.fixture

@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from communities.models import Community
-from communities.permissions import CHANGE, VIEW, get_community_for_user, user_has_community_perm
+from communities.permissions import CHANGE, VIEW, community_for_user, user_has_community_perm
 from core.security.ratelimit import ratelimit
 
 from ..forms import FeedbackForm, NoticeForm, TriageForm
 from ..models import Feedback, Notice
+from ..permissions import feedback_for_user
 from ..selectors import owner_for_user
 from ..services.feedback import feedback_submit, feedback_triage, notice_publish
 
@@ -81,7 +82,7 @@ def _staff_of(community: Community):
 
 @login_required
 def staff_feedback(request: HttpRequest, slug: str) -> HttpResponse:
-    community = get_community_for_user(request.user, slug, perm=VIEW)
+    community = community_for_user(request.user, slug, perm=VIEW)
     status = request.GET.get("status", "")
     items = Feedback.objects.filter(community=community).select_related("assignee", "owner")
     if status in Feedback.Status.values:
@@ -120,9 +121,8 @@ def staff_feedback(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def staff_feedback_triage(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    community = get_community_for_user(request.user, slug, perm=CHANGE)
-    feedback = get_object_or_404(Feedback, community=community, pk=pk)
-    form = TriageForm(request.POST, staff=list(_staff_of(community)), prefix=f"f{pk}")
+    feedback = feedback_for_user(request.user, slug, pk, perm=CHANGE)
+    form = TriageForm(request.POST, staff=list(_staff_of(feedback.community)), prefix=f"f{pk}")
     if form.is_valid():
         try:
             feedback_triage(
@@ -145,26 +145,25 @@ def staff_feedback_triage(request: HttpRequest, slug: str, pk: int) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def staff_notices(request: HttpRequest, slug: str) -> HttpResponse:
-    community = get_community_for_user(request.user, slug, perm=VIEW)
+    community = community_for_user(
+        request.user, slug, perm=CHANGE if request.method == "POST" else VIEW
+    )
     can_change = user_has_community_perm(request.user, community, perm=CHANGE)
     form = NoticeForm(request.POST or None)
-    if request.method == "POST":
-        if not can_change:
-            raise Http404("No such community")
-        if form.is_valid():
-            try:
-                notice_publish(
-                    community=community,
-                    title=form.cleaned_data["title"],
-                    body=form.cleaned_data["body"],
-                    expires_at=form.cleaned_data["expires_at"],
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
-                messages.success(request, _("Notice published."))
-                return redirect("governance:staff_notices", slug=slug)
+    if request.method == "POST" and form.is_valid():
+        try:
+            notice_publish(
+                community=community,
+                title=form.cleaned_data["title"],
+                body=form.cleaned_data["body"],
+                expires_at=form.cleaned_data["expires_at"],
+                acting_user=request.user,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("Notice published."))
+            return redirect("governance:staff_notices", slug=slug)
     notices = Notice.objects.filter(community=community).order_by("-published_at")[:50]
     return render(
         request,

@@ -17,11 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 from ..forms import CastForm
 from ..live import live_tally
 from ..models import Ballot, Choice, Owner, Resolution, ResolutionState, RollEntry
+from ..permissions import owner_of_user, resolution_for_owner
 from ..selectors import (
     notices_for_owner,
     owner_communities,
     owner_for_user,
-    resolutions_for_owner,
     resolutions_grouped,
 )
 from ..services import ballot_cast
@@ -36,20 +36,6 @@ class OwnerLoginView(LoginView):
 
     def get_default_redirect_url(self) -> str:
         return str(reverse_lazy("governance:index"))
-
-
-def _owner(request: HttpRequest) -> Owner:
-    owner = owner_for_user(request.user)
-    if owner is None:
-        raise Http404("Not an owner")
-    return owner
-
-
-def _resolution_for(owner: Owner, pk: int) -> Resolution:
-    resolution = resolutions_for_owner(owner).filter(pk=pk).first()
-    if resolution is None:
-        raise Http404("No such resolution")
-    return resolution
 
 
 @owner_login_required
@@ -70,8 +56,8 @@ def index(request: HttpRequest) -> HttpResponse:
 @owner_login_required
 @require_GET
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
-    owner = _owner(request)
-    resolution = _resolution_for(owner, pk)
+    owner = owner_of_user(request.user)
+    resolution = resolution_for_owner(owner, pk)
     entries = list(
         RollEntry.objects.filter(resolution=resolution, members__owner=owner).order_by("pk")
     )
@@ -92,8 +78,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 @owner_login_required
 @require_POST
 def cast(request: HttpRequest, pk: int) -> HttpResponse:
-    owner = _owner(request)
-    resolution = _resolution_for(owner, pk)
+    owner = owner_of_user(request.user)
+    resolution = resolution_for_owner(owner, pk)
     form = CastForm(request.POST)
     as_json = request.POST.get("format") == "json"  # scripts and the bench; forms redirect
     if not form.is_valid():
@@ -163,7 +149,7 @@ def _ballot_to_change(
 @require_GET
 def participation(request: HttpRequest, pk: int) -> JsonResponse:
     """Live participation for the bars on the owner's page (polled by vote.js)."""
-    resolution = _resolution_for(_owner(request), pk)
+    resolution = resolution_for_owner(owner_of_user(request.user), pk)
     figures = live_tally(resolution)
     return JsonResponse(
         {

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from communities.permissions import CHANGE, get_community_for_user
+from communities.permissions import CHANGE, community_for_user
 
 from ..forms import RollImportForm
 from ..models import Owner
@@ -26,7 +26,7 @@ PREVIEW_ROWS = 500
 @login_required
 @require_http_methods(["GET", "POST"])
 def roll_page(request: HttpRequest, slug: str) -> HttpResponse:
-    community = get_community_for_user(request.user, slug, perm=CHANGE)
+    community = community_for_user(request.user, slug, perm=CHANGE)
     form = RollImportForm()
     rows = None
     links: list[dict] = []

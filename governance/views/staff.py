@@ -10,18 +10,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from communities.models import Community
-from communities.permissions import CHANGE, VIEW, get_community_for_user, user_has_community_perm
+from communities.permissions import CHANGE, VIEW, community_for_user, user_has_community_perm
 from core.spreadsheet import csv_writer
 
 from ..effects import handoff_suggestion
 from ..forms import HandoffForm, ResolutionForm
 from ..models import Ballot, Resolution, ResolutionState
+from ..permissions import resolution_for_user
 from ..services import (
     resolution_close,
     resolution_create,
@@ -33,12 +33,6 @@ from ..tally import area_m2
 from .common import events_display, resolution_context
 
 
-def _resolution(community: Community, pk: int) -> Resolution:
-    return get_object_or_404(
-        Resolution.objects.select_related("community"), community=community, pk=pk
-    )
-
-
 def _report(request: HttpRequest, exc: ValidationError) -> None:
     for message in exc.messages:
         messages.error(request, message)
@@ -47,34 +41,33 @@ def _report(request: HttpRequest, exc: ValidationError) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def resolution_list(request: HttpRequest, slug: str) -> HttpResponse:
-    community = get_community_for_user(request.user, slug, perm=VIEW)
+    community = community_for_user(
+        request.user, slug, perm=CHANGE if request.method == "POST" else VIEW
+    )
     can_change = user_has_community_perm(request.user, community, perm=CHANGE)
     form = ResolutionForm(request.POST or None)
-    if request.method == "POST":
-        if not can_change:
-            return HttpResponse(status=404)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                resolution = resolution_create(
-                    community=community,
-                    title=data["title"],
-                    text=data["text"],
-                    matter=data["matter"] or None,
-                    matter_reason=data["matter_reason"],
-                    effect=form.effect(),
-                    allow_vote_change=data["allow_vote_change"],
-                    opens_at=data["opens_at"],
-                    closes_at=data["closes_at"],
-                    acting_user=request.user,
-                )
-            except ValidationError as exc:
-                _report(request, exc)
-            else:
-                messages.success(
-                    request, _("Draft resolution #%(n)s saved.") % {"n": resolution.number}
-                )
-                return redirect("governance:staff_detail", slug=slug, pk=resolution.pk)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            resolution = resolution_create(
+                community=community,
+                title=data["title"],
+                text=data["text"],
+                matter=data["matter"] or None,
+                matter_reason=data["matter_reason"],
+                effect=form.effect(),
+                allow_vote_change=data["allow_vote_change"],
+                opens_at=data["opens_at"],
+                closes_at=data["closes_at"],
+                acting_user=request.user,
+            )
+        except ValidationError as exc:
+            _report(request, exc)
+        else:
+            messages.success(
+                request, _("Draft resolution #%(n)s saved.") % {"n": resolution.number}
+            )
+            return redirect("governance:staff_detail", slug=slug, pk=resolution.pk)
     resolutions = (
         Resolution.objects.filter(community=community)
         .annotate(ballot_count=Count("ballots"))
@@ -96,8 +89,8 @@ def resolution_list(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_GET
 def resolution_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
-    community = get_community_for_user(request.user, slug, perm=VIEW)
-    resolution = _resolution(community, pk)
+    resolution = resolution_for_user(request.user, slug, pk, perm=VIEW)
+    community = resolution.community
     context = resolution_context(resolution)
     context.update(
         community=community,
@@ -117,8 +110,7 @@ def resolution_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def resolution_action(request: HttpRequest, slug: str, pk: int, action: str) -> HttpResponse:
-    community = get_community_for_user(request.user, slug, perm=CHANGE)
-    resolution = _resolution(community, pk)
+    resolution = resolution_for_user(request.user, slug, pk, perm=CHANGE)
     try:
         if action == "open":
             resolution_open(resolution=resolution, acting_user=request.user)
@@ -150,8 +142,8 @@ def resolution_action(request: HttpRequest, slug: str, pk: int, action: str) -> 
 @require_GET
 def ballots_csv(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
     """Ballots as CSV: units, area, choice, time — no names."""
-    community = get_community_for_user(request.user, slug, perm=VIEW)
-    resolution = _resolution(community, pk)
+    resolution = resolution_for_user(request.user, slug, pk, perm=VIEW)
+    community = resolution.community
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="{community.slug}-resolution-{resolution.number}-ballots.csv"'

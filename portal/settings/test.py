@@ -1,10 +1,12 @@
 """Chosen by pytest through pyproject.toml; never by sniffing sys.argv."""
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR
+from .base import BASE_DIR, INSTALLED_APPS
 from .env import env_bool
 
 DEBUG = False
+# The demo and the bench's commands, as in dev (portal/settings/dev.py); never in production.
+INSTALLED_APPS = [*INSTALLED_APPS, "demo", "bench"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private-media"

@@ -57,10 +57,6 @@ class ScanDecision:
     def event_id(self) -> uuid.UUID:
         return self.event.event_id
 
-    @property
-    def opened(self) -> bool:
-        return self.decision == Decision.OPEN
-
 
 def pass_verify(
     *,

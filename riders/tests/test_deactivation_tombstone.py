@@ -11,23 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from communities.tests.factories import GateFactory
 from riders.models import AccessGrant, Rider, RiderDeactivation
 from riders.privacy import rider_erase
 from riders.services.platforms import platform_rider_deactivate
-from riders.tests.factories import PlatformFactory, RiderFactory, sign_assertion
+from riders.tests.factories import RiderFactory, sign_assertion
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def platform():
-    return PlatformFactory(code="demo", name="Demo Delivery")
-
-
-@pytest.fixture
-def gate(community):
-    return GateFactory(community=community, name="North Gate")
 
 
 @pytest.fixture

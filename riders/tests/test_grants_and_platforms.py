@@ -1,10 +1,9 @@
-"""The grant service's transitions, the platform API, the demo link and the admin scope."""
+"""The grant service's transitions, the platform API and the admin scope."""
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.core.management import call_command
 
-from communities.tests.factories import CommunityFactory, GateFactory
+from communities.tests.factories import CommunityFactory
 from core.models import AuditEntry
 from riders.models import AccessGrant
 from riders.services import grants
@@ -175,31 +174,6 @@ def test_deactivating_an_unknown_rider_is_404(client, platform):
     assert response.status_code == 404
 
 
-def test_platform_assertion_prints_a_link_that_registers(client, community, settings, capsys):
-    gate = GateFactory(community=community)
-    call_command(
-        "platform_assertion", "--rider-id", "R777", "--name", "李雷", "--gate", gate.entry_code
-    )
-    link = capsys.readouterr().out.strip()
-    assert link.startswith(f"{settings.PORTAL_BASE_URL}/r/{gate.entry_code}/?assertion=")
-    from riders.services.registration import assertion_verify, rider_register_from_assertion
-
-    token = link.split("assertion=", 1)[1]
-    registration = rider_register_from_assertion(verified=assertion_verify(token), gate=gate)
-    assert registration.rider.platform_rider_id == "R777" and registration.outcome == "active"
-
-
-def test_make_link_needs_no_gate_and_points_at_the_running_server(community, settings, capsys):
-    """`make link` passes no gate: the first gate open to riders is used, and the link's
-    base is PORTAL_BASE_URL (the Makefile sets it to the server `make run` started)."""
-    settings.PORTAL_BASE_URL = "http://127.0.0.1:8765"
-    GateFactory(community=community, open_to_riders=False)
-    gate = GateFactory(community=community, open_to_riders=True)
-    call_command("platform_assertion", "--rider-id", "R778", "--name", "韩梅梅")
-    link = capsys.readouterr().out.strip()
-    assert link.startswith(f"http://127.0.0.1:8765/r/{gate.entry_code}/?assertion=")
-
-
 def test_staff_see_only_riders_and_grants_of_their_communities(
     client, staff_user, other_staff_user, community
 ):
@@ -226,21 +200,6 @@ def test_staff_approve_from_the_admin_through_the_service(client, staff_user, co
     grant.refresh_from_db()
     assert grant.status == "active"
     assert AuditEntry.objects.filter(action="grant_approve").exists()
-
-
-def test_demo_seed_registers_the_platform_and_prints_a_link(community, settings, tmp_path):
-    from riders import demo
-
-    GateFactory(community=community)
-    settings.BASE_DIR = tmp_path
-    lines = demo.seed()
-    assert any("/r/" in line and "assertion=" in line for line in lines)
-    again = demo.seed()
-    assert len(again) == len(lines)
-    from riders.models import PlatformKey
-
-    assert PlatformKey.objects.filter(platform__code="demo").count() == 1
-    assert (tmp_path / "var" / "demo-platform-key.pem").exists()
 
 
 @pytest.mark.django_db

@@ -14,28 +14,17 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from communities.tests.factories import GateFactory
 from core.models import AuditEntry
 from riders.models import AccessGrant, Rider, RiderDevice
 from riders.services.grants import grant_approve
 from riders.services.keys import pass_token_issue
 from riders.services.registration import device_issue, rider_for_device
 from riders.services.verification import pass_verify
-from riders.tests.factories import PlatformFactory, RiderFactory, sign_assertion
+from riders.tests.factories import RiderFactory, sign_assertion
 
 pytestmark = pytest.mark.django_db
 
 VICTIM_ID = "M-7788"
-
-
-@pytest.fixture
-def platform():
-    return PlatformFactory(code="demo", name="Demo Delivery")
-
-
-@pytest.fixture
-def gate(community):
-    return GateFactory(community=community, name="North Gate")
 
 
 def _client() -> Client:

@@ -9,22 +9,11 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from communities.tests.factories import GateFactory
 from riders.models import Rider, RiderDevice, UsedAssertion
 from riders.services.registration import rider_for_device
-from riders.tests.factories import PlatformFactory, sign_assertion
+from riders.tests.factories import sign_assertion
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def platform():
-    return PlatformFactory(code="demo", name="Demo Delivery")
-
-
-@pytest.fixture
-def gate(community):
-    return GateFactory(community=community, name="North Gate")
 
 
 def _link(gate, token: str) -> str:

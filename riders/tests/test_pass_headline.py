@@ -13,14 +13,9 @@ from communities.tests.factories import CommunityFactory
 from riders.models import GrantStatus
 from riders.services.grants import grant_revoke
 from riders.services.registration import device_issue
-from riders.tests.factories import AccessGrantFactory, PlatformFactory, RiderFactory
+from riders.tests.factories import AccessGrantFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def rider():
-    return RiderFactory(platform=PlatformFactory(code="demo", name="Demo Delivery"), name="李雷")
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from riders.models import GrantStatus
 from riders.services.grants import grant_revoke, grant_suspend
 from riders.services.keys import pass_token_decode
 from riders.services.registration import device_issue
-from riders.tests.factories import AccessGrantFactory, PlatformFactory, RiderFactory
+from riders.tests.factories import AccessGrantFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,15 +27,6 @@ pytestmark = pytest.mark.django_db
 def client(client):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
-
-
-@pytest.fixture
-def rider():
-    return RiderFactory(
-        platform=PlatformFactory(code="demo", name="Demo Delivery"),
-        name="李雷",
-        station="Xuhui Station",
-    )
 
 
 @pytest.fixture

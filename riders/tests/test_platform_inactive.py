@@ -16,7 +16,6 @@ from core.models import AuditEntry
 from gatesync.documents import list_entries
 from gatesync.models import AccessChange, ChangeOp
 from riders.models import GrantStatus, Reason
-from riders.services.gate_access import grant_changed
 from riders.services.keys import pass_token_issue
 from riders.services.platforms import platform_set_active
 from riders.services.registration import device_issue
@@ -33,9 +32,7 @@ def platform():
 
 @pytest.fixture
 def grant(platform, community):
-    grant = AccessGrantFactory(rider=RiderFactory(platform=platform), community=community)
-    grant_changed(grant, cause="approve")  # on the controllers' list, as approval puts it
-    return grant
+    return AccessGrantFactory(rider=RiderFactory(platform=platform), community=community)
 
 
 def test_an_inactive_platforms_rider_gets_no_pass_tokens(client, grant, platform):

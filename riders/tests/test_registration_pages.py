@@ -17,7 +17,6 @@ from riders.services.gates import gate_code_rotate
 from riders.services.grants import grant_suspend
 from riders.tests.factories import (
     AccessGrantFactory,
-    PlatformFactory,
     RiderFactory,
     sign_assertion,
 )
@@ -29,16 +28,6 @@ pytestmark = pytest.mark.django_db
 def client(client):
     client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
     return client
-
-
-@pytest.fixture
-def platform():
-    return PlatformFactory(code="demo", name="Demo Delivery")
-
-
-@pytest.fixture
-def gate(community):
-    return GateFactory(community=community, name="North Gate")
 
 
 def link(gate, token: str) -> str:
@@ -279,20 +268,6 @@ def test_a_fullwidth_variant_of_someone_elses_number_is_the_same_number(client, 
 
 def test_other_methods_are_refused(client, gate):
     assert client.put(reverse("riders:register", args=[gate.entry_code])).status_code == 405
-
-
-def test_bench_registration_links_register_new_riders(client):
-    from bench.scenarios import SCENARIOS, BenchContext
-    from riders.benchmark import registration_requests
-
-    make = registration_requests(presigned=2)
-    for n in range(3):  # two pre-signed, one signed on the fly
-        client.cookies.clear()  # each a new phone, as the load generator keeps no cookies
-        response = client.get(make(n))
-        assert response.status_code == 302, response.content[:300]
-    assert Rider.objects.filter(platform__code="bench-platform").count() == 3
-    source = SCENARIOS["registration"].setup(BenchContext())
-    assert source(1).path != source(1).path  # a fresh assertion every request
 
 
 def test_form_errors_are_tied_to_their_fields_for_screen_readers(client, gate, platform):

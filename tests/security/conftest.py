@@ -22,11 +22,9 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
-from guardian.shortcuts import assign_perm
 
 from communities.tests.factories import (
     CommunityFactory,
@@ -34,9 +32,7 @@ from communities.tests.factories import (
     GateControllerFactory,
     GateFactory,
     ParkingZoneFactory,
-    PropertyCompanyFactory,
     RestStationFactory,
-    StaffUserFactory,
 )
 
 ROLES = (
@@ -123,7 +119,19 @@ def controller_headers(
     return {"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()}
 
 
-def world_build() -> World:
+def world_build(
+    *,
+    company: Any,
+    other_company: Any,
+    community: Any,
+    rider: Any,
+    staff_here: Any,
+    staff_there: Any,
+    guard: Any,
+    owner_here: Any,
+) -> World:
+    """The world around the root conftest's people (staff of both companies, the guard,
+    the owner and the rider): another company's community, gates, a grant, votes..."""
     from dashboard.models import HourlyEventCount
     from governance import services as gov
     from governance.services.feedback import feedback_submit, notice_publish
@@ -137,19 +145,14 @@ def world_build() -> World:
     from riders.models import AccessEvent
     from riders.services.keys import pass_key_current
     from riders.services.registration import device_issue
-    from riders.tests.factories import AccessGrantFactory, PlatformFactory, RiderFactory
+    from riders.tests.factories import AccessGrantFactory
 
     cache.clear()  # rate limits and single-use markers of an earlier test
-    company = PropertyCompanyFactory(name="Green Leaf Property", slug="green-leaf")
-    other_company = PropertyCompanyFactory(name="Blue Sky Property", slug="blue-sky")
-    community = CommunityFactory(company=company, slug="garden-court", name="Garden Court")
     other_community = CommunityFactory(company=other_company, slug="sky-court", name="Sky Court")
     gate = GateFactory(community=community, name="North gate")
     other_gate = GateFactory(community=other_community, name="Sky gate")
     controller = GateControllerFactory(gate=gate, secret="controller-secret")
     GateControllerFactory(gate=other_gate, secret="other-secret")
-    platform = PlatformFactory(code="meituan", name="Meituan")
-    rider = RiderFactory(platform=platform, platform_rider_id="R-matrix")
     grant = AccessGrantFactory(rider=rider, community=community)
     ParkingZoneFactory(community=community)
     RestStationFactory(community=community)
@@ -174,20 +177,16 @@ def world_build() -> World:
         count=1,
     )
 
-    users = {
-        "staff_here": StaffUserFactory(company=company, username="staff.green"),
-        "staff_there": StaffUserFactory(company=other_company, username="staff.blue"),
-    }
-    guard = get_user_model().objects.create_user("guard.green", password="pw", is_staff=True)
-    assign_perm("communities.guard_community", guard, community)
-    users["guard"] = guard
-
-    owner_here = owner_with_login("owner.green")
     owner_there = owner_with_login("owner.blue")
-    for owner, place in ((owner_here, community), (owner_there, other_community)):
-        for unit in units_make(place, 1):
-            gov.ownership_add(unit=unit, owner=owner, acting_user=None)
-    users["owner_here"], users["owner_there"] = owner_here.user, owner_there.user
+    for unit in units_make(other_community, 1):
+        gov.ownership_add(unit=unit, owner=owner_there, acting_user=None)
+    users = {
+        "staff_here": staff_here,
+        "staff_there": staff_there,
+        "guard": guard,
+        "owner_here": owner_here.user,
+        "owner_there": owner_there.user,
+    }
 
     resolution = resolution_opened(community)
     votes_cast(resolution, [owner_here], "for")
@@ -208,7 +207,7 @@ def world_build() -> World:
         gate=gate,
         other_gate=other_gate,
         controller=controller,
-        platform=platform,
+        platform=rider.platform,
         rider=rider,
         grant=grant,
         resolution=resolution,
@@ -222,8 +221,17 @@ def world_build() -> World:
 
 
 @pytest.fixture
-def world(db) -> World:
-    return world_build()
+def world(company, other_company, community, rider, staff_user, other_staff_user, guard, owner):
+    return world_build(
+        company=company,
+        other_company=other_company,
+        community=community,
+        rider=rider,
+        staff_here=staff_user,
+        staff_there=other_staff_user,
+        guard=guard,
+        owner_here=owner,
+    )
 
 
 class RoleClient:

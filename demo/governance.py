@@ -17,15 +17,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Community, Unit
-
-from . import services
-from .models import Ballot, BallotLog, Choice, Matter, Owner, Ownership, RollEntry
+from governance import services
+from governance.models import Choice, Matter, Owner, Ownership, Resolution, RollEntry
+from governance.services.roll_import import RollRow, roll_import
 
 SLUG = "willow-garden"
 OWNERS = (  # user name, password, name, phone, house number
     ("owner.wang", "owner-pass-1", "王芳 Wang Fang", "13800000001", ("7", "2", "1503")),
     ("owner.li", "owner-pass-2", "李雷 Li Lei", "13800000002", ("3", "1", "801")),
 )
+DEVELOPER = "柳岸置业 Willow Developer Ltd"
+#: How the first voters of the open vote cast, in turn.
+VOTES = [Choice.FOR, Choice.FOR, Choice.FOR, Choice.AGAINST, Choice.ABSTAIN]
 
 
 def _units(community: Community) -> list[Unit]:
@@ -37,69 +40,63 @@ def _units(community: Community) -> list[Unit]:
 
 
 def _owners_ensure(community: Community) -> None:
+    """Owners for every unit: the named owners (with log-ins) one by one, the rest through
+    the owners' roll import staff use, as one file of rows."""
     if Ownership.objects.filter(unit__building__community=community).exists():
         return
-    units = _units(community)
-    named = {}
-    for username, password, name, phone, (b, e, n) in OWNERS:
-        user_model = get_user_model()
+    user_model = get_user_model()
+    named: dict[tuple[str, str, str], Owner] = {}
+    for username, password, name, phone, house in OWNERS:
         user = user_model.objects.filter(username=username).first()
         if user is None:
             user = user_model.objects.create_user(username, password=password)
-        named[(b, e, n)] = Owner.objects.create(user=user, name=name, phone=phone)
-    developer = Owner.objects.create(name="柳岸置业 Willow Developer Ltd")
-    rows: list[Ownership] = []
-    plain: list[tuple[Unit, int]] = []
-    new_owners: list[Owner] = []
-    for i, unit in enumerate(units):
-        key = (unit.building.number, unit.entrance, unit.number)
-        if key in named:
-            rows.append(Ownership(unit=unit, owner=named[key]))
-            if key == OWNERS[1][4]:  # Li Lei co-owns with his wife
-                new_owners.append(Owner(name="韩梅梅 Han Meimei", phone="13800000003"))
-                plain.append((unit, len(new_owners) - 1))
-        elif i % 25 == 0:
-            rows.append(Ownership(unit=unit, owner=developer, developer_held=True))
+        named[house] = services.owner_create(name=name, phone=phone, user=user, acting_user=None)
+    rows: list[RollRow] = []
+    for i, unit in enumerate(_units(community)):
+        house = (unit.building.number, unit.entrance, unit.number)
+        row = RollRow(line=i + 1, house=unit.label, name=f"Owner {i}", unit=unit)
+        if house in named:
+            services.ownership_add(unit=unit, owner=named[house], acting_user=None)
+            if house == OWNERS[1][4]:  # Li Lei co-owns with his wife
+                wife = services.owner_create(
+                    name="韩梅梅 Han Meimei", phone="13800000003", acting_user=None
+                )
+                services.ownership_add(unit=unit, owner=wife, acting_user=None)
+            continue
+        if i % 25 == 0:  # the developer's unsold units: one owner, whatever the count
+            row.name, row.key, row.developer = DEVELOPER, "developer", True
         elif i % 40 in (1, 2, 3):  # owners of three flats
-            if i % 40 == 1:
-                new_owners.append(Owner(name=f"Owner {i}"))
-            plain.append((unit, len(new_owners) - 1))
+            first = i - i % 40 + 1
+            row.name, row.key = f"Owner {first}", f"three-flats-{first}"
         else:
-            new_owners.append(Owner(name=f"Owner {i}", phone=f"1390000{i:04d}"))
-            plain.append((unit, len(new_owners) - 1))
-            if i % 17 == 0:  # co-owned
-                new_owners.append(Owner(name=f"Co-owner {i}"))
-                plain.append((unit, len(new_owners) - 1))
-    Owner.objects.bulk_create(new_owners, batch_size=1000)
-    rows += [Ownership(unit=unit, owner=new_owners[index]) for unit, index in plain]
-    Ownership.objects.bulk_create(rows, batch_size=1000)
+            row.phone = f"1390000{i:04d}"
+            if i % 17 == 0:
+                row.co_owners = [f"Co-owner {i}"]
+        rows.append(row)
+    roll_import(community=community, rows=rows, acting_user=None)
 
 
-def _ballots(resolution, share: float, *, skip_owner_ids: set[int]) -> None:
-    """Ballots for the first `share` of the roll (bulk: demo data, not user actions)."""
-    voters = list(RollEntry.objects.filter(resolution=resolution).order_by("pk"))
-    skip = set(
-        RollEntry.objects.filter(
-            resolution=resolution, members__owner_id__in=skip_owner_ids
-        ).values_list("pk", flat=True)
+def _ballots(
+    resolution: Resolution, share: float, *, choices: list[str], skip_owner_ids: set[int]
+) -> None:
+    """Ballots for the first `share` of the roll, each cast through `ballot_cast` by one of
+    the voter's owners, so the ballot log and the audit agree with the ballots."""
+    voters = list(
+        RollEntry.objects.filter(resolution=resolution)
+        .prefetch_related("members__owner__user")
+        .order_by("pk")
     )
-    now = timezone.now()
-    choices = [Choice.FOR, Choice.FOR, Choice.FOR, Choice.AGAINST, Choice.ABSTAIN]
-    ballots = [
-        Ballot(resolution=resolution, voter=v, choice=choices[i % 5], cast_at=now, updated_at=now)
-        for i, v in enumerate(voters[: int(len(voters) * share)])
-        if v.pk not in skip and not v.voter_key.startswith("unit:")
-    ]
-    Ballot.objects.bulk_create(ballots, batch_size=1000)
-    BallotLog.objects.bulk_create(
-        [
-            BallotLog(
-                resolution=resolution, voter=b.voter, choice=b.choice, receipt=b.receipt, at=now
-            )
-            for b in ballots
-        ],
-        batch_size=1000,
-    )
+    for i, voter in enumerate(voters[: int(len(voters) * share)]):
+        owners = sorted((m.owner for m in voter.members.all()), key=lambda o: o.pk)
+        if not owners or any(o.pk in skip_owner_ids for o in owners):
+            continue  # a unit without owners has nobody to vote; the named owners vote live
+        services.ballot_cast(
+            resolution=resolution,
+            owner=owners[0],
+            choice=choices[i % len(choices)],
+            acting_user=owners[0].user,
+            voter=voter,
+        )
 
 
 def _resolutions_ensure(community: Community) -> None:
@@ -132,8 +129,7 @@ def _resolutions_ensure(community: Community) -> None:
         acting_user=None,
     )
     services.resolution_open(resolution=cabinet, acting_user=None)
-    _ballots(cabinet, 0.9, skip_owner_ids=set())
-    Ballot.objects.filter(resolution=cabinet, choice=Choice.AGAINST).update(choice=Choice.FOR)
+    _ballots(cabinet, 0.9, choices=[Choice.FOR] * 4 + [Choice.ABSTAIN], skip_owner_ids=set())
     services.resolution_close(resolution=cabinet, acting_user=None)
 
     handoff = services.resolution_create(
@@ -152,7 +148,7 @@ def _resolutions_ensure(community: Community) -> None:
         acting_user=None,
     )
     services.resolution_open(resolution=handoff, acting_user=None)
-    _ballots(handoff, 0.55, skip_owner_ids=named_ids)
+    _ballots(handoff, 0.55, choices=VOTES, skip_owner_ids=named_ids)
 
     upcoming = services.resolution_create(
         community=community,

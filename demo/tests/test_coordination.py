@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from communities import demo as communities_demo
 from communities.models import Community
-from coordination import demo
 from coordination.models import ActionItem, FriendlinessSnapshot, Meeting, Poll
-from governance import demo as governance_demo
+from demo import communities as communities_demo
+from demo import coordination as demo
+from demo import governance as governance_demo
 from riders.models import AccessEvent
 
 pytestmark = pytest.mark.django_db

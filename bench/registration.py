@@ -18,9 +18,8 @@ from django.conf import settings
 
 from communities import services as community_services
 from communities.models import Community, EntryPolicy, Gate, PropertyCompany
-
-from .models import Platform, PlatformKey
-from .services.jwk import jwk_from_public_key
+from riders.models import Platform, PlatformKey
+from riders.services.jwk import jwk_from_public_key
 
 BENCH_PLATFORM = "bench-platform"
 BENCH_COMMUNITY = "bench-riders"

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from communities.models import Gate
-from riders.demo import DEMO_PLATFORM, demo_gate, demo_platform, one_click_link
+from demo.riders import DEMO_PLATFORM, demo_gate, demo_platform, one_click_link
 
 
 class Command(BaseCommand):

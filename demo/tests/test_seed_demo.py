@@ -1,4 +1,4 @@
-"""seed_demo: the demo data is complete, idempotent and extensible by other apps."""
+"""seed_demo: the demo data is complete, idempotent and extensible app by app."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import types
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from PIL import Image
 
-from communities import demo
-from communities.management.commands import seed_demo
 from communities.models import (
     Building,
     Community,
@@ -28,6 +28,8 @@ from communities.models import (
 )
 from communities.permissions import GUARD, MANAGE_RIDERS, communities_for_user
 from core.models import AuditEntry
+from demo import communities as demo
+from demo.management.commands import seed_demo
 
 COUNTED = (
     PropertyCompany,
@@ -55,10 +57,21 @@ def _counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in COUNTED}
 
 
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker, tmp_path_factory):
+    """seed_demo run once for this module, in a transaction rolled back at the module's end;
+    each test runs in a savepoint inside it (as Django's setUpTestData does). The demo casts
+    its ~1,500 ballots through `ballot_cast`, which costs seconds: once, not once a test."""
+    media = tmp_path_factory.mktemp("demo") / "media"
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+        yield media, _run()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def seeded(db, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return _run()
+def seeded(seeded_once, db, settings):
+    settings.MEDIA_ROOT, output = seeded_once
+    return output
 
 
 def test_running_twice_changes_no_rows_and_draws_no_new_maps(seeded, settings):
@@ -171,14 +184,10 @@ def test_other_apps_add_their_demo_data_through_a_demo_module(db, settings, tmp_
         calls.append(stdout)
         return ["one-click link: http://example.invalid/r/abc/"]
 
-    package = types.ModuleType("h3_fake_app")
-    package.__path__ = []
-    package.__spec__ = importlib.machinery.ModuleSpec("h3_fake_app", None, is_package=True)
-    module = types.ModuleType("h3_fake_app.demo")
-    module.__spec__ = importlib.machinery.ModuleSpec("h3_fake_app.demo", None)
+    module = types.ModuleType("demo.h3_fake_app")
+    module.__spec__ = importlib.machinery.ModuleSpec("demo.h3_fake_app", None)
     module.seed = fake_seed
-    monkeypatch.setitem(sys.modules, "h3_fake_app", package)
-    monkeypatch.setitem(sys.modules, "h3_fake_app.demo", module)
+    monkeypatch.setitem(sys.modules, "demo.h3_fake_app", module)
     monkeypatch.setattr(seed_demo, "DEMO_APPS", ("h3_fake_app", "h3_app_without_demo"))
 
     output = _run()

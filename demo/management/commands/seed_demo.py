@@ -1,7 +1,8 @@
 """`manage.py seed_demo`: load the demo data (idempotent) and print log-ins and pages.
 
-The communities app seeds first; then every app in DEMO_APPS that has a `demo` module
-with `seed(stdout)` adds its own data, and the lines it returns are printed too.
+The communities' data seeds first (demo/communities.py); then, for every app in DEMO_APPS,
+the module `demo.<app>` (if there is one) adds its data with `seed(stdout)`, and the lines
+it returns are printed too.
 """
 
 from __future__ import annotations
@@ -15,19 +16,16 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.urls import reverse
 
-from communities import demo
 from communities.models import Community
+from demo import communities
 
 DEMO_APPS = ("riders", "governance", "coordination")
 
 
 def _demo_module(app: str) -> ModuleType | None:
-    """`<app>.demo` if the app has one. Errors inside an existing module propagate."""
-    try:
-        spec = importlib.util.find_spec(f"{app}.demo")
-    except ModuleNotFoundError:  # the app itself is missing
-        return None
-    return importlib.import_module(f"{app}.demo") if spec is not None else None
+    """`demo.<app>` if the demo has data for the app. Errors inside it propagate."""
+    name = f"demo.{app}"
+    return importlib.import_module(name) if importlib.util.find_spec(name) is not None else None
 
 
 class Command(BaseCommand):
@@ -35,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         started = time.perf_counter()
-        lines = demo.seed()
+        lines = communities.seed()
         for app in DEMO_APPS:
             module = _demo_module(app)
             if module is None:

@@ -1,4 +1,5 @@
-"""The vote bench builds its community and reports timings (small sizes here)."""
+"""The vote bench (`manage.py vote_bench`, bench/votes.py) builds its community and reports
+timings (small sizes here); its scenarios' requests work against the portal."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ import json
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
+from bench.scenarios import BenchContext
+from bench.votes import cast_requests, participation_requests
 from governance.models import Ballot, RollEntry
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +35,6 @@ def test_vote_bench_counts_a_community_with_every_kind_of_holder():
 
 
 def test_bench_requests_work_against_the_portal():
-    from django.test import Client
-
-    from bench.scenarios import BenchContext
-    from governance.benchmark import cast_requests, participation_requests
-
     context = BenchContext(buildings=4, units_per_building=100)
     client = Client(enforce_csrf_checks=True)
 

@@ -11,7 +11,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
-from governance.benchmark import tally_timings, vote_community_ensure
+from bench.votes import tally_timings, vote_community_ensure
 
 
 class Command(BaseCommand):

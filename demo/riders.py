@@ -1,4 +1,5 @@
-"""Demo data for riders: the `demo` platform with its own Ed25519 key pair.
+"""Demo data for riders: the `demo` platform with its own Ed25519 key pair, one-click
+links signed with it, and a simulated controller per gate of the demo community.
 
 The platform's PRIVATE key stands in for the platform's app: it lives in
 var/demo-platform-key.pem (never committed), and `manage.py platform_assertion` signs
@@ -7,6 +8,8 @@ one-click links with it. Only the public key is registered in the portal.
 
 from __future__ import annotations
 
+import json
+import secrets
 import time
 import uuid
 from pathlib import Path
@@ -17,10 +20,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from django.conf import settings
 
-from communities.models import Gate
-
-from .models import Platform, PlatformKey
-from .services.jwk import jwk_from_public_key
+from communities.models import Gate, GateController
+from riders.models import Platform, PlatformKey
+from riders.services.jwk import jwk_from_public_key
 
 DEMO_PLATFORM = "demo"
 DEMO_KID = "demo-1"
@@ -99,11 +101,6 @@ def one_click_link(
 def demo_controllers(gates: list[Gate]) -> list[dict[str, Any]]:
     """One simulated controller per demo gate (idempotent), and the file `make run` hands
     to `python -m tools.gatesim`: var/gatesim/controllers.json, [{"id", "secret"}]."""
-    import json
-    import secrets
-
-    from communities.models import GateController
-
     base = settings.DEMO_GATESIM_URL.rstrip("/")
     out = []
     for gate in gates:

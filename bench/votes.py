@@ -1,4 +1,5 @@
-"""Data and timings for the vote benchmarks (`manage.py vote_bench`, bench scenarios).
+"""Data and timings for the vote benchmarks (`manage.py vote_bench`, the bench scenarios
+`vote_participation` and `vote_cast`).
 
 `vote_community_ensure` builds a community of N units with a realistic mix of holders
 by bulk inserts: the developer's unsold units (one voter), owners of three units, co-owned
@@ -12,17 +13,29 @@ import datetime as dt
 import statistics
 import time
 from decimal import Decimal
+from importlib import import_module
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
+from bench.loadgen import Request
 from communities import services as community_services
 from communities.models import Building, Community, PropertyCompany, Unit
-
-from . import services
-from .models import Ballot, Choice, Owner, Ownership, Resolution, RollEntry, receipt_code_new
-from .tally import tally
+from governance import services
+from governance.models import (
+    Ballot,
+    Choice,
+    Owner,
+    Ownership,
+    Resolution,
+    RollEntry,
+    receipt_code_new,
+)
+from governance.tally import tally
 
 COMPANY_SLUG = "bench-property"
 UNITS_PER_BUILDING = 100
@@ -184,16 +197,6 @@ def tally_timings(
 
 def _owner_sessions(owners: list[Owner]) -> list[str]:
     """Log-ins and sessions for `owners`, made without password hashing (bench only)."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
-
     user_model = get_user_model()
     missing = [o for o in owners if o.user_id is None]
     users = []
@@ -239,10 +242,6 @@ def _bench_resolution(community: Community, title: str) -> Resolution:
 def participation_requests(context: Any):
     """Bench: GET the live participation of a 20,000-unit vote with 15,000 ballots (the
     tally over HTTP), as an owner on the roll."""
-    from django.urls import reverse
-
-    from bench.loadgen import Request
-
     units = context.buildings * context.units_per_building
     community = vote_community_ensure(units=units)
     resolution = _bench_resolution(community, "Bench participation")
@@ -265,10 +264,6 @@ def participation_requests(context: Any):
 
 def cast_requests(context: Any, *, owners: int = 1000):
     """Bench: owners cast and change their votes over HTTP (POST, CSRF, JSON answer)."""
-    from django.urls import reverse
-
-    from bench.loadgen import Request
-
     community = vote_community_ensure(units=context.buildings * context.units_per_building)
     resolution = _bench_resolution(community, "Bench casting")
     chosen = list(

@@ -23,11 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Community, DeliveryRules, EntryPolicy, Gate, GateController
+from coordination import services
+from coordination.models import ActionStatus, Meeting, Poll, PollAudience, Side
 from governance.models import Resolution
 from riders.services.gate_events import events_ingest
-
-from . import services
-from .models import ActionStatus, Meeting, Poll, PollAudience, Side
 
 SLUG = "willow-garden"
 _NAMESPACE = uuid.UUID("6f2c1f0e-2c55-4c59-9a57-3b1f1d2b0c01")

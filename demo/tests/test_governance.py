@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from communities import demo as communities_demo
 from communities.models import DeliveryFacility
-from governance import demo
+from demo import communities as communities_demo
+from demo import governance as demo
 from governance.models import Ballot, Ownership, Resolution, ResolutionState
 from governance.tally import tally
 
