@@ -241,13 +241,11 @@ def process_caches_clear() -> None:
     afresh and ids repeat across test databases, so a cache kept from an earlier test
     answers for rows that are no longer there (or are other rows now)."""
     from communities.views import PAGE_MEMO
-    from riders.api.auth import controller_cache_clear
-    from riders.gatesync.documents import deltas_cache_clear
+    from gatesync.interface import process_cache as gatesync_cache
     from riders.services.keys import _cache_clear as pass_keys_cache_clear
 
     pass_keys_cache_clear()
-    deltas_cache_clear()
-    controller_cache_clear()
+    gatesync_cache.clear()
     PAGE_MEMO.clear()
 
 

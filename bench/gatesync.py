@@ -73,7 +73,7 @@ def big_list(entries: int):
 
     from communities.models import Community
     from communities.services import community_create
-    from riders.gatesync.models import AccessListEntry, AccessListHead
+    from gatesync.models import AccessListEntry, AccessListHead
     from riders.models import AccessGrant, GrantSource, GrantStatus, Platform, Rider
 
     community = Community.objects.filter(slug=SLUG).first()
@@ -151,7 +151,7 @@ def flip(grant) -> None:
 
 
 def figure_delta_bytes(community) -> int:
-    from riders.gatesync.documents import delta_document, head_version
+    from gatesync.documents import delta_document, head_version
     from riders.models import AccessGrant
 
     grant = AccessGrant.objects.filter(community=community).order_by("pk").first()
@@ -165,7 +165,7 @@ def figure_delta_bytes(community) -> int:
 def controller_for(community, sim: GateSim, controller_id_hint: int | None = None):
     """The bench controller, as never synced (each figure starts a fresh simulator)."""
     from communities.models import Gate, GateController
-    from riders.gatesync.models import ControllerSync
+    from gatesync.models import ControllerSync
 
     gate, _ = Gate.objects.get_or_create(community=community, name="Bench gate")
     controller = GateController.objects.filter(gate=gate, name="Bench controller").first()
@@ -178,7 +178,7 @@ def controller_for(community, sim: GateSim, controller_id_hint: int | None = Non
 
 
 def figure_snapshot_seconds(community, rounds: int = 3) -> tuple[float, int]:
-    from riders.gatesync.push import controller_push
+    from gatesync.push import controller_push
 
     sim = GateSim({}, heartbeat=3600)
     controller = controller_for(community, sim)
@@ -203,7 +203,7 @@ def figure_snapshot_seconds(community, rounds: int = 3) -> tuple[float, int]:
 
 
 def figure_change_latency(community, changes: int, redis: RedisServer) -> list[float]:
-    from riders.gatesync.documents import head_version
+    from gatesync.documents import head_version
     from riders.models import AccessGrant
 
     sim = GateSim({}, heartbeat=3600)
@@ -242,9 +242,9 @@ def figure_fleet(fleet: int, redis: RedisServer) -> tuple[float, float]:
     seconds the first full sync of the fleet took."""
     from communities.models import Community, Gate, GateController
     from communities.services import community_create
-    from riders.gatesync.documents import head_version
-    from riders.gatesync.models import ControllerSync
-    from riders.gatesync.tasks import enqueue_community
+    from gatesync.documents import head_version
+    from gatesync.models import ControllerSync
+    from gatesync.tasks import enqueue_community
     from riders.models import AccessGrant, GrantSource, Platform, Rider
     from riders.services.grants import grant_request
 
@@ -279,7 +279,7 @@ def figure_fleet(fleet: int, redis: RedisServer) -> tuple[float, float]:
     worker.start()
     try:
         started = time.perf_counter()
-        # What saving a controller does (riders/gatesync/signals.py): the community's
+        # What saving a controller does (gatesync/receivers.py): the community's
         # controllers are pushed at once, on the default queue. (Left to `reconcile`, the
         # fleet would wait behind every never-reached controller of the large data set.)
         enqueue_community(community.pk)

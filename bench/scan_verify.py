@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from bench.loadgen import Request
 from communities.models import GateController
-from riders.api.auth import TO_PORTAL, signed_headers_v2
+from gatesync.auth import TO_PORTAL, signed_headers_v2
 from riders.models import AccessGrant, GrantSource, GrantStatus, Platform, Rider
 from riders.services.keys import pass_token_issue, pass_token_signer
 

@@ -18,7 +18,7 @@ It is checked twice: when staff save the endpoint (`endpoint_check`, from
 (`guarded_create_connection`, which connects only to the addresses it has just checked, so a
 DNS answer that changes after the save, or a redirect, cannot reach a refused address).
 Lives in communities, the lowest app layer: the model (communities) and the drivers
-(riders.gatesync) both use it.
+(gatesync) both use it.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ from core.audit import acting_user_or_none, audit_record
 
 from .models import Community, DeliveryRules, EntryPolicy, PropertyCompany, StaffMembership
 from .permissions import STAFF_PERMS
+from .signals import rules_published
 
 RULES_FIELDS = (
     "entry_policy",
@@ -158,6 +159,8 @@ def rules_publish(
         before={f: _jsonable(getattr(current, f)) for f in RULES_FIELDS} if current else None,
         after={f: _jsonable(getattr(rules, f)) for f in RULES_FIELDS},
     )
+    # In this transaction: gate sync logs the new policy with it, or not at all.
+    rules_published.send(sender=DeliveryRules, rules=rules)
     return rules
 
 

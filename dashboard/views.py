@@ -33,8 +33,7 @@ from communities.permissions import (
 from coordination.charts import trend_svg
 from coordination.selectors import snapshots_trends
 from core.spreadsheet import csv_writer
-from riders.gatesync.push import controller_resync_request
-from riders.gatesync.tasks import enqueue_push
+from gatesync.interface import controller_resync
 from riders.models import Decision, Reason, Rider
 from riders.permissions import grants_for_user, rider_for_user
 
@@ -332,8 +331,7 @@ def controller_sync(request: HttpRequest, slug: str, controller_id: int) -> Http
     controller = controller_for_user(request.user, slug, controller_id, perm=CHANGE)
     community = controller.gate.community
     full = request.POST.get("full") == "1"
-    controller_resync_request(controller=controller, full=full)
-    queued = enqueue_push(controller.pk, snapshot=full)
+    queued = controller_resync(controller=controller, acting_user=request.user, full=full)
     messages.add_message(
         request,
         messages.SUCCESS if queued else messages.WARNING,

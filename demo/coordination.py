@@ -2,7 +2,7 @@
 and governance (safe to run again).
 
 - Every demo community with a gate open to riders gets a month of gate scans, reported
-  through the gate protocol's ingestion service (`riders.gatesync.inbound.events_ingest`)
+  through the gate protocol's ingestion service (`riders.services.gate_events.events_ingest`)
   with fixed event ids, so a second run adds nothing.
 - Willow Garden gets a held meeting with published minutes and decisions, the next
   meeting, and two opinion polls (owners, riders); the owners' poll is attached to the
@@ -26,7 +26,7 @@ from communities.models import Community, DeliveryRules, EntryPolicy, Gate, Gate
 from coordination import services
 from coordination.models import ActionStatus, Meeting, Poll, PollAudience, Side
 from governance.models import Resolution
-from riders.gatesync.inbound import events_ingest
+from riders.services.gate_events import events_ingest
 
 SLUG = "willow-garden"
 _NAMESPACE = uuid.UUID("6f2c1f0e-2c55-4c59-9a57-3b1f1d2b0c01")

@@ -18,7 +18,7 @@ urlpatterns = [
     path("api/v1/", include("coordination.api.urls")),
     path("api/v1/", include("communities.api.urls")),
     path("api/v1/", include("riders.api.urls")),
-    path("api/v1/", include("riders.gatesync.urls")),
+    path("api/v1/", include("gatesync.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("media-p/<path:signed>", private_media, name="private-media"),

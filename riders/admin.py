@@ -281,6 +281,3 @@ class AccessEventAdmin(ScopedToCommunities):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-from .gatesync import admin as _gatesync_admin  # noqa: E402,F401 - registers the controllers admin

@@ -1,4 +1,4 @@
-"""Celery tasks of riders (gate sync has its own in riders/gatesync/tasks.py): thin, call a
+"""Celery tasks of riders (gate sync has its own in gatesync/tasks.py): thin, call a
 service."""
 
 from __future__ import annotations

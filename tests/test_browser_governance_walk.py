@@ -16,9 +16,9 @@ from django.test import Client
 from django.utils import timezone
 
 from communities.tests.factories import CommunityFactory, GateFactory
+from gatesync.models import AccessChange
 from governance.models import Choice, Resolution, ResolutionState
 from governance.tests.factories import owners_each_one_unit, resolution_opened, votes_cast
-from riders.gatesync.models import AccessChange
 from riders.models import GrantStatus
 from riders.tests.factories import (
     AccessGrantFactory,

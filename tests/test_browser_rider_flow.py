@@ -13,7 +13,7 @@ import zxingcpp
 from PIL import Image
 
 from communities.tests.factories import CommunityFactory, GateControllerFactory, GateFactory
-from riders.api.auth import TO_PORTAL, signed_headers_v2
+from gatesync.auth import TO_PORTAL, signed_headers_v2
 from riders.models import AccessGrant, GrantStatus
 from riders.services.grants import grant_revoke
 from riders.tests.factories import PlatformFactory, sign_assertion

@@ -13,8 +13,8 @@ from django.utils import timezone
 
 from bench.scale.generate import digest, marker_read
 from communities.models import Community, Gate, GateController, Unit
+from gatesync.models import AccessListEntry, AccessListHead
 from governance.models import Ballot, Ownership, Resolution
-from riders.gatesync.models import AccessListEntry, AccessListHead
 from riders.models import AccessEvent, AccessGrant, Rider
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -580,7 +580,7 @@ def _grants(sizes: Sizes, now: dt.datetime, anchor: dt.datetime, layout: Layout)
 def _access_list_models():
     """(AccessListEntry, AccessListHead) when gate sync's tables exist, else None."""
     try:
-        from riders.gatesync.models import AccessListEntry, AccessListHead
+        from gatesync.models import AccessListEntry, AccessListHead
     except ImportError:
         return None
     tables = set(connection.introspection.table_names())

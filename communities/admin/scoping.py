@@ -23,12 +23,6 @@ from .audit import AdminAuditMixin
 from .markers import map_context
 
 
-def _has_perm(request: HttpRequest, community: Community, perm: str) -> bool:
-    """Kept only for riders/gatesync/admin.py, which imports it until it moves to its own
-    app; use `communities.permissions.request_has_community_perm`."""
-    return request_has_community_perm(request, community, perm=perm)
-
-
 class CompanyFilter(admin.SimpleListFilter):
     """Lists only the companies whose communities the user may see."""
 

@@ -75,7 +75,7 @@ class GateCodeHistory(models.Model):
 
 
 class GateController(models.Model):
-    """A device at a gate that holds the access list. Syncing is done by riders.gatesync."""
+    """A device at a gate that holds the access list. Syncing is done by gatesync."""
 
     class Driver(models.TextChoices):
         HTTP_JSON = "http_json", _("Last100 gate protocol (HTTP JSON)")

@@ -40,8 +40,8 @@ from communities.models import (
     time_in_window,
 )
 from core.models import AuditEntry
+from gatesync.models import AccessListHead
 from governance.models import Feedback
-from riders.gatesync.models import AccessListHead
 from riders.models import AccessEvent, AccessGrant, Decision, Direction, GrantSource, Reason
 
 from .index import (

@@ -24,9 +24,9 @@ from communities.tests.factories import (
 from coordination.friendliness.index import NOT_APPLICABLE, NOT_RECORDED
 from coordination.friendliness.measure import friendliness_compute
 from core.models import AuditEntry
+from gatesync.models import AccessListHead, ControllerSync
 from governance.models import Feedback
 from governance.services.feedback import feedback_triage
-from riders.gatesync.models import AccessListHead, ControllerSync
 from riders.models import AccessEvent, AccessGrant, GrantSource
 from riders.tests.factories import AccessGrantFactory, RiderFactory
 

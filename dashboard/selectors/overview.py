@@ -15,9 +15,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from communities.models import Community, Gate
+from gatesync.interface import ControllerHealth, controllers_health
 from governance.models import Ballot, Feedback, Resolution, RollEntry
 from governance.tally import ballot_voter_area
-from riders.gatesync.health import ControllerHealth, controllers_health
 from riders.models import AccessGrant, Decision, Direction, GrantStatus
 
 from .counts import (

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from communities.models import EntryPolicy
+from gatesync.models import AccessChange
 from governance import services
 from governance.models import Choice, GrantSuspension, ResolutionState
-from riders.gatesync.models import AccessChange
 from riders.models import GrantStatus
 from riders.services.grants import grant_suspend
 from riders.tests.factories import AccessGrantFactory, RiderFactory

@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "core",
     "portal",
     "communities",
+    "gatesync",
     "riders",
     "governance",
     "coordination",
@@ -274,7 +275,7 @@ RIDERS_HMAC_WINDOW_SECONDS = 300
 RIDERS_DEVICE_COOKIE = "l100_device"
 RIDERS_DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
 
-# Gate sync (riders/gatesync, docs/gate-protocol.md)
+# Gate sync (gatesync/, docs/gate-sync.md, docs/gate-protocol.md)
 # Every outbound HTTP call to a controller times out after this many seconds.
 GATESYNC_HTTP_TIMEOUT_SECONDS = env_int("GATESYNC_HTTP_TIMEOUT_SECONDS", 10)
 # A push holds its controller this long at most (a killed worker's lease runs out).
@@ -297,15 +298,15 @@ env_networks_check("GATESYNC_ALLOWED_PRIVATE_NETWORKS", GATESYNC_ALLOWED_PRIVATE
 # `make run` starts a gate simulator here for the demo gates (seed_demo registers them).
 DEMO_GATESIM_URL = env_str("DEMO_GATESIM_URL", "http://127.0.0.1:9100")
 CELERY_BEAT_SCHEDULE["gatesync-reconcile"] = {
-    "task": "riders.gatesync.tasks.reconcile",
+    "task": "gatesync.tasks.reconcile",
     "schedule": float(GATESYNC_RECONCILE_SECONDS),
 }
 CELERY_BEAT_SCHEDULE["gatesync-sweep-expired"] = {
-    "task": "riders.gatesync.tasks.sweep_expired",
+    "task": "gatesync.tasks.sweep_expired",
     "schedule": 60.0,
 }
 CELERY_BEAT_SCHEDULE["gatesync-prune-changes"] = {
-    "task": "riders.gatesync.tasks.prune_changes",
+    "task": "gatesync.tasks.prune_changes",
     "schedule": 3600.0,
 }
 

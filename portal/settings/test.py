@@ -13,7 +13,7 @@ PRIVATE_MEDIA_ROOT = BASE_DIR / "var" / "test-private-media"
 SERVE_MEDIA = True  # portal/urls.py serves MEDIA_ROOT for live_server browser tests
 ALLOWED_HOSTS = ["*"]
 # Tasks run in the test process; the gate-sync fault tests switch to a real broker and
-# worker themselves (riders/tests/test_gatesync_faults.py).
+# worker themselves (gatesync/tests/test_gatesync_faults.py).
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 # Counters in a shared cache would make tests depend on each other; the rate-limit tests
 # turn this on (portal/tests/test_security_ratelimit.py).

@@ -21,13 +21,13 @@ from rest_framework.response import Response
 from communities.models import Gate
 from communities.permissions import GUARD, user_has_community_perm
 from core.security.ratelimit import controller_or_user, ratelimit
+from gatesync.interface import controller_authenticate
 
 from ..models import Direction, EventSource, Reason, Rider
 from ..services.assertions import AssertionRefused, platform_jws_verify
 from ..services.keys import jwks_json
 from ..services.platforms import platform_rider_deactivate
 from ..services.verification import pass_verify
-from .auth import controller_authenticate
 from .serializers import (
     DeactivateResponseSerializer,
     VerifyRequestSerializer,

@@ -51,22 +51,3 @@ __all__ = [
     "jwk_alg",
     "validate_public_jwk",
 ]
-
-
-# Gate sync's tables live with the engine that uses them; importing them here registers
-# them with the riders app.
-from ..gatesync.models import (
-    AccessChange,
-    AccessListEntry,
-    AccessListHead,
-    ChangeOp,
-    ControllerSync,
-)
-
-__all__ = [
-    "AccessChange",
-    "AccessListEntry",
-    "AccessListHead",
-    "ChangeOp",
-    "ControllerSync",
-]

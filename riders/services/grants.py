@@ -2,8 +2,9 @@
 
 Each function validates the transition (ValidationError with a message staff can read),
 saves it with a conditional UPDATE (so two staff members acting at once cannot both win),
-writes an audit row and calls `_grant_changed`, the single hook gate sync fills in to log
-the change for the community's controllers, in the same transaction.
+writes an audit row and calls `_grant_changed`, the single place that tells gate sync
+(gate_access.grant_changed), which logs the change for the community's controllers in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from communities.services import rules_current
 from core.audit import acting_user_or_none, audit_record
 from core.users import ActingUser as User
 
-from ..gatesync.outbox import grant_changed
 from ..models import GRANT_DEFAULT_VALIDITY, AccessGrant, GrantSource, GrantStatus, Rider
+from .gate_access import grant_changed
 
 AUDIT_FIELDS = ("status", "valid_from", "valid_until", "approved_by_id", "reason")
 

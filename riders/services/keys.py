@@ -32,8 +32,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.audit import audit_record
+from gatesync.interface import keys_changed
 
-from ..gatesync.outbox import keys_changed
 from ..models import ALG_EDDSA, AccessGrant, PassSigningKey
 from .jwk import jwk_from_public_key, public_key_from_jwk
 
@@ -133,7 +133,7 @@ def pass_key_rotate(*, acting_user: AbstractBaseUser | AnonymousUser | None) -> 
             after={"kid": key.kid},
         )
         # Controllers verify passes offline: they get the new key with their next push.
-        keys_changed([dict(k.public_jwk) for k in _published_keys()])
+        keys_changed(keys=[dict(k.public_jwk) for k in _published_keys()])
     _cache_clear()
     return key
 

@@ -7,8 +7,8 @@ from django.db import transaction
 
 from core.audit import audit_record
 
-from ..gatesync.outbox import grant_changed
 from ..models import AccessGrant, GrantStatus, Platform, Rider, RiderDeactivation
+from .gate_access import grant_changed
 from .grants import grant_suspend
 
 

@@ -169,7 +169,7 @@ def controller_meta(
 ) -> dict[str, str]:
     """The test client's META for a request `controller` signs (gate protocol v2);
     `path` may carry a query."""
-    from riders.api.auth import TO_PORTAL, signed_headers_v2
+    from gatesync.auth import TO_PORTAL, signed_headers_v2
 
     path_only, _sep, query = path.partition("?")
     headers = signed_headers_v2(

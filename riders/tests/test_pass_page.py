@@ -13,8 +13,8 @@ from PIL import Image, ImageDraw
 
 from communities.services import rules_publish
 from communities.tests.factories import CommunityFactory
+from core.qr import qr_svg
 from riders.models import GrantStatus
-from riders.qr import qr_svg
 from riders.services.devices import device_issue
 from riders.services.grants import grant_revoke, grant_suspend
 from riders.services.keys import pass_token_decode

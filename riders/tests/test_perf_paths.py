@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from communities.services import rules_publish
 from communities.tests.factories import GateFactory
-from riders.gatesync.documents import head_version
-from riders.gatesync.models import AccessChange, AccessListEntry
+from gatesync.documents import head_version
+from gatesync.models import AccessChange, AccessListEntry
 from riders.models import AccessEvent, AccessGrant, GrantStatus, Rider, UsedAssertion
 from riders.services.assertions import AssertionRefused, assertion_consume, assertion_verify
 from riders.services.devices import rider_for_device

@@ -13,8 +13,8 @@ from django.urls import reverse
 
 from communities.tests.factories import GateFactory
 from core.models import AuditEntry
-from riders.gatesync.documents import list_entries
-from riders.gatesync.models import AccessChange, ChangeOp
+from gatesync.documents import list_entries
+from gatesync.models import AccessChange, ChangeOp
 from riders.models import GrantStatus, Reason
 from riders.services.devices import device_issue
 from riders.services.keys import pass_token_issue

@@ -17,7 +17,7 @@ from PIL import Image
 
 from communities.tests.factories import CommunityFactory, GateFactory
 from core.models import AuditEntry
-from riders.gatesync.documents import list_entries
+from gatesync.documents import list_entries
 from riders.models import (
     AccessEvent,
     AccessGrant,

@@ -23,9 +23,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from communities.models import DeliveryRules, EntryPolicy
+from core.qr import qr_svg
 
 from ..models import AccessGrant, GrantStatus, Rider
-from ..qr import qr_svg
 from ..services.keys import PASS_LIFETIME_SECONDS, pass_token_issue
 from ._device import device_rider
 

@@ -105,7 +105,7 @@ def controller_headers(
     world: World, body: bytes, *, method: str, path: str, query: str = ""
 ) -> dict[str, str]:
     """The META of a request the world's controller signs (gate protocol v2)."""
-    from riders.api.auth import TO_PORTAL, signed_headers_v2
+    from gatesync.auth import TO_PORTAL, signed_headers_v2
 
     headers = signed_headers_v2(
         controller_id=world.controller.pk,

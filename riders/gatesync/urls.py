@@ -1,9 +1,0 @@
-from django.urls import path
-
-from . import api
-
-urlpatterns = [
-    path("gates/heartbeat", api.heartbeat, name="gate_heartbeat"),
-    path("gates/events", api.events, name="gate_events"),
-    path("gates/sync", api.pull, name="gate_sync"),
-]
