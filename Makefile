@@ -47,6 +47,7 @@ test: install
 	mkdir -p var/static
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(DEV) sh -c '$(PY) manage.py makemigrations --check --dry-run && \
 	  env -u DJANGO_SETTINGS_MODULE $(VENV)/bin/pytest $(PYTEST_ARGS)'
 

@@ -69,8 +69,8 @@ def push_controller(self, controller_id: int, snapshot: bool = False) -> str:
     except LeaseBusy:
         return "busy"  # the holder looks at the head again when it is done
     except DriverError as error:
-        # Eager mode (no broker: a laptop demo) has no one to wait for a retry; the next
-        # change or `manage.py sync_gates` pushes again.
+        # Called directly or eagerly (`manage.py sync_gates`, tests), nobody waits for a
+        # retry; the next change, reconcile or `sync_gates` pushes again.
         if not error.retryable or self.request.called_directly or self.request.is_eager:
             return f"failed: {error}"
         raise self.retry(countdown=backoff(self.request.retries), exc=error) from error

@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
+from communities.rules_sources import rules_sources_register
+
 
 class GovernanceConfig(AppConfig):
     name = "governance"
@@ -8,3 +10,12 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from . import signals  # noqa: F401
+        from .selectors import entry_decision_pending, entry_decision_pending_subquery, notices_for
+
+        # The rules page shows governance's notices and pending decision without
+        # communities importing governance (communities/rules_sources.py).
+        rules_sources_register(
+            decision_pending_subquery=entry_decision_pending_subquery,
+            decision_pending=entry_decision_pending,
+            notices=notices_for,
+        )

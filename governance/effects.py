@@ -33,6 +33,8 @@ from communities.models import (
     RestStation,
 )
 from communities.services import rules_publish
+from riders.models import GrantStatus
+from riders.services.grants import grant_reinstate, grants_suspend_active
 
 from .models import GrantSuspension, Matter, Resolution, ResolutionState, RulesDecision
 
@@ -235,19 +237,14 @@ def rules_apply(
 
 
 def _grants_suspend(*, resolution: Resolution, acting_user: AbstractBaseUser | None) -> int:
-    from riders.models import AccessGrant, GrantStatus
-    from riders.services.grants import grant_suspend
-
     reason = _("resolution #%(number)s") % {"number": resolution.number}
-    grants = AccessGrant.objects.filter(
-        community=resolution.community_id, status=GrantStatus.ACTIVE
-    ).select_related("rider")
-    count = 0
-    for grant in grants:
-        grant_suspend(grant=grant, reason=reason, acting_user=acting_user)
-        GrantSuspension.objects.create(resolution=resolution, grant=grant, reason=reason)
-        count += 1
-    return count
+    suspended = grants_suspend_active(
+        community_id=resolution.community_id, reason=reason, acting_user=acting_user
+    )
+    GrantSuspension.objects.bulk_create(
+        GrantSuspension(resolution=resolution, grant=grant, reason=reason) for grant in suspended
+    )
+    return len(suspended)
 
 
 def grants_reinstate_lifted(*, resolution: Resolution, acting_user: AbstractBaseUser | None) -> int:
@@ -255,9 +252,6 @@ def grants_reinstate_lifted(*, resolution: Resolution, acting_user: AbstractBase
     gates' change log gets each one), the grants earlier resolutions suspended and that are
     still suspended for that reason. Grants staff suspended or revoked for their own
     reasons stay as they are. Returns how many came back."""
-    from riders.models import GrantStatus
-    from riders.services.grants import grant_reinstate
-
     reason = _("reinstated by resolution #%(number)s") % {"number": resolution.number}
     pending = (
         GrantSuspension.objects.filter(

@@ -7,7 +7,9 @@ from typing import Any
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
-from .models import Owner, Resolution, ResolutionState, RollEntry, RollMember
+from communities.models import Community
+
+from .models import Notice, Owner, Resolution, ResolutionState, RollEntry, RollMember
 
 
 def owner_for_user(user) -> Owner | None:
@@ -58,8 +60,6 @@ def owner_roll_entry_ids(owner: Owner) -> list[int]:
 def notices_for(community, *, limit: int = 5):
     """Current notices of `community`, newest first (one query). For owners' pages and
     the rules page."""
-    from .models import Notice
-
     now = timezone.now()
     return list(
         Notice.objects.filter(community=community, published_at__lte=now)
@@ -69,8 +69,6 @@ def notices_for(community, *, limit: int = 5):
 
 
 def notices_for_owner(owner: Owner, *, limit: int = 10):
-    from .models import Notice
-
     now = timezone.now()
     communities = owner.ownerships.values("unit__building__community_id")
     return list(
@@ -82,8 +80,6 @@ def notices_for_owner(owner: Owner, *, limit: int = 10):
 
 
 def owner_communities(owner: Owner):
-    from communities.models import Community
-
     return Community.objects.filter(
         pk__in=owner.ownerships.values("unit__building__community_id")
     ).order_by("name")

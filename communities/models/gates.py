@@ -99,7 +99,7 @@ class GateController(models.Model):
     enabled = models.BooleanField(_("enabled"), default=True)
     # Gate protocol version the controller speaks (docs/gate-protocol.md §9): 2 signs
     # every message over method, path, nonce and direction; 1 is deprecated and accepted
-    # only until riders.api.auth.V1_SUNSET. Controllers added before v2 were set to 1.
+    # only until gatesync.auth.V1_SUNSET. Controllers added before v2 were set to 1.
     protocol = models.PositiveSmallIntegerField(
         _("protocol version"), choices=[(1, "1 (deprecated)"), (2, "2")], default=2
     )

@@ -23,6 +23,7 @@ from ..models import (
     ParkingZone,
     RestStation,
 )
+from ..rules_sources import decision_pending_subquery, notices_for
 
 #: Landing-page search returns at most this many communities per page.
 SEARCH_PAGE_SIZE = 20
@@ -108,11 +109,9 @@ def _rules_with_decision() -> Any:
     # The resolution that set a rules version lives in governance (RulesDecision, the
     # rules' reverse one-to-one "decision"); joined here so it costs no extra query. So
     # does a passed no-entry resolution still waiting for its hand-off point (a subquery:
-    # `decision_pending`, its number), which the page announces.
-    from governance.selectors import entry_decision_pending_subquery
-
+    # `decision_pending`, its number), which the page announces (communities.rules_sources).
     return DeliveryRules.objects.select_related("decision__resolution").annotate(
-        decision_pending=entry_decision_pending_subquery(OuterRef("community_id"))
+        decision_pending=decision_pending_subquery(OuterRef("community_id"))
     )
 
 
@@ -137,8 +136,6 @@ def rules_page_context(community: Community, *, rules: Any = _NO_RULES) -> Rules
     """The rules page's data: current rules (with the resolution that set them), gates,
     parking zones, rest stations, facilities, buildings and current notices (seven
     queries; six when `rules` is given; one more if `community.company` is not loaded)."""
-    from governance.selectors import notices_for
-
     community.company  # noqa: B018 - loaded here so the count is fixed, not in a template
     if rules is _NO_RULES:
         rules = _rules_with_decision().current_of(community)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from django.conf import settings
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
@@ -24,7 +25,7 @@ from core.security.ratelimit import controller_or_user, ratelimit
 from gatesync.interface import controller_authenticate
 
 from ..models import Direction, EventSource, Reason, Rider
-from ..services.assertions import AssertionRefused, platform_jws_verify
+from ..services.assertions import AssertionRefused, assertion_consume, platform_jws_verify
 from ..services.keys import jwks_json
 from ..services.platforms import platform_rider_deactivate
 from ..services.verification import pass_verify
@@ -219,10 +220,6 @@ def platform_rider_deactivate_view(request: Request, platform_rider_id: str) -> 
     """The body is a compact JWS signed by the platform's key (as assertions are), with
     aud = PORTAL_BASE_URL + "/api/v1/platform", sub = the rider id, action = "deactivate",
     and a single-use jti. Every grant of the rider is suspended."""
-    from django.conf import settings
-
-    from ..services.assertions import assertion_consume
-
     raw = request._request.body
     try:
         token = raw.decode("ascii").strip()

@@ -190,6 +190,18 @@ def grant_suspend(*, grant: AccessGrant, reason: str, acting_user: User) -> Acce
     )
 
 
+def grants_suspend_active(
+    *, community_id: int, reason: str, acting_user: User
+) -> list[AccessGrant]:
+    """Suspend every active grant at the community, each through grant_suspend (audited,
+    on the gates' change log); returns them. For a decision that closes the community to
+    riders (governance's no-entry resolution)."""
+    grants = AccessGrant.objects.filter(
+        community=community_id, status=GrantStatus.ACTIVE
+    ).select_related("rider")
+    return [grant_suspend(grant=grant, reason=reason, acting_user=acting_user) for grant in grants]
+
+
 def grant_revoke(*, grant: AccessGrant, reason: str, acting_user: User) -> AccessGrant:
     """Any status but revoked → revoked. Registering again does not undo it; only staff
     can, with grant_reinstate."""

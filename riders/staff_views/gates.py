@@ -20,6 +20,7 @@ from communities.permissions import (
 )
 
 from ..poster_text import poster_text
+from ..posters import poster_bytes, poster_filename
 from ..services.gates import gate_code_rotate
 from ..services.posters import poster_print_record
 
@@ -57,8 +58,6 @@ def _poster_size(request: HttpRequest) -> str:
 @login_required
 @require_GET
 def gate_poster(request: HttpRequest, gate_id: int, fmt: str) -> HttpResponse:
-    from ..posters import poster_bytes, poster_filename
-
     if fmt not in ("png", "pdf"):
         raise Http404("No such format")
     gate = gate_for_user(request.user, gate_id, perm=MANAGE_RIDERS)
@@ -76,8 +75,6 @@ def gate_poster(request: HttpRequest, gate_id: int, fmt: str) -> HttpResponse:
 @login_required
 @require_GET
 def gate_posters_zip(request: HttpRequest) -> HttpResponse:
-    from ..posters import poster_bytes, poster_filename
-
     try:
         ids = sorted({int(x) for x in request.GET.get("ids", "").split(",") if x.strip()})
     except ValueError as exc:

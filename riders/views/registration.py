@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from communities.maplayout import sitemap_prepare
 from communities.models import EntryPolicy, Gate
+from communities.rules_sources import decision_pending
 from communities.selectors.gate_advice import gate_advice
 from communities.selectors.pages import rules_page_context
 from communities.services import rules_current
@@ -252,14 +253,6 @@ def _register_one_click(
     return response
 
 
-def _entry_decision_pending(community_id: int) -> int | None:
-    """The owners' no-entry resolution waiting for its hand-off point (governance owns
-    resolutions; read lazily, as communities' rules page does)."""
-    from governance.selectors import entry_decision_pending
-
-    return entry_decision_pending(community_id)
-
-
 def _welcome(
     request: HttpRequest, gate: Gate, form: ManualRegistrationForm, *, status: int = 200
 ) -> HttpResponse:
@@ -275,7 +268,7 @@ def _welcome(
         "policy_label": EntryPolicy(policy).label,
         "advice": advice,
         "form": form,
-        "decision_pending": _entry_decision_pending(gate.community_id),
+        "decision_pending": decision_pending(gate.community_id),
     }
     if not advice.is_enter:
         # The map shows where to go instead: the rider gates, or the hand-off point.
