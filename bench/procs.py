@@ -138,7 +138,7 @@ class Worker:
             "GATESYNC_RECONCILE_SECONDS": str(self.reconcile_seconds),
             "GATESYNC_LEASE_SECONDS": "5",
             "GATESYNC_HTTP_TIMEOUT_SECONDS": "3",
-            # The simulators this worker pushes to listen on loopback (communities/netguard.py).
+            # The simulators this worker pushes to listen on loopback (core/netguard.py).
             "GATESYNC_ALLOWED_PRIVATE_NETWORKS": "127.0.0.0/8,::1/128",
         }
         log = open(self.log_path, "ab")  # noqa: SIM115 - lives as long as the process

@@ -20,7 +20,7 @@ INSTALLED_APPS = [*INSTALLED_APPS, "demo", "bench"]
 # still counted in Redis, so their cost is measured, but never reached.
 SECURITY_RATE_LIMITS = dict.fromkeys(SECURITY_RATE_LIMITS, "1000000000/m")
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
-# The bench's gate simulators listen on loopback (communities/netguard.py refuses it else).
+# The bench's gate simulators listen on loopback (core/netguard.py refuses it else).
 GATESYNC_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8", "::1/128"]
 # bench.run points this at var/bench/<db-name>/media, beside the database it belongs to.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "bench" / "media")))

@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..netguard import EndpointRefused, endpoint_check
+from core.netguard import EndpointRefused, endpoint_check
+
 from .abstract import MapMarker, OpeningHours
 from .company import Community
 

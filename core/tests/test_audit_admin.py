@@ -23,7 +23,7 @@ SECRET = "very-s3cret-value"
 @pytest.fixture
 def loopback_controllers(settings):
     """These controllers sit on loopback, like the gate-sync tests' simulators; the portal
-    refuses such endpoints unless the operator allows them (communities/netguard.py)."""
+    refuses such endpoints unless the operator allows them (core/netguard.py)."""
     settings.GATESYNC_ALLOWED_PRIVATE_NETWORKS = ["127.0.0.0/8"]
 
 

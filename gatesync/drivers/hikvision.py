@@ -25,7 +25,7 @@ from django.utils import timezone
 from requests.auth import HTTPDigestAuth
 
 from communities.models import GateController
-from communities.netguard import UNREACHABLE, requests_adapter
+from core.netguard import UNREACHABLE, requests_adapter
 
 from ..models import AccessListHead
 from ..providers import person_names
@@ -107,7 +107,7 @@ class HikvisionDriver:
         self.timeout = timeout
         self.base = controller.endpoint.rstrip("/")
         self.session = requests.Session()  # kept-alive connection and Digest nonce reuse
-        # Every connection goes to an address communities.netguard allows (checked when it
+        # Every connection goes to an address core.netguard allows (checked when it
         # connects, redirects included), never through a proxy from the environment.
         self.session.trust_env = False
         for scheme in ("http://", "https://"):

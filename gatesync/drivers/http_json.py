@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from communities.models import GateController
-from communities.netguard import guarded_urlopen
+from core.netguard import guarded_urlopen
 
 from ..auth import TO_CONTROLLER, controller_sign, signed_headers_v2
 from .base import DriverError, PushResult, VersionMismatch

@@ -12,9 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.urls import reverse
 
-from communities import netguard
 from communities.models import GateController
 from communities.tests.factories import GateControllerFactory, GateFactory
+from core import netguard
 from gatesync.drivers import DriverError, driver_for
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +38,13 @@ REFUSED = [
     "ftp://8.8.8.8/",
     "http:///path-only",
     "http://no-such-host.invalid/",
+    # IPv6 addresses that deliver to an internal IPv4 address: 6to4 of 127.0.0.1 and of
+    # 10.0.0.1, NAT64 of 127.0.0.1 and of 169.254.169.254, and the local-use NAT64 prefix.
+    "http://[2002:7f00:1::]/",
+    "http://[2002:a00:1::1]:8080/",
+    "http://[64:ff9b::7f00:1]/",
+    "http://[64:ff9b::a9fe:a9fe]/",
+    "http://[64:ff9b:1::808:808]/",
 ]
 
 
@@ -47,7 +54,15 @@ def test_internal_and_malformed_controller_endpoints_are_refused(url):
         netguard.endpoint_check(url)
 
 
-@pytest.mark.parametrize("url", ["http://8.8.8.8/", "https://[2001:4860:4860::8888]:8443/x"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://8.8.8.8/",
+        "https://[2001:4860:4860::8888]:8443/x",
+        "http://[2002:808:808::]/",  # 6to4 of a public address
+        "http://[64:ff9b::808:808]/",  # NAT64 of a public address
+    ],
+)
 def test_public_controller_endpoints_are_accepted(url):
     netguard.endpoint_check(url)
 

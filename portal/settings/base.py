@@ -291,7 +291,7 @@ GATESYNC_RECONCILE_SECONDS = env_int("GATESYNC_RECONCILE_SECONDS", 30)
 GATESYNC_RECONCILE_MAX = env_int("GATESYNC_RECONCILE_MAX", 500)
 GATESYNC_RETRY_MAX_SECONDS = env_int("GATESYNC_RETRY_MAX_SECONDS", 3600)
 # Networks (CIDRs, comma-separated) the portal may reach controllers on although they are
-# not public: loopback, private, link-local ... are refused otherwise (communities/netguard.py,
+# not public: loopback, private, link-local ... are refused otherwise (core/netguard.py,
 # docs/security.md). E.g. "192.168.10.0/24" for controllers on the site's LAN.
 GATESYNC_ALLOWED_PRIVATE_NETWORKS = env_list("GATESYNC_ALLOWED_PRIVATE_NETWORKS", [])
 env_networks_check("GATESYNC_ALLOWED_PRIVATE_NETWORKS", GATESYNC_ALLOWED_PRIVATE_NETWORKS)

@@ -10,7 +10,7 @@ DEBUG = env_bool("DEBUG", True)
 # `vote_bench` (bench/): on laptops, in tests and in the bench, never in production.
 INSTALLED_APPS = [*INSTALLED_APPS, "demo", "bench"]
 # The demo's gate simulator (`make run`, tools/gatesim) listens on loopback: allow it here,
-# never in production's defaults (communities/netguard.py).
+# never in production's defaults (core/netguard.py).
 GATESYNC_ALLOWED_PRIVATE_NETWORKS = env_list(
     "GATESYNC_ALLOWED_PRIVATE_NETWORKS", ["127.0.0.0/8", "::1/128"]
 )

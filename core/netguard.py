@@ -8,7 +8,10 @@ back in the admin (a port scanner). The rule, in one place:
 - only ``http``/``https`` URLs with a host;
 - every address the host resolves to must be public (``is_global``): loopback,
   link-local, private, shared (100.64/10), multicast, reserved and unspecified addresses are
-  refused, IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry;
+  refused; an IPv6 address that carries an IPv4 address (IPv4-mapped ``::ffff:a.b.c.d``,
+  6to4 ``2002:AABB:CCDD::``, NAT64 ``64:ff9b::a.b.c.d``) is judged as that IPv4 address,
+  since routers deliver it there (``http://[2002:7f00:1::]/`` is loopback); the local-use
+  NAT64 prefix ``64:ff9b:1::/48`` is refused (its embedding is the operator's own);
 - unless an address lies in ``settings.GATESYNC_ALLOWED_PRIVATE_NETWORKS`` (CIDRs the
   operator names: a controller on the site's LAN, the demo's simulator on loopback);
 - cloud metadata addresses are refused even then: no controller lives there.
@@ -17,8 +20,7 @@ It is checked twice: when staff save the endpoint (`endpoint_check`, from
 ``GateController.clean``, so every admin form) and on every connection a gate driver opens
 (`guarded_create_connection`, which connects only to the addresses it has just checked, so a
 DNS answer that changes after the save, or a redirect, cannot reach a refused address).
-Lives in communities, the lowest app layer: the model (communities) and the drivers
-(gatesync) both use it.
+Lives in the kernel: the model (communities) and the drivers (gatesync) both use it.
 """
 
 from __future__ import annotations
@@ -71,10 +73,31 @@ def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return networks
 
 
+NAT64_WELL_KNOWN = ipaddress.ip_network("64:ff9b::/96")
+NAT64_LOCAL_USE = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _carried_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address delivers to, where the prefix says so."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64_WELL_KNOWN:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def address_allowed(address: IPAddress) -> bool:
     """Whether the portal may connect to `address` (see the module docstring)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in NAT64_LOCAL_USE and not any(
+            address.version == n.version and address in n for n in allowed_networks()
+        ):
+            return False
+        carried = _carried_ipv4(address)
+        if carried is not None:
+            address = carried
     if any(address in network for network in METADATA_NETWORKS):
         return False
     if any(address.version == n.version and address in n for n in allowed_networks()):
