@@ -131,3 +131,20 @@ class GateController(models.Model):
                         )
                     }
                 ) from exc
+        # Protocol 1 messages can be replayed (docs/gate-protocol.md §9): a controller goes
+        # forward to 2, never back, and a new one starts on 2.
+        if self.protocol == 1:
+            saved = (
+                type(self).objects.filter(pk=self.pk).values_list("protocol", flat=True).first()
+                if self.pk
+                else None
+            )
+            if saved != 1:
+                raise ValidationError(
+                    {
+                        "protocol": _(
+                            "Protocol 1 is deprecated and its messages can be replayed: a "
+                            "controller can move to protocol 2 but not back to 1."
+                        )
+                    }
+                )

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from communities.tests.factories import GateControllerFactory
@@ -347,3 +348,21 @@ def test_an_event_dated_year_one_is_rejected_and_the_rest_kept(client, controlle
     assert answer.status_code == 200, answer.content
     assert answer.json()["accepted"] == 1
     assert [r["index"] for r in answer.json()["rejected"]] == [1]
+
+
+@pytest.mark.django_db
+def test_a_controller_moves_forward_to_protocol_2_never_back_to_1(gate):
+    endpoint = "http://8.8.8.8/"
+    current = GateControllerFactory(gate=gate, protocol=2, endpoint=endpoint)
+    current.protocol = 1
+    with pytest.raises(ValidationError) as refused:
+        current.full_clean()
+    assert "protocol" in refused.value.message_dict
+    new = GateControllerFactory.build(gate=gate, protocol=1, endpoint=endpoint)
+    with pytest.raises(ValidationError):
+        new.full_clean()
+    # A controller that was on 1 before v2 may stay there until the sunset, and move on.
+    legacy = GateControllerFactory(gate=gate, protocol=1, endpoint=endpoint)
+    legacy.full_clean()
+    legacy.protocol = 2
+    legacy.full_clean()
