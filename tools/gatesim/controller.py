@@ -106,6 +106,9 @@ class VirtualController:
         self.secret = secret
         self.protocol = protocol
         self.nonces: dict[str, float] = {}  # pushes' nonces -> forget after (§1)
+        # Nonces live in memory: a message signed before this start may have been seen by
+        # the process before it, so it is refused (§1, "A device that keeps nonces in memory").
+        self.started_at = int(time.time())
         self.sequence = 0  # the last heartbeat's (§4)
         self.path = data_dir / f"{controller_id}.json"
         self.events_path = data_dir / f"{controller_id}.events.json"

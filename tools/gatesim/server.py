@@ -188,6 +188,8 @@ def make_handler(fleet: Fleet) -> type[BaseHTTPRequestHandler]:
                 )
             if not hmac.compare_digest(expected, given):
                 return refused("bad_signature")
+            if nonce is not None and int(stamp) < controller.started_at:
+                return refused("replayed")  # signed before this start: its nonce is forgotten
             if nonce is not None and not controller.nonce_remember(nonce, int(stamp) + WINDOW):
                 return refused("replayed")
             return None

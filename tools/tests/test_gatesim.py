@@ -214,6 +214,24 @@ def test_the_list_survives_a_restart(sim):
     assert client.scan(sim.endpoint(CID), keys.pass_for(7, 70))["reason"] == "ok"
 
 
+def test_a_push_signed_before_a_restart_is_refused_after_it(sim):
+    """Nonces are kept in memory: a reset and an old snapshot captured before the restart
+    must not be replayed into a device that has forgotten them (the rollback guard holds
+    only until a reset)."""
+    keys = Keys()
+    push(sim, "/v1/snapshot", snapshot(keys, [[7, 70, 0, None]], version=3))
+    captured_reset = {"timestamp": int(time.time()), "nonce": "captured-reset-nonce-0001"}
+    assert push(sim, "/v1/reset", {}, **captured_reset)[0] == 200
+    push(sim, "/v1/snapshot", snapshot(keys, [], version=5))
+    time.sleep(1.1)  # timestamps are whole seconds: the restart comes a second later
+    sim.stop()
+    sim.start()
+    assert push(sim, "/v1/reset", {}, **captured_reset) == (401, {"error": "replayed"})
+    assert client.state(sim.endpoint(CID))["version"] == 5
+    # A request signed after the start is taken as before.
+    assert push(sim, "/v1/delta", delta(5, 6, {"v": 6, "op": "del", "grant": 1}))[0] == 200
+
+
 def test_a_list_of_50000_passes(sim):
     keys = Keys()
     entries = [[100 + i, 9000 + i, 1764300000, None if i % 3 else 1795836000] for i in range(50000)]
