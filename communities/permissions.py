@@ -14,9 +14,11 @@ The admin asks the same question for every row and inline of a page:
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import BigIntegerField, QuerySet
+from django.db.models import BigIntegerField, Model, QuerySet
 from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -25,6 +27,8 @@ from guardian.models import GroupObjectPermission, UserObjectPermission
 from .models import Community, Gate, GateController, StaffMembership
 
 User = AbstractBaseUser | AnonymousUser
+
+ModelT = TypeVar("ModelT", bound=Model)
 
 VIEW = "communities.view_community"
 CHANGE = "communities.change_community"
@@ -99,16 +103,34 @@ def gate_for_user(user: User, key: str | int, *, perm: str = VIEW) -> Gate:
     return get_object_or_404(gates_for_user(user, perm=perm), **lookup)
 
 
+def community_object_for_user(
+    queryset: QuerySet[ModelT],
+    user: User,
+    slug: str,
+    pk: int,
+    *,
+    perm: str = VIEW,
+    via: str = "community",
+) -> ModelT:
+    """Row `pk` of `queryset` whose community (reached by the path `via`) has slug `slug`
+    and on which `user` holds `perm`; otherwise the Http404 of a missing row (also for
+    another community's row under this slug). The community comes with it (one query).
+    Every app's `<object>_for_user` for an object that belongs to a community is this."""
+    return get_object_or_404(
+        queryset.select_related(via).filter(
+            **{f"{via}__in": communities_for_user(user, perm=perm)}
+        ),
+        **{f"{via}__slug": slug},
+        pk=pk,
+    )
+
+
 def controller_for_user(user: User, slug: str, pk: int, *, perm: str = VIEW) -> GateController:
     """Gate controller `pk` of the community with slug `slug` if `user` holds `perm` on
     that community; otherwise 404 (also for another community's controller under this
     slug). Its gate and community come with it (one query)."""
-    return get_object_or_404(
-        GateController.objects.select_related("gate__community").filter(
-            gate__community__in=communities_for_user(user, perm=perm)
-        ),
-        gate__community__slug=slug,
-        pk=pk,
+    return community_object_for_user(
+        GateController.objects.all(), user, slug, pk, perm=perm, via="gate__community"
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from communities.permissions import VIEW, User, communities_for_user
+from communities.permissions import VIEW, User, community_object_for_user
 
 from .models import Feedback, Owner, Resolution
 from .selectors import owner_for_user, resolutions_for_owner
@@ -19,25 +19,13 @@ from .selectors import owner_for_user, resolutions_for_owner
 def resolution_for_user(user: User, slug: str, pk: int, *, perm: str = VIEW) -> Resolution:
     """Resolution `pk` of the community with slug `slug` if `user` holds `perm` on that
     community; otherwise 404. Its community comes with it (one query)."""
-    return get_object_or_404(
-        Resolution.objects.select_related("community").filter(
-            community__in=communities_for_user(user, perm=perm)
-        ),
-        community__slug=slug,
-        pk=pk,
-    )
+    return community_object_for_user(Resolution.objects.all(), user, slug, pk, perm=perm)
 
 
 def feedback_for_user(user: User, slug: str, pk: int, *, perm: str = VIEW) -> Feedback:
     """Feedback `pk` of the community with slug `slug` if `user` holds `perm` on that
     community; otherwise 404. Its community comes with it (one query)."""
-    return get_object_or_404(
-        Feedback.objects.select_related("community").filter(
-            community__in=communities_for_user(user, perm=perm)
-        ),
-        community__slug=slug,
-        pk=pk,
-    )
+    return community_object_for_user(Feedback.objects.all(), user, slug, pk, perm=perm)
 
 
 def owner_of_user(user: User) -> Owner:
