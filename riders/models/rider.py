@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +50,8 @@ class Rider(models.Model):
         indexes = [
             models.Index(fields=["name"], name="rider_name_idx"),
             models.Index(fields=["vehicle_plate"], name="rider_plate_idx"),
+            # The office form finds a rider's number whatever its case (a person typed it).
+            models.Index(Upper("platform_rider_id"), "platform", name="rider_id_upper_idx"),
         ]
 
     def __str__(self) -> str:

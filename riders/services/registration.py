@@ -147,9 +147,15 @@ def rider_register_manual(
                 _("Check this field: %(detail)s.") % {"detail": exc.detail}
             ) from exc
 
-    rider = Rider.objects.filter(
-        platform=platform, platform_rider_id=clean(platform_rider_id, 100, True)
-    ).first()
+    typed_id = clean(platform_rider_id, 100, True)
+    # A person typed the number: "m-501" is the rider "M-501", never a second record
+    # beside it (which would also dodge the platform's deactivation of "M-501").
+    same_number = list(
+        Rider.objects.filter(platform=platform, platform_rider_id__iexact=typed_id).order_by("pk")
+    )
+    rider = next((r for r in same_number if device_rider and r.pk == device_rider.pk), None)
+    if rider is None and same_number:
+        rider = same_number[0]
     if rider is not None and (device_rider is None or device_rider.pk != rider.pk):
         # The form proves nobody's identity: typing someone's rider number must neither
         # hand their pass to this phone nor change their details.
@@ -158,10 +164,11 @@ def rider_register_manual(
         # A cookie the form bound before the platform vouched: it proves nobody.
         raise ValidationError(_("A rider with this number is registered already."), code="taken")
     if rider is None:
-        rider = Rider(platform=platform, platform_rider_id=clean(platform_rider_id, 100, True))
-        # Erasing one's data does not shed the platform's deactivation.
+        rider = Rider(platform=platform, platform_rider_id=typed_id)
+        # Erasing one's data does not shed the platform's deactivation, nor does typing
+        # the number in another case.
         rider.platform_active = not RiderDeactivation.objects.filter(
-            platform=platform, platform_rider_id=rider.platform_rider_id
+            platform=platform, platform_rider_id__iexact=typed_id
         ).exists()
     if not rider.verified_by_platform:
         # Never overwrite what a platform vouched for with what a form says.

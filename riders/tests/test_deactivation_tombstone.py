@@ -58,6 +58,43 @@ def test_registering_by_hand_after_erasure_stays_deactivated(client, gate, platf
     assert not AccessGrant.objects.filter(rider=again).exists()
 
 
+def test_typing_the_number_in_another_case_stays_deactivated(client, gate, platform, erased):
+    data = {
+        "name": "王五",
+        "phone": "13900001111",
+        "platform": platform.pk,
+        "platform_rider_id": "d-42",
+        "vehicle_plate": "",
+    }
+    response = client.post(
+        reverse("riders:register", args=[gate.entry_code]), data, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 403
+    again = Rider.objects.get(platform=platform, platform_rider_id="d-42")
+    assert not again.platform_active
+    assert not AccessGrant.objects.filter(rider=again).exists()
+
+
+def test_a_number_typed_in_another_case_is_the_registered_rider(client, gate, platform):
+    RiderFactory(platform=platform, platform_rider_id="M-501", name="张三")
+    data = {
+        "name": "李四",
+        "phone": "13900002222",
+        "platform": platform.pk,
+        "platform_rider_id": "m-501",
+        "vehicle_plate": "",
+    }
+    response = client.post(
+        reverse("riders:register", args=[gate.entry_code]), data, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "A rider with this number is registered already." in response.content.decode()
+    assert list(
+        Rider.objects.filter(platform=platform, platform_rider_id__iexact="m-501").values_list(
+            "platform_rider_id", "name"
+        )
+    ) == [("M-501", "张三")]
+
+
 def test_the_tombstone_holds_no_personal_data(platform, erased):
     tombstone = RiderDeactivation.objects.get(platform=platform, platform_rider_id="D-42")
     fields = {f.name for f in RiderDeactivation._meta.concrete_fields}
