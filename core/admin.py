@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from .adminmixins import IdsNotProbedMixin
 from .models import AuditEntry
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(IdsNotProbedMixin, admin.ModelAdmin):
     """The audit trail: read-only, superusers only."""
 
     list_display = ("at", "actor", "action", "object_type", "object_id", "community_id")

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from communities.admin.audit import AdminAuditMixin
+from core.adminmixins import IdsNotProbedMixin
 from core.security.client import masked_phone
 
 from .models import (
@@ -22,7 +23,7 @@ from .models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(IdsNotProbedMixin, admin.ModelAdmin):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
@@ -40,7 +41,7 @@ class OwnershipInline(admin.TabularInline):
 
 
 @admin.register(Owner)
-class OwnerAdmin(AdminAuditMixin, admin.ModelAdmin):
+class OwnerAdmin(IdsNotProbedMixin, AdminAuditMixin, admin.ModelAdmin):
     # Lists show the phone masked (a list is read over shoulders and in screenshots); one
     # owner's page shows the number to correct it.
     list_display = ("name", "phone_masked", "user", "invited_at")

@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from core.adminmixins import IdsNotProbedMixin
+
 from ..models import Building, Community, Gate, PropertyCompany
 from ..permissions import (
     CHANGE,
@@ -192,7 +194,7 @@ class ScopedInlineMixin:
     has_add_permission = has_delete_permission = has_change_permission
 
 
-class SuperuserOnlyAdmin(admin.ModelAdmin):
+class SuperuserOnlyAdmin(IdsNotProbedMixin, admin.ModelAdmin):
     def has_module_permission(self, request):
         return request.user.is_superuser
 
