@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import Count, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -124,3 +125,15 @@ def health_of(controller: GateController, head: int) -> ControllerHealth:
         last_error_at=sync.last_error_at if sync else None,
         confirmed_at=sync.confirmed_at if sync else None,
     )
+
+
+def controllers_in_sync_count(community_id: int) -> tuple[int, int]:
+    """(enabled controllers of the community, those holding its current list), one query."""
+    head_version = Subquery(
+        AccessListHead.objects.filter(community_id=community_id).values("version")[:1]
+    )
+    row = GateController.objects.filter(gate__community_id=community_id, enabled=True).aggregate(
+        total=Count("pk"),
+        in_sync=Count("pk", filter=Q(sync__version_held__gte=head_version)),
+    )
+    return row["total"], row["in_sync"]

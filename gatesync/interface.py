@@ -31,7 +31,7 @@ from . import outbox
 from .auth import Refusal, controller_authenticate
 from .cache import process_cache
 from .documents import current_policy
-from .health import ControllerHealth, controllers_health
+from .health import ControllerHealth, controllers_health, controllers_in_sync_count
 from .outbox import Access, listed_grant_ids
 from .providers import providers_register
 from .push import controller_resync_request
@@ -45,6 +45,7 @@ __all__ = [
     "controller_authenticate",
     "controller_resync",
     "controllers_health",
+    "controllers_in_sync_count",
     "keys_changed",
     "listed_grant_ids",
     "policy_changed",

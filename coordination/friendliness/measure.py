@@ -33,14 +33,13 @@ from communities.models import (
     DeliveryRules,
     EntryPolicy,
     Gate,
-    GateController,
     ParkingZone,
     RestStation,
     Unit,
     time_in_window,
 )
 from core.models import AuditEntry
-from gatesync.models import AccessListHead
+from gatesync.interface import controllers_in_sync_count
 from governance.models import Feedback
 from riders.models import AccessEvent, AccessGrant, Decision, Direction, GrantSource, Reason
 
@@ -316,20 +315,13 @@ def _feedback(community: Community, since: dt.datetime, now: dt.datetime) -> Com
 
 def _controllers(community: Community) -> Component:
     """One query: enabled controllers, and those holding the community's current list."""
-    head_version = Subquery(
-        AccessListHead.objects.filter(community=community).values("version")[:1]
-    )
-    row = GateController.objects.filter(gate__community=community, enabled=True).aggregate(
-        total=Count("pk"),
-        in_sync=Count("pk", filter=Q(sync__version_held__gte=head_version)),
-    )
-    total = row["total"]
+    total, in_sync = controllers_in_sync_count(community.pk)
     return Component(
         "controllers",
         WEIGHTS["controllers"],
-        row["in_sync"] / total if total else None,
+        in_sync / total if total else None,
         "" if total else NO_DATA,
-        {"controllers": total, "in_sync": row["in_sync"]},
+        {"controllers": total, "in_sync": in_sync},
     )
 
 
