@@ -26,7 +26,9 @@ class ParkingZone(MapMarker):
     # A note the system wrote (e.g. "planned by resolution #N"): a code and its parameters,
     # translated when shown (core.i18n_text); `notes` keeps what older rows stored.
     notes_code = models.CharField(_("generated note"), max_length=40, blank=True, editable=False)
-    notes_params = models.JSONField(_("generated note's values"), default=dict, blank=True, editable=False)
+    notes_params = models.JSONField(
+        _("generated note's values"), default=dict, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("rider parking zone")
@@ -56,7 +58,9 @@ class RestStation(MapMarker, OpeningHours):
     # A note the system wrote (e.g. "planned by resolution #N"): a code and its parameters,
     # translated when shown (core.i18n_text); `notes` keeps what older rows stored.
     notes_code = models.CharField(_("generated note"), max_length=40, blank=True, editable=False)
-    notes_params = models.JSONField(_("generated note's values"), default=dict, blank=True, editable=False)
+    notes_params = models.JSONField(
+        _("generated note's values"), default=dict, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("rest station")
@@ -100,7 +104,9 @@ class DeliveryFacility(MapMarker, OpeningHours):
     # A note the system wrote (e.g. "planned by resolution #N"): a code and its parameters,
     # translated when shown (core.i18n_text); `notes` keeps what older rows stored.
     notes_code = models.CharField(_("generated note"), max_length=40, blank=True, editable=False)
-    notes_params = models.JSONField(_("generated note's values"), default=dict, blank=True, editable=False)
+    notes_params = models.JSONField(
+        _("generated note's values"), default=dict, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("delivery facility")

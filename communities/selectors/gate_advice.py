@@ -64,9 +64,23 @@ def gate_advice(
     handoff_en = (rules.handoff_point_en or "").strip() if rules is not None and handoff else ""
     rider_gates = [g for g in gates if g.open_to_riders and g.pk != gate.pk]
     if policy == EntryPolicy.NO_ENTRY or not (gate.open_to_riders or rider_gates):
-        return GateAdvice(ADVICE_HANDOFF, gate, policy, handoff_point=handoff, handoff_point_en=handoff_en, rules=rules)
+        return GateAdvice(
+            ADVICE_HANDOFF,
+            gate,
+            policy,
+            handoff_point=handoff,
+            handoff_point_en=handoff_en,
+            rules=rules,
+        )
     if gate.open_to_riders:
-        return GateAdvice(ADVICE_ENTER, gate, policy, handoff_point=handoff, handoff_point_en=handoff_en, rules=rules)
+        return GateAdvice(
+            ADVICE_ENTER,
+            gate,
+            policy,
+            handoff_point=handoff,
+            handoff_point_en=handoff_en,
+            rules=rules,
+        )
     return GateAdvice(
         ADVICE_OTHER_GATE,
         gate,
