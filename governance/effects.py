@@ -23,6 +23,9 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_noop
+
+from core.i18n_text import generated_text_register
 
 from communities.models import (
     Community,
@@ -273,13 +276,21 @@ def grants_reinstate_lifted(*, resolution: Resolution, acting_user: AbstractBase
     return count
 
 
+#: The note on a facility an owners' resolution planned: stored as this code and the
+#: resolution's number, translated when shown (core.i18n_text).
+NOTE_PLANNED = "governance.planned"
+generated_text_register(
+    NOTE_PLANNED, gettext_noop("Planned: approved by owners' resolution #%(number)s.")
+)
+
+
 def facility_plan(*, resolution: Resolution, effect: dict[str, Any]) -> Any:
     """Create the approved facility as planned."""
     community = resolution.community
     kind = effect["kind"]
     name = str(effect["name"]).strip()[:100]
     position = {"x_pct": _pct(effect.get("x_pct")), "y_pct": _pct(effect.get("y_pct"))}
-    note = _("Planned: approved by owners' resolution #%(number)s.") % {"number": resolution.number}
+    note = {"notes_code": NOTE_PLANNED, "notes_params": {"number": resolution.number}}
     facility_kind = FACILITY_KINDS[kind]
     if facility_kind is not None:
         obj = DeliveryFacility(
@@ -287,13 +298,13 @@ def facility_plan(*, resolution: Resolution, effect: dict[str, Any]) -> Any:
             kind=facility_kind,
             name=name,
             status=DeliveryFacility.Status.PLANNED,
-            notes=note,
+            **note,
             **position,
         )
     elif kind == "parking_zone":
-        obj = ParkingZone(community=community, name=name, notes=note, **position)
+        obj = ParkingZone(community=community, name=name, **note, **position)
     else:
-        obj = RestStation(community=community, name=name, notes=note, **position)
+        obj = RestStation(community=community, name=name, **note, **position)
     obj.full_clean()
     obj.save()
     return obj

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from communities.models import DeliveryFacility, EntryPolicy, ParkingZone
 from communities.services import rules_current
+from core.i18n_text import both, localized
 from core.models import AuditEntry
 from governance import services
 from governance.models import (
@@ -292,7 +293,29 @@ def test_an_approved_parking_zone_says_planned_in_its_notes(community):
     votes_cast(resolution, owners, Choice.FOR)
     services.resolution_close(resolution=resolution, acting_user=None)
     zone = ParkingZone.objects.get(community=community, name="E-bike bay")
-    assert zone.notes.startswith("Planned")
+    # Stored as a code and the resolution's number, translated when shown.
+    assert (zone.notes, zone.notes_code) == ("", "governance.planned")
+    assert zone.notes_params == {"number": resolution.number}
+    english = f"Planned: approved by owners' resolution #{resolution.number}."
+    with translation.override("en"):
+        assert localized(zone, "notes").text == english
+    with translation.override("zh-hans"):
+        assert localized(zone, "notes").text == f"已规划：经业主决议第 {resolution.number} 号批准。"
+    assert both(zone, "notes")["en"] == english
+
+
+def test_the_rules_page_shows_a_planned_note_in_the_pages_language(client, community):
+    owners = owners_each_one_unit(community, 3)
+    effect = {"type": "facility", "kind": "food_cabinet", "name": "East cabinet"}
+    resolution = resolution_opened(community, effect=effect)
+    votes_cast(resolution, owners, Choice.FOR)
+    services.resolution_close(resolution=resolution, acting_user=None)
+    url = f"/c/{community.slug}/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"approved by owners&#x27; resolution #{resolution.number}." in english
+    assert "已规划" not in english
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"已规划：经业主决议第 {resolution.number} 号批准。" in chinese
 
 
 def test_a_failed_resolution_changes_nothing(community):
