@@ -25,8 +25,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import gettext_noop
 
-from core.i18n_text import generated_text_register
-
 from communities.models import (
     Community,
     DeliveryFacility,
@@ -36,6 +34,7 @@ from communities.models import (
     RestStation,
 )
 from communities.services import rules_publish
+from core.i18n_text import generated_text_register
 from riders.models import GrantStatus
 from riders.services.grants import grant_reinstate, grants_suspend_active
 

@@ -128,6 +128,7 @@ def resolution_action(request: HttpRequest, slug: str, pk: int, action: str) -> 
             resolution_handoff_set(
                 resolution=resolution,
                 handoff_point=form.cleaned_data["handoff_point"],
+                handoff_point_en=form.cleaned_data["handoff_point_en"],
                 acting_user=request.user,
             )
             messages.success(request, _("Hand-off point published; the new rules apply."))
