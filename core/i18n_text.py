@@ -14,6 +14,7 @@ Rows written before the codes keep their stored text, shown as it is.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,19 +65,25 @@ def generated_text(code: str, params: dict[str, Any] | None = None) -> str:
     return gettext(message) % (params or {})
 
 
+def _get(obj: Any, name: str, default: Any = "") -> Any:
+    if isinstance(obj, Mapping):  # e.g. a resolution's effect
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
 def localized(obj: Any, field: str, language: str | None = None) -> LocalizedText:
     """`obj.<field>` (Chinese) or `obj.<field>_en` (English) for the page's language,
     falling back to the other one when empty. A generated text (`<field>_code`) is
     translated into the page's language."""
     english = language_is_english(language)
     page_lang = EN if english else ZH
-    code = getattr(obj, f"{field}_code", "")
+    code = _get(obj, f"{field}_code")
     if code:
-        text = generated_text(code, getattr(obj, f"{field}_params", None))
+        text = generated_text(code, _get(obj, f"{field}_params", None))
         if text:
             return LocalizedText(text, page_lang)
-    chinese = getattr(obj, field, "") or ""
-    english_value = getattr(obj, f"{field}_en", "") or ""
+    chinese = str(_get(obj, field) or "").strip()
+    english_value = str(_get(obj, f"{field}_en") or "").strip()
     if english:
         if english_value:
             return LocalizedText(english_value, EN)
@@ -91,12 +98,12 @@ def localized(obj: Any, field: str, language: str | None = None) -> LocalizedTex
 def both(obj: Any, field: str) -> dict[str, str]:
     """Both stored values, for APIs: {"zh-Hans": ..., "en": ...} ("" when not set); a
     generated text is given in each language."""
-    code = getattr(obj, f"{field}_code", "")
+    code = _get(obj, f"{field}_code")
     if code and code in _GENERATED:
-        params = getattr(obj, f"{field}_params", None) or {}
+        params = _get(obj, f"{field}_params", None) or {}
         message = _GENERATED[code]
         return {ZH: _translated(message, ZH) % params, EN: message % params}
-    return {ZH: getattr(obj, field, "") or "", EN: getattr(obj, f"{field}_en", "") or ""}
+    return {ZH: _get(obj, field) or "", EN: _get(obj, f"{field}_en") or ""}
 
 
 def _translated(message: str, language: str) -> str:

@@ -99,7 +99,12 @@ def resolution_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         if resolution.state == ResolutionState.DRAFT
         else [],
         events=events_display(resolution),
-        handoff_form=HandoffForm(initial={"handoff_point": handoff_suggestion(resolution)})
+        handoff_form=HandoffForm(
+            initial={
+                "handoff_point": handoff_suggestion(resolution),
+                "handoff_point_en": str((resolution.effect or {}).get("handoff_point_en") or ""),
+            }
+        )
         if resolution.state == ResolutionState.PASSED_PENDING
         else None,
         now=timezone.now(),

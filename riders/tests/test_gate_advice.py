@@ -206,11 +206,15 @@ def test_every_demo_gate_page_and_poster_say_what_is_true_there(client, settings
         assert text.title_en != TITLE_EN and 'class="register-form"' not in html, gate
         if advice.kind == ADVICE_OTHER_GATE:
             for use in advice.use_gates:
-                assert use.open_to_riders and use.name in text.lines[0][1] and use.name in html
+                # Each side of the poster in its own language; the English page in English.
+                assert use.open_to_riders and use.name in text.lines[0][0]
+                assert use.name_en in text.lines[0][1] and use.name_en in html
+                assert use.name not in text.lines[0][1]
         else:
-            assert advice.handoff_point in text.lines[0][1]
-            assert advice.handoff_point in html
-    willow_north = next(g for g in gates if "Willow" in g.community.name and "North" in g.name)
+            assert advice.handoff_point in text.lines[0][0]
+            assert advice.handoff_point_en in text.lines[0][1]
+            assert advice.handoff_point_en in html and advice.handoff_point not in html
+    willow_north = next(g for g in gates if "Willow" in g.community.name and "North" in g.name_en)
     assert gate_advice(willow_north).kind == ADVICE_OTHER_GATE
     sky = [g for g in gates if "Sky Harbour" in g.community.name]
     assert sky and all(gate_advice(g).kind == ADVICE_HANDOFF for g in sky)
