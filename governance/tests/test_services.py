@@ -24,6 +24,7 @@ from governance.models import (
     RollEntry,
     RulesDecision,
 )
+from governance.services.feedback import notice_publish
 
 from .factories import (
     OwnerFactory,
@@ -397,3 +398,20 @@ def test_the_resolution_page_shows_the_legal_item(client, community, owner):
     client.force_login(owner.user)
     page = client.get(reverse("governance:detail", args=[resolution.pk])).content.decode()
     assert "Art. 278, item 8" in page
+
+
+def test_a_notice_shows_on_the_rules_page_in_the_pages_language(client, community):
+    notice_publish(
+        community=community,
+        title="停水通知",
+        title_en="Water off on Friday",
+        body="周五上午停水。",
+        acting_user=None,
+    )
+    url = f"/c/{community.slug}/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h3>Water off on Friday</h3>" in english
+    # No English text: the Chinese one, marked and hinted.
+    assert '<div lang="zh-Hans"><p>周五上午停水。</p></div> <small class="lang-hint">' in english
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<h3>停水通知</h3>" in chinese and "Water off" not in chinese
