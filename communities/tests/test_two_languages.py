@@ -107,8 +107,7 @@ def test_a_chinese_only_value_on_the_english_page_is_marked_and_hinted(client, b
     english = _page(client, bilingual, EN_PAGE)
     assert (
         '<h4><span lang="zh-Hans">东门取餐柜</span> '
-        '<small class="lang-hint">(Chinese only)</small></h4>'
-        in english
+        '<small class="lang-hint">(Chinese only)</small></h4>' in english
     )
     assert '<span lang="zh-Hans">仅限外卖</span>' in english
     chinese = _page(client, bilingual, ZH_PAGE)
