@@ -17,6 +17,8 @@ import math
 import unicodedata
 from typing import Any
 
+from core.i18n_text import localized
+
 from .selectors.site_map import map_aspect
 
 #: Width of the map on a 360-px phone (16 px page padding and 4 px map padding each side).
@@ -204,10 +206,10 @@ def sitemap_prepare(data: Any) -> None:
     # The hand-off point first: pushed last in each round's pairs, it moves least.
     if data.rules is not None and data.rules.has_marker:
         places.append((data.rules, gettext("Hand-off point")))
-    places += [(g, g.name) for g in data.gates if g.has_marker]
+    places += [(g, localized(g, "name").text) for g in data.gates if g.has_marker]
     # A parking zone's name may be left off the phone map (it is in the list below) rather
     # than the zone drawn far from where it is.
-    places += [(z, z.name, True) for z in data.parking_zones if z.has_marker]
+    places += [(z, localized(z, "name").text, True) for z in data.parking_zones if z.has_marker]
     places += [(s, "") for s in data.rest_stations if s.has_marker]
     places += [(f, "") for f in data.facilities if f.has_marker]
     map_layout(places=places, buildings=data.buildings, aspect=map_aspect(data.community))

@@ -20,6 +20,7 @@ from .signals import rules_published
 RULES_FIELDS = (
     "entry_policy",
     "handoff_point",
+    "handoff_point_en",
     "x_pct",
     "y_pct",
     "ebikes_allowed_inside",

@@ -26,6 +26,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.i18n_text import localized
+
 from .maplayout import sitemap_prepare
 from .models import Community, DeliveryFacility, DeliveryRules, EntryPolicy
 from .selectors.finder import FindResult, house_find
@@ -83,7 +85,7 @@ def rules_page(request: HttpRequest, slug: str) -> HttpResponse:
     stamp = community_cache_stamp(slug)
     if stamp is None:
         raise Http404("No such community")
-    key = f"rules-page:v4:{stamp.version}:{get_language()}"
+    key = f"rules-page:v5:{stamp.version}:{get_language()}"
     body = PAGE_MEMO.get(key)
     if body is None:
         body = cache.get(key)
@@ -175,23 +177,23 @@ def find_message(found: FindResult, rules: DeliveryRules | None) -> str:
     if rules is not None and rules.entry_policy == EntryPolicy.NO_ENTRY:
         sentence = _("%(building)s: riders may not enter; hand off at %(handoff)s.") % {
             "building": building,
-            "handoff": rules.handoff_point,
+            "handoff": localized(rules, "handoff_point").text,
         }
     elif found.gate and found.parking_zone:
         sentence = _("%(building)s: enter by %(gate)s, park at %(zone)s.") % {
             "building": building,
-            "gate": found.gate.name,
-            "zone": found.parking_zone.name,
+            "gate": localized(found.gate, "name").text,
+            "zone": localized(found.parking_zone, "name").text,
         }
     elif found.gate:
         sentence = _("%(building)s: enter by %(gate)s.") % {
             "building": building,
-            "gate": found.gate.name,
+            "gate": localized(found.gate, "name").text,
         }
     elif found.parking_zone:
         sentence = _("%(building)s: park at %(zone)s.") % {
             "building": building,
-            "zone": found.parking_zone.name,
+            "zone": localized(found.parking_zone, "name").text,
         }
     else:
         sentence = _("%(building)s is marked on the map.") % {"building": building}
@@ -212,10 +214,7 @@ def _rules_context(
     request: HttpRequest, data: RulesPageData, *, found: FindResult | None = None
 ) -> dict[str, Any]:
     rules = data.rules
-    language = get_language() or settings.LANGUAGE_CODE
-    notes = ""
-    if rules is not None:
-        notes = rules.notes_en if language.startswith("en") and rules.notes_en else rules.notes
+    notes = localized(rules, "notes") if rules is not None else ""
     facilities_by_kind = {kind: [] for kind in DeliveryFacility.Kind.values}
     for facility in data.facilities:
         facilities_by_kind[facility.kind].append(facility)

@@ -121,7 +121,8 @@ def _resolutions_ensure(community: Community) -> None:
         effect={
             "type": "facility",
             "kind": "food_cabinet",
-            "name": "East gate food cabinet",
+            "name": "东门取餐柜",
+            "name_en": "East gate food cabinet",
             "x_pct": "88",
             "y_pct": "52",
         },
@@ -142,7 +143,8 @@ def _resolutions_ensure(community: Community) -> None:
         effect={
             "type": "entry_policy",
             "policy": "no_entry",
-            "handoff_point": "North gate lobby: shelves and food cabinets",
+            "handoff_point": "北门大堂：货架和取餐柜",
+            "handoff_point_en": "North gate lobby: shelves and food cabinets",
         },
         **window,
         acting_user=None,
@@ -163,7 +165,12 @@ def _resolutions_ensure(community: Community) -> None:
         community=community,
         title="Rider rest station by building 5",
         text="A shaded rest station with water and phone charging beside building 5.",
-        effect={"type": "facility", "kind": "rest_station", "name": "Building 5 rest station"},
+        effect={
+            "type": "facility",
+            "kind": "rest_station",
+            "name": "5号楼骑手休息站",
+            "name_en": "Building 5 rest station",
+        },
         acting_user=None,
     )
 

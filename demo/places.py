@@ -45,10 +45,13 @@ def places_ensure(community: Community, spec: CommunitySpec) -> dict[str, int]:
     for gate in spec.gates:
         x, y = gate_position(gate)
         opens, closes = gate.hours or (None, None)
+        _rename_glued(Gate, community, gate.name, gate.name_en)
         _upsert(
             Gate,
             {"community": community, "name": gate.name},
             {
+                "name_en": gate.name_en,
+                "notes_en": gate.notes_en,
                 "x_pct": x,
                 "y_pct": y,
                 "open_to_riders": gate.open_to_riders,
@@ -63,10 +66,12 @@ def places_ensure(community: Community, spec: CommunitySpec) -> dict[str, int]:
         (DeliveryFacility, spec.facilities),
     ):
         for place in places:
+            _rename_glued(model, community, place.name, place.name_en)
+            values = {"name_en": place.name_en, "notes_en": "", **place.fields}
             _upsert(
                 model,
                 {"community": community, "name": place.name},
-                {"x_pct": _dec(place.x), "y_pct": _dec(place.y), **place.fields},
+                {"x_pct": _dec(place.x), "y_pct": _dec(place.y), **values},
             )
 
     existing = set(
@@ -97,6 +102,12 @@ def places_ensure(community: Community, spec: CommunitySpec) -> dict[str, int]:
         "units": len(existing) + len(missing),
         "units_created": len(missing),
     }
+
+
+def _rename_glued(model: type[models.Model], community: Any, name: str, name_en: str) -> None:
+    """Demo databases seeded before names had an English twin hold "南门 South Gate":
+    rename such a row to its Chinese name, so seeding again updates it, not adds one."""
+    model.objects.filter(community=community, name=f"{name} {name_en}").update(name=name)
 
 
 def _upsert(model: type[models.Model], lookup: dict[str, Any], values: dict[str, Any]) -> Any:

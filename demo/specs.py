@@ -16,20 +16,24 @@ from communities.models import DeliveryFacility, EntryPolicy
 
 @dataclass(frozen=True)
 class GateSpec:
-    name: str
+    name: str  # Chinese (the field riders' pages show in Chinese)
     label: str  # drawn on the map: Latin letters only
     side: str  # north | south | east | west
     at: float  # position along that side, percent of the map
     open_to_riders: bool = True
     hours: tuple[time, time] | None = None
     notes: str = ""
+    name_en: str = ""
+    notes_en: str = ""
 
 
 @dataclass(frozen=True)
 class PlaceSpec:
-    """A parking zone, rest station or facility: name, position and model fields."""
+    """A parking zone, rest station or facility: name (Chinese, and English), position and
+    model fields (notes in both: `notes`, `notes_en`)."""
 
     name: str
+    name_en: str
     x: float
     y: float
     fields: dict[str, Any] = field(default_factory=dict)
@@ -106,34 +110,59 @@ COMMUNITIES = (
             "in. 10 km/h inside; keep to the ring road, not the footpaths.",
         },
         gates=(
-            GateSpec("南门 South Gate", "S GATE", "south", 50, notes="Main gate, guard on duty"),
-            GateSpec("东门 East Gate", "E GATE", "east", 40, hours=(_T(6, 30), _T(22, 30))),
             GateSpec(
-                "北门 North Gate",
+                "南门",
+                "S GATE",
+                "south",
+                50,
+                notes="正门，保安值守",
+                name_en="South Gate",
+                notes_en="Main gate, guard on duty",
+            ),
+            GateSpec(
+                "东门", "E GATE", "east", 40, hours=(_T(6, 30), _T(22, 30)), name_en="East Gate"
+            ),
+            GateSpec(
+                "北门",
                 "N GATE",
                 "north",
                 62,
                 open_to_riders=False,
-                notes="Residents' card only",
+                notes="仅限业主刷卡",
+                name_en="North Gate",
+                notes_en="Residents' card only",
             ),
         ),
         parking=(
             PlaceSpec(
-                "A 区 Zone A",
+                "A 区",
+                "Zone A",
                 40,
                 83,
-                {"capacity": 30, "has_charging": True, "notes": "Inside the South Gate"},
+                {
+                    "capacity": 30,
+                    "has_charging": True,
+                    "notes": "南门内",
+                    "notes_en": "Inside the South Gate",
+                },
             ),
             PlaceSpec(
-                "B 区 Zone B",
+                "B 区",
+                "Zone B",
                 94,
                 34,
-                {"capacity": 12, "has_charging": False, "notes": "Inside the East Gate"},
+                {
+                    "capacity": 12,
+                    "has_charging": False,
+                    "notes": "东门内",
+                    "notes_en": "Inside the East Gate",
+                },
             ),
         ),
         stations=(
             PlaceSpec(
-                "骑手驿站 Rider Station",
+                "骑手驿站",
+                "Rider Station",
                 60,
                 83,
                 {
@@ -149,19 +178,22 @@ COMMUNITIES = (
         ),
         facilities=(
             PlaceSpec(
-                "南门取餐柜 South Gate food cabinet",
+                "南门取餐柜",
+                "South Gate food cabinet",
                 45,
                 83,
                 {"kind": DeliveryFacility.Kind.FOOD_CABINET, "capacity": 48},
             ),
             PlaceSpec(
-                "东门快递柜 East Gate parcel locker",
+                "东门快递柜",
+                "East Gate parcel locker",
                 94,
                 46,
                 {"kind": DeliveryFacility.Kind.PARCEL_LOCKER, "capacity": 120},
             ),
             PlaceSpec(
-                "机器人取餐点 Robot pick-up point",
+                "机器人取餐点",
+                "Robot pick-up point",
                 55,
                 50,
                 {
@@ -169,7 +201,8 @@ COMMUNITIES = (
                     "capacity": 6,
                     "opens_at": _T(10, 0),
                     "closes_at": _T(22, 0),
-                    "notes": "Leave the order with the robot; it rides the lift to the door.",
+                    "notes": "把餐品交给机器人，它会乘电梯送到门口。",
+                    "notes_en": "Leave the order with the robot; it rides the lift to the door.",
                 },
             ),
         ),
@@ -195,29 +228,40 @@ COMMUNITIES = (
             "notes_en": "Riders are welcome to ride straight in; give way to pedestrians.",
         },
         gates=(
-            GateSpec("西门 West Gate", "W GATE", "west", 50),
-            GateSpec("南门 South Gate", "S GATE", "south", 30, hours=(_T(6, 0), _T(0, 0))),
+            GateSpec("西门", "W GATE", "west", 50, name_en="West Gate"),
             GateSpec(
-                "车库入口 Garage Entrance",
+                "南门", "S GATE", "south", 30, hours=(_T(6, 0), _T(0, 0)), name_en="South Gate"
+            ),
+            GateSpec(
+                "车库入口",
                 "GARAGE",
                 "east",
                 70,
                 open_to_riders=False,
-                notes="Cars only",
+                notes="仅限机动车",
+                name_en="Garage Entrance",
+                notes_en="Cars only",
             ),
         ),
-        parking=(PlaceSpec("A 区 Zone A", 6, 60, {"capacity": 20, "has_charging": True}),),
+        parking=(PlaceSpec("A 区", "Zone A", 6, 60, {"capacity": 20, "has_charging": True}),),
         stations=(
             PlaceSpec(
-                "凉亭 Pavilion",
+                "凉亭",
+                "Pavilion",
                 50,
                 50,
-                {"has_water": True, "has_shade": True, "notes": "Water dispenser by the benches"},
+                {
+                    "has_water": True,
+                    "has_shade": True,
+                    "notes": "长椅旁有饮水机",
+                    "notes_en": "Water dispenser by the benches",
+                },
             ),
         ),
         facilities=(
             PlaceSpec(
-                "西门取餐柜 West Gate food cabinet",
+                "西门取餐柜",
+                "West Gate food cabinet",
                 6,
                 40,
                 {"kind": DeliveryFacility.Kind.FOOD_CABINET, "capacity": 24},
@@ -239,8 +283,8 @@ COMMUNITIES = (
         units_per_floor=2,
         rules={
             "entry_policy": EntryPolicy.NO_ENTRY,
-            "handoff_point": "南门外取餐台（保安亭旁） / "
-            "Table outside the South Gate, by the guard booth",
+            "handoff_point": "南门外取餐台（保安亭旁）",
+            "handoff_point_en": "Table outside the South Gate, by the guard booth",
             "x_pct": Decimal("56.00"),
             "y_pct": Decimal("96.00"),
             "notes": "经业主大会表决，骑手不得进入小区。请将餐品放在南门外取餐台或智能取餐柜。",
@@ -249,33 +293,44 @@ COMMUNITIES = (
         },
         gates=(
             GateSpec(
-                "南门 South Gate",
+                "南门",
                 "S GATE",
                 "south",
                 50,
                 open_to_riders=False,
-                notes="Hand-off table outside",
+                notes="门外设交接台",
+                name_en="South Gate",
+                notes_en="Hand-off table outside",
             ),
             GateSpec(
-                "北门 North Gate",
+                "北门",
                 "N GATE",
                 "north",
                 40,
                 open_to_riders=False,
-                notes="Residents only",
+                notes="仅限业主",
+                name_en="North Gate",
+                notes_en="Residents only",
             ),
         ),
         parking=(
             PlaceSpec(
-                "南门外骑手停车区 Street parking",
+                "南门外骑手停车区",
+                "Street parking",
                 40,
                 96,
-                {"capacity": 25, "has_charging": True, "notes": "On the pavement outside"},
+                {
+                    "capacity": 25,
+                    "has_charging": True,
+                    "notes": "门外人行道上",
+                    "notes_en": "On the pavement outside",
+                },
             ),
         ),
         stations=(
             PlaceSpec(
-                "南门骑手驿站 Rider Station",
+                "南门骑手驿站",
+                "Rider Station",
                 68,
                 96,
                 {
@@ -289,19 +344,22 @@ COMMUNITIES = (
         ),
         facilities=(
             PlaceSpec(
-                "南门智能取餐柜 South Gate food cabinet",
+                "南门智能取餐柜",
+                "South Gate food cabinet",
                 62,
                 96,
                 {"kind": DeliveryFacility.Kind.FOOD_CABINET, "capacity": 60},
             ),
             PlaceSpec(
-                "送餐机器人交接点 Robot hand-off",
+                "送餐机器人交接点",
+                "Robot hand-off",
                 47,
                 88,
                 {
                     "kind": DeliveryFacility.Kind.ROBOT_PICKUP,
                     "capacity": 4,
-                    "notes": "Inside the gate; the robot collects from the table.",
+                    "notes": "门内；机器人到交接台取餐。",
+                    "notes_en": "Inside the gate; the robot collects from the table.",
                 },
             ),
         ),
@@ -328,24 +386,29 @@ COMMUNITIES = (
             "notes_en": "Register, then walk in; park e-bikes at the East or West Gate zone.",
         },
         gates=(
-            GateSpec("东门 East Gate", "E GATE", "east", 50),
-            GateSpec("西门 West Gate", "W GATE", "west", 50, hours=(_T(7, 0), _T(21, 0))),
+            GateSpec("东门", "E GATE", "east", 50, name_en="East Gate"),
             GateSpec(
-                "南门 South Gate",
+                "西门", "W GATE", "west", 50, hours=(_T(7, 0), _T(21, 0)), name_en="West Gate"
+            ),
+            GateSpec(
+                "南门",
                 "S GATE",
                 "south",
                 50,
                 open_to_riders=False,
-                notes="Pedestrian gate for residents",
+                notes="业主步行门",
+                name_en="South Gate",
+                notes_en="Pedestrian gate for residents",
             ),
         ),
         parking=(
-            PlaceSpec("东门停车区 East Zone", 94, 60, {"capacity": 16, "has_charging": True}),
-            PlaceSpec("西门停车区 West Zone", 6, 60, {"capacity": 10, "has_charging": False}),
+            PlaceSpec("东门停车区", "East Zone", 94, 60, {"capacity": 16, "has_charging": True}),
+            PlaceSpec("西门停车区", "West Zone", 6, 60, {"capacity": 10, "has_charging": False}),
         ),
         stations=(
             PlaceSpec(
-                "东门暖心驿站 East Gate Station",
+                "东门暖心驿站",
+                "East Gate Station",
                 94,
                 40,
                 {"has_water": True, "has_microwave": True, "has_shade": True},
@@ -353,19 +416,22 @@ COMMUNITIES = (
         ),
         facilities=(
             PlaceSpec(
-                "东门快递柜 East Gate parcel locker",
+                "东门快递柜",
+                "East Gate parcel locker",
                 94,
                 70,
                 {"kind": DeliveryFacility.Kind.PARCEL_LOCKER, "capacity": 80},
             ),
             PlaceSpec(
-                "机器人取餐点 Robot pick-up point",
+                "机器人取餐点",
+                "Robot pick-up point",
                 50,
                 50,
                 {
                     "kind": DeliveryFacility.Kind.ROBOT_PICKUP,
                     "status": DeliveryFacility.Status.PLANNED,
-                    "notes": "Approved by the owners; in service from next month.",
+                    "notes": "业主已同意，下月启用。",
+                    "notes_en": "Approved by the owners; in service from next month.",
                 },
             ),
         ),

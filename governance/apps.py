@@ -9,7 +9,7 @@ class GovernanceConfig(AppConfig):
     verbose_name = _("Governance")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401
+        from . import effects, signals  # noqa: F401  (effects registers its generated notes)
         from .selectors import entry_decision_pending, entry_decision_pending_subquery, notices_for
 
         # The rules page shows governance's notices and pending decision without

@@ -9,7 +9,8 @@ Effects (JSON on `Resolution.effect`):
   becomes ``passed_pending`` first: staff confirm the hand-off point for this decision
   (`resolution_handoff_set`, pre-filled by `handoff_suggestion`), which publishes it. With
   ``no_entry`` in force, riders' active grants are suspended (reason "resolution #N").
-* ``{"type": "facility", "kind": K, "name": "...", "x_pct": 40, "y_pct": 60}`` where K
+* ``{"type": "facility", "kind": K, "name": "...", "x_pct": 40, "y_pct": 60}`` (and an
+  optional English ``name_en``; ``handoff_point_en`` likewise) where K
   is ``food_cabinet``, ``parcel_locker`` or ``robot_pickup`` (a DeliveryFacility with
   status planned), ``parking_zone`` or ``rest_station`` (these have no status field: they
   are created with "planned" in their notes).
@@ -23,6 +24,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_noop
 
 from communities.models import (
     Community,
@@ -33,6 +35,7 @@ from communities.models import (
     RestStation,
 )
 from communities.services import rules_publish
+from core.i18n_text import generated_text_register, localized
 from riders.models import GrantStatus
 from riders.services.grants import grant_reinstate, grants_suspend_active
 
@@ -168,7 +171,7 @@ def effect_describe(effect: dict[str, Any] | None) -> str:
     if kind == "entry_policy":
         policy = effect.get("policy")
         if policy == EntryPolicy.NO_ENTRY:
-            point = str(effect.get("handoff_point") or "").strip()
+            point = localized(effect, "handoff_point").text
             if point:
                 return _(
                     "If passed, delivery riders may no longer enter; they hand food over at: "
@@ -184,7 +187,7 @@ def effect_describe(effect: dict[str, Any] | None) -> str:
     if kind == "facility":
         return _("If passed, the property company plans %(what)s named “%(name)s”.") % {
             "what": _kind_label(str(effect.get("kind"))),
-            "name": effect.get("name", ""),
+            "name": localized(effect, "name").text,
         }
     return _("This resolution records the owners' decision; it changes nothing by itself.")
 
@@ -273,27 +276,36 @@ def grants_reinstate_lifted(*, resolution: Resolution, acting_user: AbstractBase
     return count
 
 
+#: The note on a facility an owners' resolution planned: stored as this code and the
+#: resolution's number, translated when shown (core.i18n_text).
+NOTE_PLANNED = "governance.planned"
+generated_text_register(
+    NOTE_PLANNED, gettext_noop("Planned: approved by owners' resolution #%(number)s.")
+)
+
+
 def facility_plan(*, resolution: Resolution, effect: dict[str, Any]) -> Any:
     """Create the approved facility as planned."""
     community = resolution.community
     kind = effect["kind"]
     name = str(effect["name"]).strip()[:100]
+    names = {"name": name, "name_en": str(effect.get("name_en") or "").strip()[:100]}
     position = {"x_pct": _pct(effect.get("x_pct")), "y_pct": _pct(effect.get("y_pct"))}
-    note = _("Planned: approved by owners' resolution #%(number)s.") % {"number": resolution.number}
+    note = {"notes_code": NOTE_PLANNED, "notes_params": {"number": resolution.number}}
     facility_kind = FACILITY_KINDS[kind]
     if facility_kind is not None:
         obj = DeliveryFacility(
             community=community,
             kind=facility_kind,
-            name=name,
+            **names,
             status=DeliveryFacility.Status.PLANNED,
-            notes=note,
+            **note,
             **position,
         )
     elif kind == "parking_zone":
-        obj = ParkingZone(community=community, name=name, notes=note, **position)
+        obj = ParkingZone(community=community, **names, **note, **position)
     else:
-        obj = RestStation(community=community, name=name, notes=note, **position)
+        obj = RestStation(community=community, **names, **note, **position)
     obj.full_clean()
     obj.save()
     return obj

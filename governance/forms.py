@@ -108,6 +108,9 @@ class ResolutionForm(forms.Form):
 
 class HandoffForm(forms.Form):
     handoff_point = forms.CharField(label=_("Hand-off point"), max_length=300)
+    handoff_point_en = forms.CharField(
+        label=_("Hand-off point in English (optional)"), max_length=300, required=False
+    )
 
 
 class RollImportForm(forms.Form):
@@ -164,7 +167,16 @@ class TriageForm(forms.Form):
 
 class NoticeForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
+    title_en = forms.CharField(
+        label=_("Title in English (optional)"), max_length=200, required=False
+    )
     body = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 4}))
+    body_en = forms.CharField(
+        label=_("Text in English (optional)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Riders reading in English see the Chinese text, marked, when empty."),
+    )
     expires_at = forms.DateTimeField(
         label=_("Shown until (optional)"), required=False, widget=DateTimeLocalInput()
     )

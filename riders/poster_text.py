@@ -3,7 +3,10 @@
 register at a gate they may not use. The drawing (`riders.posters`) calls `poster_text(gate)`.
 
 Posters are bilingual whatever the staff member's language, so these strings are
-deliberately not translated: every line is a (Chinese, English) pair.
+deliberately not translated: every line is a (Chinese, English) pair. Names and the
+hand-off point come in their own language on each side: the Chinese line takes the stored
+Chinese value, the English line the English twin (`name_en`, `handoff_point_en`), or the
+Chinese value when there is none.
 
 `PosterText.fingerprint` names the wording and the code printed; a print is recorded with
 it (`riders.services.posters.poster_print_record`), so staff can be told which printed
@@ -57,6 +60,10 @@ def _names(gates: tuple[Gate, ...]) -> str:
     return "、".join(g.name for g in gates[:3])
 
 
+def _english(chinese: str, english: str) -> str:
+    return english or chinese
+
+
 def poster_text(
     gate: Gate, *, advice: GateAdvice | None = None, **advice_kwargs: Any
 ) -> PosterText:
@@ -69,7 +76,7 @@ def poster_text(
         return PosterText(TITLE_ZH, TITLE_EN, steps, code)
     if advice.is_other_gate:
         names = _names(advice.use_gates)
-        english = ", ".join(g.name for g in advice.use_gates[:3])
+        english = ", ".join(_english(g.name, g.name_en) for g in advice.use_gates[:3])
         return PosterText(
             "此门不对骑手开放",
             "This gate is closed to delivery riders",
@@ -83,7 +90,7 @@ def poster_text(
     if advice.handoff_point:
         where = (
             f"请在此交接外卖：{advice.handoff_point}",
-            f"Hand deliveries over at: {advice.handoff_point}",
+            f"Hand deliveries over at: {_english(advice.handoff_point, advice.handoff_point_en)}",
         )
     else:
         office = gate.community.office_phone or gate.community.office_location

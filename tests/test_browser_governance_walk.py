@@ -95,8 +95,10 @@ def test_forbid_vote_close_hand_off_reopen_and_the_rider_is_back_in(
     rules.screenshot(path=os.path.join(shots, "1-rules-decision-pending.png"), full_page=True)
     assert rider_scans().status == 200  # nothing changes before the hand-off point
 
-    # 4. Staff confirm the hand-off point (pre-filled from the resolution).
-    expect(staff.get_by_label("Hand-off point")).to_have_value("North gate lobby shelves")
+    # 4. Staff confirm the hand-off point (pre-filled from the resolution; its English
+    # twin is optional, labelled "Hand-off point in English (optional)").
+    hand_off = staff.get_by_label("Hand-off point", exact=True)
+    expect(hand_off).to_have_value("North gate lobby shelves")
     staff.screenshot(path=os.path.join(shots, "2-staff-confirm-hand-off.png"), full_page=True)
     staff.get_by_role("button", name="Publish the hand-off point").click()
     expect(staff.locator(".meta")).to_contain_text("passed")

@@ -49,17 +49,26 @@ def willow(company):
     community.save()
     for number, (x, y) in {"1": (25, 25), "2": (50, 25), "3": (75, 30), "5": (88, 42)}.items():
         BuildingFactory(community=community, number=number, x_pct=Decimal(x), y_pct=Decimal(y))
-    GateFactory(community=community, name="南门 South Gate", x_pct=Decimal(50), y_pct=Decimal(97))
-    GateFactory(community=community, name="东门 East Gate", x_pct=Decimal(97), y_pct=Decimal(40))
+    # Names in two languages (#21.6); the North Gate has only its Chinese name.
+    GateFactory(
+        community=community, name="南门", name_en="South Gate", x_pct=Decimal(50), y_pct=Decimal(97)
+    )
+    GateFactory(
+        community=community, name="东门", name_en="East Gate", x_pct=Decimal(97), y_pct=Decimal(40)
+    )
     north = GateFactory(
         community=community,
-        name="北门 North Gate",
+        name="北门",
         open_to_riders=False,
         x_pct=Decimal(60),
         y_pct=Decimal(3),
     )
-    ParkingZoneFactory(community=community, name="A区 Zone A", x_pct=Decimal(94), y_pct=Decimal(43))
-    ParkingZoneFactory(community=community, name="B区 Zone B", x_pct=Decimal(48), y_pct=Decimal(93))
+    ParkingZoneFactory(
+        community=community, name="A区", name_en="Zone A", x_pct=Decimal(94), y_pct=Decimal(43)
+    )
+    ParkingZoneFactory(
+        community=community, name="B区", name_en="Zone B", x_pct=Decimal(48), y_pct=Decimal(93)
+    )
     DeliveryFacilityFactory(
         community=community, name="East cabinet", x_pct=Decimal(95), y_pct=Decimal(37)
     )
@@ -200,11 +209,21 @@ def test_a_closed_gate_says_which_gate_to_use_with_the_map(
     headline = phone.locator(".advice h2").inner_text()
     advice = phone.locator(".advice-go").inner_text()
     assert headline == {"zh": "此出入口不对骑手开放", "en": "This gate is closed to riders"}[lang]
-    assert "东门 East Gate" in advice and "南门 South Gate" in advice
-    assert advice.index("东门 East Gate") < advice.index("南门 South Gate")  # nearest first
+    # Gate names in the page's language only, never glued (#21.6).
+    east_name, south_name = {"zh": ("东门", "南门"), "en": ("East Gate", "South Gate")}[lang]
+    other = {"zh": "East Gate", "en": "东门"}[lang]
+    assert east_name in advice and south_name in advice and other not in advice
+    assert advice.index(east_name) < advice.index(south_name)  # nearest first
+    # This gate has no English name: the English page shows the Chinese one, marked.
+    where = phone.locator("p.where")
+    if lang == "en":
+        assert where.locator('span[lang="zh-Hans"]').inner_text() == "北门"
+        assert where.locator(".lang-hint").inner_text() == "(Chinese only)"
+    else:
+        assert where.inner_text() == "北门" and where.locator(".lang-hint").count() == 0
     assert phone.locator("form.register-form").count() == 0
     # The gate to use is marked on the map, labelled, on screen.
-    east = phone.locator(".marker--gate.is-nearest", has_text="East Gate")
+    east = phone.locator(".marker--gate.is-nearest", has_text=east_name)
     assert east.count() == 1 and east.locator(".marker-label").is_visible()
     assert phone.evaluate(OVERLAPS_JS) == []
     no_overflow(phone)
@@ -409,7 +428,7 @@ def test_every_target_is_44_px_and_no_request_fails(
     from riders.tests.factories import PlatformFactory, sign_assertion
 
     community, north = willow
-    open_gate = community.gates.get(name="东门 East Gate")
+    open_gate = community.gates.get(name="东门")
     platform = PlatformFactory(code="demo", name="Demo Delivery")
     phone.goto(
         f"{live_server.url}/r/{open_gate.entry_code}/?assertion="

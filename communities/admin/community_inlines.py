@@ -31,14 +31,23 @@ class MarkerInlineMixin(ScopedInlineMixin):
 class GateInline(MarkerInlineMixin, admin.TabularInline):
     model = Gate
     extra = 0
-    fields = ("name", "open_to_riders", "opens_at", "closes_at", "x_pct", "y_pct", "place_on_map")
+    fields = (
+        "name",
+        "name_en",
+        "open_to_riders",
+        "opens_at",
+        "closes_at",
+        "x_pct",
+        "y_pct",
+        "place_on_map",
+    )
     readonly_fields = ("place_on_map",)
 
 
 class ParkingZoneInline(MarkerInlineMixin, admin.TabularInline):
     model = ParkingZone
     extra = 0
-    fields = ("name", "capacity", "has_charging", "x_pct", "y_pct", "place_on_map")
+    fields = ("name", "name_en", "capacity", "has_charging", "x_pct", "y_pct", "place_on_map")
     readonly_fields = ("place_on_map",)
 
 
@@ -47,6 +56,7 @@ class RestStationInline(MarkerInlineMixin, admin.TabularInline):
     extra = 0
     fields = (
         "name",
+        "name_en",
         "has_water",
         "has_charging",
         "has_toilet",
@@ -67,6 +77,7 @@ class DeliveryFacilityInline(MarkerInlineMixin, admin.TabularInline):
     fields = (
         "kind",
         "name",
+        "name_en",
         "status",
         "capacity",
         "opens_at",

@@ -98,7 +98,7 @@ class GateControllerInline(ScopedInlineMixin, admin.TabularInline):
 class GateAdmin(CommunityScopedAdmin):
     form = MarkerModelForm
     list_display = ("name", "community", "open_to_riders", "opens_at", "closes_at")
-    search_fields = ("name", "community__name")
+    search_fields = ("name", "name_en", "community__name")
     list_select_related = ("community",)
     inlines = (GateControllerInline,)
     actions = ("download_posters",)
@@ -117,7 +117,7 @@ class GateAdmin(CommunityScopedAdmin):
 class ParkingZoneAdmin(CommunityScopedAdmin):
     form = MarkerModelForm
     list_display = ("name", "community", "capacity", "has_charging")
-    search_fields = ("name", "community__name")
+    search_fields = ("name", "name_en", "community__name")
     list_select_related = ("community",)
 
     def get_list_filter(self, request):
@@ -128,7 +128,7 @@ class ParkingZoneAdmin(CommunityScopedAdmin):
 class RestStationAdmin(CommunityScopedAdmin):
     form = MarkerModelForm
     list_display = ("name", "community", "has_water", "has_charging", "has_toilet")
-    search_fields = ("name", "community__name")
+    search_fields = ("name", "name_en", "community__name")
     list_select_related = ("community",)
 
     def get_list_filter(self, request):
@@ -139,7 +139,7 @@ class RestStationAdmin(CommunityScopedAdmin):
 class DeliveryFacilityAdmin(CommunityScopedAdmin):
     form = MarkerModelForm
     list_display = ("name", "kind", "status", "community", "capacity")
-    search_fields = ("name", "community__name")
+    search_fields = ("name", "name_en", "community__name")
     list_select_related = ("community",)
 
     def get_list_filter(self, request):

@@ -1,5 +1,11 @@
 """Read-only shapes of the public communities API. Positions are percent of the site map
-(0–100, origin top-left); times are local "HH:MM"; empty hours mean all day."""
+(0–100, origin top-left); times are local "HH:MM"; empty hours mean all day.
+
+Staff-entered texts come in both languages whatever the request's language: the Chinese
+value under the plain name (`name`, `notes`, `handoff_point`; zh-Hans is the site's
+language) and the English twin under `<name>_en` (empty when staff gave none: show the
+Chinese value then, marked as Chinese). Notes the system wrote (a planned facility's) are
+given translated into each."""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from core.i18n_text import EN, ZH, both
 
 from ..models import (
     Building,
@@ -76,6 +84,32 @@ class MarkerField(serializers.Field):
         return {"x_pct": float(value.x_pct), "y_pct": float(value.y_pct)}
 
 
+ZH_HELP = "Chinese (zh-Hans), the site's language."
+EN_HELP = "English; empty when not given (then show the Chinese value, marked lang=zh-Hans)."
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class StoredTextField(serializers.Field):
+    """One language of a stored text (`both`: a generated note comes translated)."""
+
+    def __init__(self, text_field: str, lang: str, **kwargs: Any) -> None:
+        self.text_field, self.lang = text_field, lang
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("help_text", ZH_HELP if lang == ZH else EN_HELP)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return both(value, self.text_field)[self.lang]
+
+
+class NamesMixin(serializers.Serializer):
+    name = StoredTextField("name", ZH)
+    name_en = StoredTextField("name", EN)
+    notes = StoredTextField("notes", ZH)
+    notes_en = StoredTextField("notes", EN)
+
+
 class HoursMixin(serializers.Serializer):
     opens_at = ClockField(help_text="Empty (with closes_at) means all day.")
     closes_at = ClockField(help_text="Before opens_at means the hours run past midnight.")
@@ -121,6 +155,7 @@ class RulesSerializer(serializers.ModelSerializer):
             "entry_policy",
             "entry_policy_label",
             "handoff_point",
+            "handoff_point_en",
             "handoff_marker",
             "ebikes_allowed_inside",
             "speed_limit_kmh",
@@ -132,31 +167,49 @@ class RulesSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class GateSerializer(HoursMixin, serializers.ModelSerializer):
+class GateSerializer(NamesMixin, HoursMixin, serializers.ModelSerializer):
     marker = MarkerField()
 
     class Meta:
         model = Gate
-        fields = ["name", "open_to_riders", "opens_at", "closes_at", "notes", "marker"]
+        fields = [
+            "name",
+            "name_en",
+            "open_to_riders",
+            "opens_at",
+            "closes_at",
+            "notes",
+            "notes_en",
+            "marker",
+        ]
         read_only_fields = fields
 
 
-class ParkingZoneSerializer(serializers.ModelSerializer):
+class ParkingZoneSerializer(NamesMixin, serializers.ModelSerializer):
     marker = MarkerField()
 
     class Meta:
         model = ParkingZone
-        fields = ["name", "capacity", "has_charging", "notes", "marker"]
+        fields = ["name", "name_en", "capacity", "has_charging", "notes", "notes_en", "marker"]
         read_only_fields = fields
 
 
-class RestStationSerializer(HoursMixin, serializers.ModelSerializer):
+class RestStationSerializer(NamesMixin, HoursMixin, serializers.ModelSerializer):
     amenities = serializers.SerializerMethodField(help_text="Any of: " + ", ".join(AMENITIES) + ".")
     marker = MarkerField()
 
     class Meta:
         model = RestStation
-        fields = ["name", "amenities", "opens_at", "closes_at", "notes", "marker"]
+        fields = [
+            "name",
+            "name_en",
+            "amenities",
+            "opens_at",
+            "closes_at",
+            "notes",
+            "notes_en",
+            "marker",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(list(AMENITIES))))
@@ -164,7 +217,7 @@ class RestStationSerializer(HoursMixin, serializers.ModelSerializer):
         return [name for name, field in AMENITIES.items() if getattr(obj, field)]
 
 
-class FacilitySerializer(HoursMixin, serializers.ModelSerializer):
+class FacilitySerializer(NamesMixin, HoursMixin, serializers.ModelSerializer):
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     marker = MarkerField()
@@ -175,12 +228,14 @@ class FacilitySerializer(HoursMixin, serializers.ModelSerializer):
             "kind",
             "kind_label",
             "name",
+            "name_en",
             "status",
             "status_label",
             "capacity",
             "opens_at",
             "closes_at",
             "notes",
+            "notes_en",
             "marker",
         ]
         read_only_fields = fields

@@ -18,9 +18,17 @@ class ParkingZone(MapMarker):
         verbose_name=_("community"),
     )
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     capacity = models.PositiveIntegerField(_("capacity (e-bikes)"), default=0)
     has_charging = models.BooleanField(_("e-bike charging"), default=False)
     notes = models.CharField(_("notes"), max_length=300, blank=True)
+    notes_en = models.CharField(_("notes (English)"), max_length=300, blank=True)
+    # A note the system wrote (e.g. "planned by resolution #N"): a code and its parameters,
+    # translated when shown (core.i18n_text); `notes` keeps what older rows stored.
+    notes_code = models.CharField(_("generated note"), max_length=40, blank=True, editable=False)
+    notes_params = models.JSONField(
+        _("generated note's values"), default=dict, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("rider parking zone")
@@ -39,12 +47,20 @@ class RestStation(MapMarker, OpeningHours):
         verbose_name=_("community"),
     )
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     has_water = models.BooleanField(_("drinking water"), default=False)
     has_charging = models.BooleanField(_("phone charging"), default=False)
     has_toilet = models.BooleanField(_("toilet"), default=False)
     has_microwave = models.BooleanField(_("microwave"), default=False)
     has_shade = models.BooleanField(_("shade / air conditioning"), default=False)
     notes = models.CharField(_("notes"), max_length=300, blank=True)
+    notes_en = models.CharField(_("notes (English)"), max_length=300, blank=True)
+    # A note the system wrote (e.g. "planned by resolution #N"): a code and its parameters,
+    # translated when shown (core.i18n_text); `notes` keeps what older rows stored.
+    notes_code = models.CharField(_("generated note"), max_length=40, blank=True, editable=False)
+    notes_params = models.JSONField(
+        _("generated note's values"), default=dict, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("rest station")
@@ -78,11 +94,19 @@ class DeliveryFacility(MapMarker, OpeningHours):
     )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     capacity = models.PositiveIntegerField(_("capacity (compartments)"), default=0)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE
     )
     notes = models.CharField(_("notes"), max_length=300, blank=True)
+    notes_en = models.CharField(_("notes (English)"), max_length=300, blank=True)
+    # A note the system wrote (e.g. "planned by resolution #N"): a code and its parameters,
+    # translated when shown (core.i18n_text); `notes` keeps what older rows stored.
+    notes_code = models.CharField(_("generated note"), max_length=40, blank=True, editable=False)
+    notes_params = models.JSONField(
+        _("generated note's values"), default=dict, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("delivery facility")

@@ -29,6 +29,7 @@ class Gate(MapMarker, OpeningHours):
         Community, on_delete=models.CASCADE, related_name="gates", verbose_name=_("community")
     )
     name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
     # The code printed on the gate's poster (/r/<code>/, /guard/<code>/). Random and long
     # enough that codes cannot be guessed; replaced with riders.services.gates.gate_code_rotate.
     entry_code = models.CharField(
@@ -40,6 +41,7 @@ class Gate(MapMarker, OpeningHours):
     )
     open_to_riders = models.BooleanField(_("open to riders"), default=True)
     notes = models.CharField(_("notes"), max_length=300, blank=True)
+    notes_en = models.CharField(_("notes (English)"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("gate")

@@ -68,6 +68,7 @@ class DeliveryRules(MapMarker):
         blank=True,
         help_text=_("Where riders hand food over when they may not enter. Required for no entry."),
     )
+    handoff_point_en = models.CharField(_("hand-off point (English)"), max_length=300, blank=True)
     ebikes_allowed_inside = models.BooleanField(_("e-bikes may ride inside"), default=False)
     speed_limit_kmh = models.PositiveSmallIntegerField(
         _("speed limit inside (km/h)"),

@@ -11,6 +11,8 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from core.i18n_text import both, localized
+
 from ..housenumber import HouseNumber, house_number_parse
 from ..models import Building, Community, Gate, ParkingZone, Unit
 from .site_map import map_aspect, percent_float
@@ -38,9 +40,13 @@ class FindResult:
         def marker(obj: Any) -> dict[str, Any] | None:
             if obj is None:
                 return None
+            if isinstance(obj, Building):
+                names = {"name": str(obj)}
+            else:  # the page's language, and both stored values
+                names = {"name": localized(obj, "name").text, "names": both(obj, "name")}
             return {
                 "id": obj.pk,
-                "name": str(obj),
+                **names,
                 "x": percent_float(obj.x_pct),
                 "y": percent_float(obj.y_pct),
             }

@@ -29,6 +29,7 @@ class GateAdvice:
     policy: str
     use_gates: tuple[Gate, ...] = ()
     handoff_point: str = ""
+    handoff_point_en: str = ""  # its English twin (core.i18n_text.localized reads both)
     rules: DeliveryRules | None = None
 
     @property
@@ -60,17 +61,33 @@ def gate_advice(
     # A community without published rules behaves as "registered" (riders.views did so).
     policy = rules.entry_policy if rules is not None else EntryPolicy.REGISTERED
     handoff = (rules.handoff_point or "").strip() if rules is not None else ""
+    handoff_en = (rules.handoff_point_en or "").strip() if rules is not None and handoff else ""
     rider_gates = [g for g in gates if g.open_to_riders and g.pk != gate.pk]
     if policy == EntryPolicy.NO_ENTRY or not (gate.open_to_riders or rider_gates):
-        return GateAdvice(ADVICE_HANDOFF, gate, policy, handoff_point=handoff, rules=rules)
+        return GateAdvice(
+            ADVICE_HANDOFF,
+            gate,
+            policy,
+            handoff_point=handoff,
+            handoff_point_en=handoff_en,
+            rules=rules,
+        )
     if gate.open_to_riders:
-        return GateAdvice(ADVICE_ENTER, gate, policy, handoff_point=handoff, rules=rules)
+        return GateAdvice(
+            ADVICE_ENTER,
+            gate,
+            policy,
+            handoff_point=handoff,
+            handoff_point_en=handoff_en,
+            rules=rules,
+        )
     return GateAdvice(
         ADVICE_OTHER_GATE,
         gate,
         policy,
         use_gates=tuple(_by_distance(gate, rider_gates, map_aspect(gate.community))),
         handoff_point=handoff,
+        handoff_point_en=handoff_en,
         rules=rules,
     )
 

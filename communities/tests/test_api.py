@@ -201,26 +201,32 @@ def test_detail_shows_current_rules_gates_places_and_buildings(client, furnished
     assert body["gates"] == [
         {
             "name": "North Gate",
+            "name_en": "",
             "open_to_riders": False,
             "opens_at": "06:30",
             "closes_at": "22:00",
             "notes": "",
+            "notes_en": "",
             "marker": {"x_pct": 5.0, "y_pct": 50.0},
         },
         {
             "name": "South Gate",
+            "name_en": "",
             "open_to_riders": True,
             "opens_at": None,
             "closes_at": None,
             "notes": "",
+            "notes_en": "",
             "marker": None,
         },
     ]
     assert body["parking_zones"][0] == {
         "name": "Zone A",
+        "name_en": "",
         "capacity": 25,
         "has_charging": True,
         "notes": "",
+        "notes_en": "",
         "marker": {"x_pct": 10.0, "y_pct": 45.0},
     }
     station = body["rest_stations"][0]

@@ -1,4 +1,8 @@
-"""Serializers that document the delivery-info API's answer in the OpenAPI schema."""
+"""Serializers that document the delivery-info API's answer in the OpenAPI schema.
+
+Staff-entered texts come in both languages, whatever the request's language: the Chinese
+value (`name`, `point`: the site's language, always set) and its English twin (`name_en`,
+`point_en`: empty when staff gave none; show the Chinese value then, marked as Chinese)."""
 
 from __future__ import annotations
 
@@ -17,13 +21,19 @@ class DeliveryInfoHoursSerializer(serializers.Serializer):
     end = serializers.CharField(allow_null=True)
 
 
+ZH_HELP = "Chinese (zh-Hans), the site's language; always set."
+EN_HELP = "English; empty when not given (then show the Chinese value, marked lang=zh-Hans)."
+
+
 class DeliveryInfoHandoffSerializer(serializers.Serializer):
-    point = serializers.CharField()
+    point = serializers.CharField(help_text=ZH_HELP)
+    point_en = serializers.CharField(allow_blank=True, help_text=EN_HELP)
     marker = DeliveryInfoMarkerSerializer(allow_null=True)
 
 
 class DeliveryInfoGateSerializer(serializers.Serializer):
-    name = serializers.CharField()
+    name = serializers.CharField(help_text=ZH_HELP)
+    name_en = serializers.CharField(allow_blank=True, help_text=EN_HELP)
     opens_at = serializers.CharField(allow_null=True)
     closes_at = serializers.CharField(allow_null=True)
     marker = DeliveryInfoMarkerSerializer(allow_null=True)
@@ -31,7 +41,8 @@ class DeliveryInfoGateSerializer(serializers.Serializer):
 
 
 class DeliveryInfoParkingSerializer(serializers.Serializer):
-    name = serializers.CharField()
+    name = serializers.CharField(help_text=ZH_HELP)
+    name_en = serializers.CharField(allow_blank=True, help_text=EN_HELP)
     capacity = serializers.IntegerField()
     has_charging = serializers.BooleanField()
     marker = DeliveryInfoMarkerSerializer(allow_null=True)

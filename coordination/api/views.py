@@ -109,7 +109,11 @@ def delivery_info_body(request: HttpRequest, slug: str) -> dict[str, Any] | None
             "start": _time(rules.rider_hours_start),
             "end": _time(rules.rider_hours_end),
         },
-        "handoff": {"point": rules.handoff_point, "marker": _marker(rules)}
+        "handoff": {
+            "point": rules.handoff_point,
+            "point_en": rules.handoff_point_en,
+            "marker": _marker(rules),
+        }
         if rules.handoff_point
         else None,
         "ebikes_allowed_inside": rules.ebikes_allowed_inside,
@@ -120,6 +124,7 @@ def delivery_info_body(request: HttpRequest, slug: str) -> dict[str, Any] | None
         else [
             {
                 "name": g.name,
+                "name_en": g.name_en,
                 "opens_at": _time(g.opens_at),
                 "closes_at": _time(g.closes_at),
                 "marker": _marker(g),
@@ -130,6 +135,7 @@ def delivery_info_body(request: HttpRequest, slug: str) -> dict[str, Any] | None
         "parking": [
             {
                 "name": z.name,
+                "name_en": z.name_en,
                 "capacity": z.capacity,
                 "has_charging": z.has_charging,
                 "marker": _marker(z),

@@ -167,3 +167,34 @@ def test_the_ranking_lists_communities_by_score_filtered_by_area(
     assert client.get(url).status_code == 401
     bad = client.get(url, {"page": "x"}, HTTP_AUTHORIZATION=f"Bearer {_token(platform)}")
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_names_and_the_hand_off_come_in_both_languages_whatever_the_request(
+    client, community, platform, language
+):
+    GateFactory(community=community, name="南门", name_en="South Gate")
+    ParkingZoneFactory(community=community, name="A 区")  # Chinese only
+    body = _get(client, community, _token(platform), HTTP_ACCEPT_LANGUAGE=language).json()
+    assert [(g["name"], g["name_en"]) for g in body["gates"]] == [("南门", "South Gate")]
+    assert [(z["name"], z["name_en"]) for z in body["parking"]] == [("A 区", "")]
+    rules_publish(
+        community=community,
+        acting_user=None,
+        entry_policy=EntryPolicy.NO_ENTRY,
+        handoff_point="南门外取餐台",
+        handoff_point_en="Table outside the South Gate",
+    )
+    handoff = _get(client, community, _token(platform), HTTP_ACCEPT_LANGUAGE=language).json()[
+        "handoff"
+    ]
+    assert (handoff["point"], handoff["point_en"]) == (
+        "南门外取餐台",
+        "Table outside the South Gate",
+    )
+
+
+def test_the_schema_documents_both_values(client):
+    schema = client.get(reverse("api-schema"), {"format": "json"}).json()
+    gate = schema["components"]["schemas"]["DeliveryInfoGate"]["properties"]
+    assert "name_en" in gate and "English" in gate["name_en"]["description"]

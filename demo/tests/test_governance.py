@@ -25,7 +25,9 @@ def test_demo_seeds_votes_once(client):
         4: ResolutionState.DRAFT,
     }
     assert DeliveryFacility.objects.filter(
-        name="East gate food cabinet", status=DeliveryFacility.Status.PLANNED
+        name="东门取餐柜",
+        name_en="East gate food cabinet",
+        status=DeliveryFacility.Status.PLANNED,
     ).exists()
     live = tally(Resolution.objects.get(number=2))
     assert 0 < live.participating_voters < live.total_voters

@@ -18,7 +18,9 @@ class Notice(models.Model):
         verbose_name=_("community"),
     )
     title = models.CharField(_("title"), max_length=200)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
     body = models.TextField(_("text"))
+    body_en = models.TextField(_("text (English)"), blank=True)
     published_at = models.DateTimeField(_("published"), default=timezone.now)
     expires_at = models.DateTimeField(_("shown until"), null=True, blank=True)
     created_by = models.ForeignKey(

@@ -99,6 +99,8 @@ def notice_publish(
     community: Community,
     title: str,
     body: str,
+    title_en: str = "",
+    body_en: str = "",
     expires_at: dt.datetime | None = None,
     acting_user: User,
 ) -> Notice:
@@ -110,6 +112,8 @@ def notice_publish(
         community=community,
         title=(title or "").strip(),
         body=(body or "").strip(),
+        title_en=(title_en or "").strip(),
+        body_en=(body_en or "").strip(),
         published_at=now,
         expires_at=expires_at,
         created_by=actor,

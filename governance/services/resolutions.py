@@ -305,7 +305,7 @@ def resolutions_close_due(*, now: dt.datetime | None = None) -> list[int]:
 
 @transaction.atomic
 def resolution_handoff_set(
-    *, resolution: Resolution, handoff_point: str, acting_user: User
+    *, resolution: Resolution, handoff_point: str, handoff_point_en: str = "", acting_user: User
 ) -> Resolution:
     """Staff give the hand-off point a passed no-entry resolution needs: the rules are
     published and the resolution becomes passed."""
@@ -324,6 +324,7 @@ def resolution_handoff_set(
         acting_user=acting_user,
         entry_policy=EntryPolicy.NO_ENTRY,
         handoff_point=point,
+        handoff_point_en=(handoff_point_en or "").strip(),
     )
     resolution.state = ResolutionState.PASSED
     resolution.staff_message = ""

@@ -6,10 +6,11 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from communities.models import DeliveryFacility, EntryPolicy, ParkingZone
 from communities.services import rules_current
+from core.i18n_text import both, localized
 from core.models import AuditEntry
 from governance import services
 from governance.models import (
@@ -23,6 +24,7 @@ from governance.models import (
     RollEntry,
     RulesDecision,
 )
+from governance.services.feedback import notice_publish
 
 from .factories import (
     OwnerFactory,
@@ -292,7 +294,29 @@ def test_an_approved_parking_zone_says_planned_in_its_notes(community):
     votes_cast(resolution, owners, Choice.FOR)
     services.resolution_close(resolution=resolution, acting_user=None)
     zone = ParkingZone.objects.get(community=community, name="E-bike bay")
-    assert zone.notes.startswith("Planned")
+    # Stored as a code and the resolution's number, translated when shown.
+    assert (zone.notes, zone.notes_code) == ("", "governance.planned")
+    assert zone.notes_params == {"number": resolution.number}
+    english = f"Planned: approved by owners' resolution #{resolution.number}."
+    with translation.override("en"):
+        assert localized(zone, "notes").text == english
+    with translation.override("zh-hans"):
+        assert localized(zone, "notes").text == f"已规划：经业主决议第 {resolution.number} 号批准。"
+    assert both(zone, "notes")["en"] == english
+
+
+def test_the_rules_page_shows_a_planned_note_in_the_pages_language(client, community):
+    owners = owners_each_one_unit(community, 3)
+    effect = {"type": "facility", "kind": "food_cabinet", "name": "East cabinet"}
+    resolution = resolution_opened(community, effect=effect)
+    votes_cast(resolution, owners, Choice.FOR)
+    services.resolution_close(resolution=resolution, acting_user=None)
+    url = f"/c/{community.slug}/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"approved by owners&#x27; resolution #{resolution.number}." in english
+    assert "已规划" not in english
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert f"已规划：经业主决议第 {resolution.number} 号批准。" in chinese
 
 
 def test_a_failed_resolution_changes_nothing(community):
@@ -374,3 +398,20 @@ def test_the_resolution_page_shows_the_legal_item(client, community, owner):
     client.force_login(owner.user)
     page = client.get(reverse("governance:detail", args=[resolution.pk])).content.decode()
     assert "Art. 278, item 8" in page
+
+
+def test_a_notice_shows_on_the_rules_page_in_the_pages_language(client, community):
+    notice_publish(
+        community=community,
+        title="停水通知",
+        title_en="Water off on Friday",
+        body="周五上午停水。",
+        acting_user=None,
+    )
+    url = f"/c/{community.slug}/"
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "<h3>Water off on Friday</h3>" in english
+    # No English text: the Chinese one, marked and hinted.
+    assert '<div lang="zh-Hans"><p>周五上午停水。</p></div> <small class="lang-hint">' in english
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<h3>停水通知</h3>" in chinese and "Water off" not in chinese

@@ -155,7 +155,9 @@ def staff_notices(request: HttpRequest, slug: str) -> HttpResponse:
             notice_publish(
                 community=community,
                 title=form.cleaned_data["title"],
+                title_en=form.cleaned_data["title_en"],
                 body=form.cleaned_data["body"],
+                body_en=form.cleaned_data["body_en"],
                 expires_at=form.cleaned_data["expires_at"],
                 acting_user=request.user,
             )

@@ -99,7 +99,12 @@ def resolution_detail(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
         if resolution.state == ResolutionState.DRAFT
         else [],
         events=events_display(resolution),
-        handoff_form=HandoffForm(initial={"handoff_point": handoff_suggestion(resolution)})
+        handoff_form=HandoffForm(
+            initial={
+                "handoff_point": handoff_suggestion(resolution),
+                "handoff_point_en": str((resolution.effect or {}).get("handoff_point_en") or ""),
+            }
+        )
         if resolution.state == ResolutionState.PASSED_PENDING
         else None,
         now=timezone.now(),
@@ -128,6 +133,7 @@ def resolution_action(request: HttpRequest, slug: str, pk: int, action: str) -> 
             resolution_handoff_set(
                 resolution=resolution,
                 handoff_point=form.cleaned_data["handoff_point"],
+                handoff_point_en=form.cleaned_data["handoff_point_en"],
                 acting_user=request.user,
             )
             messages.success(request, _("Hand-off point published; the new rules apply."))

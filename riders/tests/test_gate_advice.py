@@ -206,11 +206,15 @@ def test_every_demo_gate_page_and_poster_say_what_is_true_there(client, settings
         assert text.title_en != TITLE_EN and 'class="register-form"' not in html, gate
         if advice.kind == ADVICE_OTHER_GATE:
             for use in advice.use_gates:
-                assert use.open_to_riders and use.name in text.lines[0][1] and use.name in html
+                # Each side of the poster in its own language; the English page in English.
+                assert use.open_to_riders and use.name in text.lines[0][0]
+                assert use.name_en in text.lines[0][1] and use.name_en in html
+                assert use.name not in text.lines[0][1]
         else:
-            assert advice.handoff_point in text.lines[0][1]
-            assert advice.handoff_point in html
-    willow_north = next(g for g in gates if "Willow" in g.community.name and "North" in g.name)
+            assert advice.handoff_point in text.lines[0][0]
+            assert advice.handoff_point_en in text.lines[0][1]
+            assert advice.handoff_point_en in html and advice.handoff_point not in html
+    willow_north = next(g for g in gates if "Willow" in g.community.name and "North" in g.name_en)
     assert gate_advice(willow_north).kind == ADVICE_OTHER_GATE
     sky = [g for g in gates if "Sky Harbour" in g.community.name]
     assert sky and all(gate_advice(g).kind == ADVICE_HANDOFF for g in sky)
@@ -246,3 +250,37 @@ def test_reprint_list_and_closed_gate_page_cost_a_fixed_number_of_queries(
     assert cost(lambda: client.get(reverse("riders:register", args=[north.entry_code]))) == page
     with django_assert_max_num_queries(12):
         client.get(reverse("riders:register", args=[north.entry_code]))
+
+
+@pytest.mark.django_db
+def test_the_gate_page_names_gates_in_the_pages_language(client, company):
+    community = CommunityFactory(company=company, slug="two-languages")
+    closed = GateFactory(community=community, name="北门", name_en="", open_to_riders=False)
+    GateFactory(community=community, name="南门", name_en="South Gate")
+    url = reverse("riders:register", args=[closed.entry_code])
+    english = client.get(url, **EN).content.decode()
+    assert "<strong>South Gate</strong>" in english and "<strong>南门</strong>" not in english
+    # This gate has no English name: shown in Chinese, marked, with a hint.
+    assert (
+        '<p class="where"><span lang="zh-Hans">北门</span> '
+        '<small class="lang-hint">(Chinese only)</small></p>'
+    ) in english
+    chinese = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<strong>南门</strong>" in chinese and "South Gate" not in chinese
+    assert '<p class="where">北门</p>' in chinese
+
+
+@pytest.mark.django_db
+def test_each_side_of_a_poster_is_in_its_own_language(company):
+    community = CommunityFactory(company=company, slug="poster-languages")
+    rules_publish(
+        community=community,
+        acting_user=None,
+        entry_policy=EntryPolicy.NO_ENTRY,
+        handoff_point="南门外取餐台",
+        handoff_point_en="Table outside the South Gate",
+    )
+    gate = GateFactory(community=community, name="南门", name_en="South Gate")
+    zh, en = poster_text(gate).lines[0]
+    assert zh == "请在此交接外卖：南门外取餐台"
+    assert en == "Hand deliveries over at: Table outside the South Gate"
