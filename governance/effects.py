@@ -239,10 +239,22 @@ def rules_apply(
     return rules
 
 
+#: The reasons an owners' resolution writes on riders' grants: stored as these codes and
+#: the resolution's number, shown in the reader's language (the pass page, staff pages).
+REASON_SUSPENDED = "governance.suspended"
+REASON_REINSTATED = "governance.reinstated"
+generated_text_register(REASON_SUSPENDED, gettext_noop("resolution #%(number)s"))
+generated_text_register(REASON_REINSTATED, gettext_noop("reinstated by resolution #%(number)s"))
+
+
 def _grants_suspend(*, resolution: Resolution, acting_user: AbstractBaseUser | None) -> int:
     reason = _("resolution #%(number)s") % {"number": resolution.number}
     suspended = grants_suspend_active(
-        community_id=resolution.community_id, reason=reason, acting_user=acting_user
+        community_id=resolution.community_id,
+        reason=reason,
+        acting_user=acting_user,
+        reason_code=REASON_SUSPENDED,
+        reason_params={"number": resolution.number},
     )
     GrantSuspension.objects.bulk_create(
         GrantSuspension(resolution=resolution, grant=grant, reason=reason) for grant in suspended
@@ -268,7 +280,13 @@ def grants_reinstate_lifted(*, resolution: Resolution, acting_user: AbstractBase
         grant = suspension.grant
         still_ours = grant.status == GrantStatus.SUSPENDED and grant.reason == suspension.reason
         if still_ours and grant.rider.platform_active:
-            grant_reinstate(grant=grant, acting_user=acting_user, reason=reason)
+            grant_reinstate(
+                grant=grant,
+                acting_user=acting_user,
+                reason=reason,
+                reason_code=REASON_REINSTATED,
+                reason_params={"number": resolution.number},
+            )
             suspension.reinstated = True
             count += 1
         suspension.lifted_by = resolution

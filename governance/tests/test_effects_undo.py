@@ -4,13 +4,14 @@ exactly what an earlier no-entry resolution took (issue 19, item 1)."""
 from __future__ import annotations
 
 import pytest
+from django.utils import translation
 
 from communities.models import EntryPolicy
 from gatesync.models import AccessChange
 from governance import services
 from governance.models import Choice, GrantSuspension, ResolutionState
 from riders.models import GrantStatus
-from riders.services.grants import grant_suspend
+from riders.services.grants import grant_revoke, grant_suspend
 from riders.tests.factories import AccessGrantFactory, RiderFactory
 
 from .factories import owners_each_one_unit, resolution_opened, votes_cast
@@ -91,3 +92,25 @@ def test_a_second_reopening_reinstates_nothing_more(community, platform, staff_u
     decide(community, owners, {"type": "entry_policy", "policy": EntryPolicy.OPEN}, staff_user)
     grant.refresh_from_db()
     assert grant.status == GrantStatus.SUSPENDED
+
+
+def test_a_resolutions_reason_on_a_grant_reads_in_the_readers_language(
+    community, platform, staff_user
+):
+    owners = owners_each_one_unit(community, 3)
+    grant = active_grant(community, platform, "r-lang")
+    with translation.override("zh-hans"):
+        forbid = decide(community, owners, NO_ENTRY, staff_user)
+    grant.refresh_from_db()
+    assert grant.reason_code == "governance.suspended"
+    with translation.override("en"):
+        assert grant.reason_text == f"resolution #{forbid.number}"
+    with translation.override("zh-hans"):
+        assert grant.reason_text == grant.reason  # written in Chinese, shown in Chinese
+        assert grant.reason_text != f"resolution #{forbid.number}"
+    # A reason staff type is theirs, in whatever language they typed it.
+    grant_revoke(grant=grant, reason="骑上草坪", acting_user=staff_user)
+    grant.refresh_from_db()
+    assert (grant.reason_code, grant.reason_params) == ("", None)
+    with translation.override("en"):
+        assert grant.reason_text == "骑上草坪"

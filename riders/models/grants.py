@@ -11,6 +11,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n_text import localized
+
 from .rider import Rider
 
 
@@ -59,6 +61,10 @@ class AccessGrant(models.Model):
         verbose_name=_("approved by"),
     )
     reason = models.TextField(_("reason"), blank=True)
+    # A reason the system wrote (an owners' resolution suspended the grant): its code and
+    # parameters, translated when shown (core.i18n_text); `reason` keeps the text as written.
+    reason_code = models.CharField(_("reason code"), max_length=64, blank=True)
+    reason_params = models.JSONField(_("reason parameters"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -77,6 +83,11 @@ class AccessGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rider_id} @ {self.community_id} ({self.status})"
+
+    @property
+    def reason_text(self) -> str:
+        """The reason in the page's language (a generated one translated; staff's as typed)."""
+        return localized(self, "reason").text
 
     def is_valid_at(self, now: dt.datetime) -> bool:
         """Active, and `now` inside [valid_from, valid_until)."""

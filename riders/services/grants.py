@@ -57,6 +57,8 @@ def _change(
         raise ValidationError(refusal, code="bad_transition")
     before = _snapshot(grant)
     values["updated_at"] = timezone.now()
+    if "reason" in values and "reason_code" not in values:
+        values.update(reason_code="", reason_params=None)  # a reason typed, not generated
     with transaction.atomic():
         updated = AccessGrant.objects.filter(pk=grant.pk, status=grant.status).update(**values)
         if not updated:
@@ -177,8 +179,16 @@ def _reason_required(reason: str) -> str:
     return reason
 
 
-def grant_suspend(*, grant: AccessGrant, reason: str, acting_user: User) -> AccessGrant:
-    """Pending or active → suspended (reversible with grant_reinstate)."""
+def grant_suspend(
+    *,
+    grant: AccessGrant,
+    reason: str,
+    acting_user: User,
+    reason_code: str = "",
+    reason_params: dict[str, Any] | None = None,
+) -> AccessGrant:
+    """Pending or active → suspended (reversible with grant_reinstate). `reason_code`
+    (with `reason_params`): a generated reason, shown in the reader's language."""
     return _change(
         grant,
         change="suspend",
@@ -187,11 +197,18 @@ def grant_suspend(*, grant: AccessGrant, reason: str, acting_user: User) -> Acce
         acting_user=acting_user,
         status=GrantStatus.SUSPENDED,
         reason=_reason_required(reason),
+        reason_code=reason_code,
+        reason_params=reason_params,
     )
 
 
 def grants_suspend_active(
-    *, community_id: int, reason: str, acting_user: User
+    *,
+    community_id: int,
+    reason: str,
+    acting_user: User,
+    reason_code: str = "",
+    reason_params: dict[str, Any] | None = None,
 ) -> list[AccessGrant]:
     """Suspend every active grant at the community, each through grant_suspend (audited,
     on the gates' change log); returns them. For a decision that closes the community to
@@ -199,7 +216,16 @@ def grants_suspend_active(
     grants = AccessGrant.objects.filter(
         community=community_id, status=GrantStatus.ACTIVE
     ).select_related("rider")
-    return [grant_suspend(grant=grant, reason=reason, acting_user=acting_user) for grant in grants]
+    return [
+        grant_suspend(
+            grant=grant,
+            reason=reason,
+            acting_user=acting_user,
+            reason_code=reason_code,
+            reason_params=reason_params,
+        )
+        for grant in grants
+    ]
 
 
 def grant_revoke(*, grant: AccessGrant, reason: str, acting_user: User) -> AccessGrant:
@@ -216,7 +242,14 @@ def grant_revoke(*, grant: AccessGrant, reason: str, acting_user: User) -> Acces
     )
 
 
-def grant_reinstate(*, grant: AccessGrant, acting_user: User, reason: str = "") -> AccessGrant:
+def grant_reinstate(
+    *,
+    grant: AccessGrant,
+    acting_user: User,
+    reason: str = "",
+    reason_code: str = "",
+    reason_params: dict[str, Any] | None = None,
+) -> AccessGrant:
     """Suspended or revoked → active again, keeping the validity period (extended by twelve
     months from now if it has run out)."""
     if not grant.rider.platform_active:
@@ -225,7 +258,12 @@ def grant_reinstate(*, grant: AccessGrant, acting_user: User, reason: str = "") 
             code="platform_inactive",
         )
     now = timezone.now()
-    values: dict[str, Any] = {"status": GrantStatus.ACTIVE, "reason": (reason or "").strip()}
+    values: dict[str, Any] = {
+        "status": GrantStatus.ACTIVE,
+        "reason": (reason or "").strip(),
+        "reason_code": reason_code,
+        "reason_params": reason_params,
+    }
     if grant.valid_until is None or grant.valid_until <= now:
         values["valid_until"] = now + GRANT_DEFAULT_VALIDITY
         values["valid_from"] = min(grant.valid_from, now)

@@ -47,7 +47,7 @@ class PassEntry:
         """What the page's headline says when this grant is the one that counts: the
         community named, and the staff's reason for a withdrawal or suspension."""
         name = self.grant.community.name
-        reason = f" {self.grant.reason}" if self.grant.reason else ""
+        reason = f" {self.grant.reason_text}" if self.grant.reason else ""
         if self.state == "revoked":
             return _("Your pass for %(name)s was withdrawn.") % {"name": name} + reason
         if self.state == "suspended":
@@ -83,7 +83,7 @@ def _state(grant: AccessGrant, now: dt.datetime) -> tuple[str, str]:
         return "active", _("Active: show this code at the gate.")
     if grant.status == GrantStatus.PENDING:
         return "pending", _("Waiting for approval at the property office.")
-    reason = f" {grant.reason}" if grant.reason else ""
+    reason = f" {grant.reason_text}" if grant.reason else ""
     if grant.status == GrantStatus.SUSPENDED:
         return "suspended", _("Suspended.") + reason
     return "revoked", _("Withdrawn.") + reason

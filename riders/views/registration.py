@@ -113,7 +113,7 @@ def _outcome_refusal(registration: Registration, gate: Gate) -> Refusal | None:
             title = _("Your access to %(name)s is suspended") % {"name": community.name}
         else:
             title = _("Your access to %(name)s was withdrawn") % {"name": community.name}
-        reason = grant.reason if grant else ""
+        reason = grant.reason_text if grant else ""
         message = (
             _("The property office gave this reason: %(reason)s") % {"reason": reason}
             if reason
