@@ -42,9 +42,8 @@ def decision_ms_errors(events: list[Any]) -> dict[str, list[str]]:
     batch with 400 naming them, so a controller learns at once that it sends garbage."""
     errors: dict[str, list[str]] = {}
     for index, raw in enumerate(events):
-        if isinstance(raw, dict) and "decision_ms" in raw:
-            if decision_ms_parse(raw["decision_ms"]) is _INVALID:
-                errors[f"events[{index}].decision_ms"] = [DECISION_MS_RULE]
+        if isinstance(raw, dict) and decision_ms_parse(raw.get("decision_ms")) is _INVALID:
+            errors[f"events[{index}].decision_ms"] = [DECISION_MS_RULE]
     return errors
 
 
