@@ -89,9 +89,7 @@ def _clamp(value: float) -> float:
 
 
 def _decision_score(milliseconds: float) -> float:
-    return _clamp(
-        1 - (milliseconds - DECISION_FULL_MS) / (DECISION_ZERO_MS - DECISION_FULL_MS)
-    )
+    return _clamp(1 - (milliseconds - DECISION_FULL_MS) / (DECISION_ZERO_MS - DECISION_FULL_MS))
 
 
 def _scans(community: Community, since: dt.datetime) -> list[Component]:

@@ -143,9 +143,7 @@ def test_the_friendliness_page_explains_each_component(client, community):
     assert "Nothing to measure yet." in text  # decision time: no scans at all
 
 
-def test_the_friendliness_page_shows_decision_times_or_says_not_measured(
-    client, community, gate
-):
+def test_the_friendliness_page_shows_decision_times_or_says_not_measured(client, community, gate):
     from riders.models import AccessEvent
 
     url = reverse("coordination:friendliness", args=[community.slug])

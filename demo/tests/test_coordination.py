@@ -36,9 +36,7 @@ def test_demo_computes_every_communitys_index_from_its_seeded_data(client):
     maple = next(c for c in snapshots["maple-court"].components if c["key"] == "decision_time")
     assert maple["figures"]["median_ms"] > timing["figures"]["median_ms"]
     # Where riders may not enter there are no scans, so no decision time either.
-    sky_timing = next(
-        c for c in snapshots["sky-harbour"].components if c["key"] == "decision_time"
-    )
+    sky_timing = next(c for c in snapshots["sky-harbour"].components if c["key"] == "decision_time")
     assert sky_timing["score"] is None
     # No scans where riders may not enter: that component is not measured there.
     sky = next(c for c in snapshots["sky-harbour"].components if c["key"] == "denied_scans")
