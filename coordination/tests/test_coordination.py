@@ -19,6 +19,7 @@ from coordination.models import ActionItem, ActionStatus, Meeting, PollAnswer, S
 from coordination.reminders import action_reminders_send, meeting_reminders_send
 from governance.models import Feedback
 from governance.tests.factories import OwnerFactory, owned_units, resolution_draft
+from riders.models import AccessEvent
 from riders.tests.factories import AccessGrantFactory
 
 pytestmark = pytest.mark.django_db
@@ -144,7 +145,6 @@ def test_the_friendliness_page_explains_each_component(client, community):
 
 
 def test_the_friendliness_page_shows_decision_times_or_says_not_measured(client, community, gate):
-    from riders.models import AccessEvent
 
     url = reverse("coordination:friendliness", args=[community.slug])
     AccessEvent.objects.create(
@@ -404,7 +404,6 @@ def test_a_meetings_open_decisions_are_not_multiplied_by_its_participants(commun
 
 
 def test_denials_are_worded_for_people_on_the_friendliness_page(client, community, gate):
-    from riders.models import AccessEvent
 
     AccessEvent.objects.create(
         gate=gate, direction="in", decision="deny", reason="expired", source="controller"

@@ -9,7 +9,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from communities.permissions import CHANGE
-from communities.tests.factories import CommunityFactory
+from communities.tests.factories import CommunityFactory, GateFactory
 from coordination import services
 from coordination.models import StreetOffice
 from coordination.permissions import district_communities_for_user, district_community_for_user
@@ -57,8 +57,6 @@ def test_the_office_sees_its_districts_communities_of_every_company(client, jing
 def test_the_office_list_is_ranked_by_score_in_few_queries(
     client, jingan, officer, django_assert_max_num_queries
 ):
-    from communities.tests.factories import GateFactory
-
     GateFactory(community=jingan["theirs"])
     services.friendliness_snapshot_take(community=jingan["ours"])
     services.friendliness_snapshot_take(community=jingan["theirs"])
