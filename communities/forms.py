@@ -99,6 +99,8 @@ class CommunityForm(forms.ModelForm):
             "slug",
             "name",
             "address",
+            "city",
+            "district",
             "office_phone",
             "office_location",
             "site_map",

@@ -245,3 +245,28 @@ class PollAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.poll_id}: {self.choice}"
+
+
+class StreetOffice(models.Model):
+    """A street (sub-district) office: its members see the rider-friendliness ranking and
+    each community's index page for the communities of their district, whatever company
+    runs them — aggregate, public figures only (no staff pages, no riders). Superusers
+    create offices and name their members in the admin."""
+
+    name = models.CharField(_("name"), max_length=100)
+    city = models.CharField(_("city"), max_length=40)
+    district = models.CharField(_("district"), max_length=40)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="street_offices",
+        verbose_name=_("members"),
+    )
+
+    class Meta:
+        verbose_name = _("street office")
+        verbose_name_plural = _("street offices")
+        ordering = ["city", "district", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.city} {self.district})"

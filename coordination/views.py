@@ -9,6 +9,9 @@ Staff, under `/coordination/staff/`: a ranked list of their communities, a commu
 meetings, polls and index trend, and a meeting's agenda, minutes, participants and
 action items. Viewing needs the view permission on the community, changing the change
 permission; anything of another company answers 404.
+
+Street offices, under `/coordination/office/`: the ranked list of their district's
+communities (every company's) and each one's index and trend; nothing else.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from communities.models import Community
 from communities.permissions import (
     CHANGE,
     VIEW,
@@ -47,15 +52,23 @@ from .forms import (
     PollAttachForm,
     PollForm,
 )
-from .friendliness.index import NO_DATA, NOT_APPLICABLE, NOT_RECORDED
+from .friendliness.index import NO_DATA, NOT_APPLICABLE, NOT_MEASURED, NOT_RECORDED
 from .friendliness.measure import friendliness_cached
 from .models import Poll, PollAudience
-from .permissions import action_item_for_user, meeting_for_user, poll_for_user
+from .permissions import (
+    action_item_for_user,
+    district_communities_for_user,
+    district_community_for_user,
+    meeting_for_user,
+    poll_for_user,
+    street_offices_of_user,
+)
 
 
 def _why_none_labels() -> dict[str, str]:
     return {
         NOT_RECORDED: _("Last100 does not record this yet."),
+        NOT_MEASURED: _("Not measured: no gate reported how long its decisions took."),
         NO_DATA: _("Nothing to measure yet."),
         NOT_APPLICABLE: _("Does not apply here."),
     }
@@ -142,18 +155,77 @@ def poll_page(request: HttpRequest, pk: int) -> HttpResponse:
 # --- staff pages -------------------------------------------------------------------------
 
 
+def _district_filter(request: HttpRequest, communities: QuerySet[Community]) -> tuple:
+    """`?city=` and `?district=` (exact, as the community's fields hold them) applied to
+    `communities`; with the choices offered (the cities and districts among them)."""
+    city = request.GET.get("city", "").strip()[:40]
+    district = request.GET.get("district", "").strip()[:40]
+    places = sorted(
+        set(communities.exclude(district="").values_list("city", "district").distinct())
+    )
+    if city:
+        communities = communities.filter(city=city)
+    if district:
+        communities = communities.filter(district=district)
+    cities = sorted({c for c, _d in places if c})
+    return communities, {"city": city, "district": district, "places": places, "cities": cities}
+
+
 @login_required
 @require_GET
 def staff_index(request: HttpRequest) -> HttpResponse:
-    """The staff member's communities ranked by their latest index; `?area=` keeps those
-    whose address contains the text (a city or district: communities have no district
-    field, their address names it)."""
-    area = request.GET.get("area", "").strip()[:100]
+    """The staff member's communities ranked by their latest index; `?city=` and
+    `?district=` keep those of that city or district (the community's fields, exactly).
+    A street office's member with no community of their own is sent to their district's
+    list."""
     communities = communities_for_user(request.user)
-    if area:
-        communities = communities.filter(address__icontains=area)
+    if not communities.exists() and street_offices_of_user(request.user).exists():
+        return redirect("coordination:office_index")
+    communities, place = _district_filter(request, communities)
     rows = selectors.friendliness_ranking(communities)
-    return render(request, "coordination/staff_index.html", {"rows": rows, "area": area})
+    return render(request, "coordination/staff_index.html", {"rows": rows, **place})
+
+
+# --- street offices ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def office_index(request: HttpRequest) -> HttpResponse:
+    """A street office's ranked list: every community of its district (any company),
+    by the latest index. Anyone who is no office's member gets a 404."""
+    offices = list(street_offices_of_user(request.user))
+    if not offices:
+        raise Http404("No street office")
+    communities, place = _district_filter(request, district_communities_for_user(request.user))
+    rows = selectors.friendliness_ranking(communities)
+    return render(
+        request, "coordination/office_index.html", {"rows": rows, "offices": offices, **place}
+    )
+
+
+@login_required
+@require_GET
+def office_community(request: HttpRequest, slug: str) -> HttpResponse:
+    """One community of the office's district: its index component by component and the
+    30-day trend — the public, aggregate figures, nothing of its riders or staff."""
+    community = district_community_for_user(request.user, slug)
+    index = friendliness_cached(community)
+    trend = selectors.snapshots_trend(community)
+    return render(
+        request,
+        "coordination/office_community.html",
+        {
+            "community": community,
+            "index": index,
+            "why_none": _why_none_labels(),
+            "trend": trend,
+            "trend_chart": trend_svg(
+                [(f"{t.day:%m-%d}", t.score) for t in trend],
+                label=_("Rider-friendliness, last 30 days"),
+            ),
+        },
+    )
 
 
 @login_required

@@ -67,6 +67,8 @@ def _rules_ensure(community: Community, wanted: dict[str, Any]) -> None:
 def _community_ensure(spec: CommunitySpec, company: PropertyCompany) -> Community:
     fields = {
         "address": spec.address,
+        "city": spec.city,
+        "district": spec.district,
         "office_phone": spec.office_phone,
         "office_location": spec.office_location,
     }

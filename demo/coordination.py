@@ -3,7 +3,11 @@ and governance (safe to run again).
 
 - Every demo community with a gate open to riders gets a month of gate scans, reported
   through the gate protocol's ingestion service (`riders.services.gate_events.events_ingest`)
-  with fixed event ids, so a second run adds nothing.
+  with fixed event ids, so a second run adds nothing. Each scan carries how long its
+  gate took to decide (`decision_ms`: a community's own speed, a long tail of slow ones);
+  scans seeded before decision times existed get theirs filled in.
+- A street office for 上海市 浦东新区 (Willow Garden's district), with a member who sees
+  the district's ranking (`/coordination/office/`).
 - Willow Garden gets a held meeting with published minutes and decisions, the next
   meeting, and two opinion polls (owners, riders); the owners' poll is attached to the
   food-cabinet resolution when governance's demo created it.
@@ -18,14 +22,16 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from communities.models import Community, DeliveryRules, EntryPolicy, Gate, GateController
 from coordination import services
-from coordination.models import ActionStatus, Meeting, Poll, PollAudience, Side
+from coordination.models import ActionStatus, Meeting, Poll, PollAudience, Side, StreetOffice
 from governance.models import Resolution
+from riders.models import AccessEvent
 from riders.services.gate_events import events_ingest
 
 SLUG = "willow-garden"
@@ -34,6 +40,20 @@ _NAMESPACE = uuid.UUID("6f2c1f0e-2c55-4c59-9a57-3b1f1d2b0c01")
 DAYS = 28
 OPEN_PER_DAY = 6
 DENIED = {"expired": 5, "outside_hours": 3, "pending": 2, "gate_closed_to_riders": 1}
+# How fast each community's gates decide (typical ms, and the spread of a long tail):
+# offline controllers answer in a blink; a gate that asks the portal online is slower.
+DECISION_SPEED = {"willow-garden": (90, 400), "maple-court": (450, 2600), "blue-bay": (180, 900)}
+DECISION_SPEED_DEFAULT = (200, 1000)
+OFFICE = {"name": "浦东新区街道办 Pudong street office", "city": "上海市", "district": "浦东新区"}
+OFFICE_USER = ("pudong.office", "last100-office")
+
+
+def _decision_ms(community: Community, event_id: str) -> int:
+    """A plausible, repeatable decision time for one demo scan: the community's typical
+    time plus a long tail (the cube of a uniform draw taken from the event id)."""
+    base, spread = DECISION_SPEED.get(community.slug, DECISION_SPEED_DEFAULT)
+    draw = int(uuid.UUID(event_id).hex[:8], 16) / 0xFFFFFFFF
+    return round(base + spread * draw**3)
 
 
 def _scans_ensure(community: Community, rules_policy: str) -> int:
@@ -51,14 +71,16 @@ def _scans_ensure(community: Community, rules_policy: str) -> int:
     def add(decision: str, reason: str, at: dt.datetime) -> None:
         nonlocal n
         n += 1
+        event_id = str(uuid.uuid5(_NAMESPACE, f"{community.slug}:{n}"))
         events.append(
             {
-                "event_id": str(uuid.uuid5(_NAMESPACE, f"{community.slug}:{n}")),
+                "event_id": event_id,
                 "gate": gate.pk,
                 "direction": "in",
                 "decision": decision,
                 "reason": reason,
                 "occurred_at": at.isoformat(),
+                "decision_ms": _decision_ms(community, event_id),
             }
         )
 
@@ -73,7 +95,31 @@ def _scans_ensure(community: Community, rules_policy: str) -> int:
     # The ingestion service only needs the controller's gate: an unsaved one stands in
     # for the demo (no secret, never stored, never reachable over the gate protocol).
     reporter = GateController(gate=gate)
-    return events_ingest(controller=reporter, events=events).accepted
+    added = events_ingest(controller=reporter, events=events).accepted
+    _decision_times_fill(events)
+    return added
+
+
+def _decision_times_fill(events: list[dict[str, Any]]) -> None:
+    """Demo scans stored before decision times existed get the demo's times."""
+    wanted = {uuid.UUID(e["event_id"]): e["decision_ms"] for e in events}
+    stale = list(AccessEvent.objects.filter(event_id__in=wanted, decision_ms__isnull=True))
+    for event in stale:
+        event.decision_ms = wanted[event.event_id]
+    AccessEvent.objects.bulk_update(stale, ["decision_ms"], batch_size=500)
+
+
+def _street_office_ensure() -> str:
+    """The demo's street office and its member (who has no company: no staff pages)."""
+    office, _created = StreetOffice.objects.get_or_create(
+        city=OFFICE["city"], district=OFFICE["district"], defaults={"name": OFFICE["name"]}
+    )
+    username, password = OFFICE_USER
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        user = get_user_model().objects.create_user(username, password=password)
+    office.members.add(user)
+    return f"{username} / {password}"
 
 
 def _meetings_ensure(community: Community) -> None:
@@ -189,4 +235,9 @@ def seed(stdout: Any = None) -> list[str]:
     if community is not None:
         lines.append(f"  What we agreed: {base}{reverse('coordination:agreed', args=[SLUG])}")
     lines.append(f"  Staff: {base}{reverse('coordination:staff_index')}")
+    login = _street_office_ensure()
+    lines.append(
+        f"  Street office ({OFFICE['city']} {OFFICE['district']}, {login}): "
+        f"{base}{reverse('coordination:office_index')}"
+    )
     return lines

@@ -58,6 +58,8 @@ class CommunitySpec:
     parking: tuple[PlaceSpec, ...]
     stations: tuple[PlaceSpec, ...]
     facilities: tuple[PlaceSpec, ...]
+    city: str = ""  # as the street office and the platforms' ranking filter on it
+    district: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,8 @@ COMMUNITIES = (
         map_title="WILLOW GARDEN",
         street="LIUAN ROAD",
         address="上海市浦东新区柳岸路 88 号 / 88 Liu'an Road, Pudong, Shanghai",
+        city="上海市",
+        district="浦东新区",
         office_phone="021-5555-0101",
         office_location="5号楼一层 / Building 5, ground floor",
         buildings=8,
@@ -214,6 +218,8 @@ COMMUNITIES = (
         map_title="MAPLE COURT",
         street="FENGLIN STREET",
         address="上海市徐汇区枫林街 12 号 / 12 Fenglin Street, Xuhui, Shanghai",
+        city="上海市",
+        district="徐汇区",
         office_phone="021-5555-0102",
         office_location="西门旁 / Beside the West Gate",
         buildings=6,
@@ -275,6 +281,8 @@ COMMUNITIES = (
         map_title="SKY HARBOUR",
         street="TIANGANG AVENUE",
         address="上海市静安区天港大道 300 号 / 300 Tiangang Avenue, Jing'an, Shanghai",
+        city="上海市",
+        district="静安区",
         office_phone="021-6666-0201",
         office_location="南门保安亭 / South Gate guard booth",
         buildings=10,
@@ -371,6 +379,8 @@ COMMUNITIES = (
         map_title="BLUE BAY HOMES",
         street="LANWAN ROAD",
         address="上海市闵行区蓝湾路 66 弄 / Lane 66 Lanwan Road, Minhang, Shanghai",
+        city="上海市",
+        district="闵行区",
         office_phone="021-6666-0202",
         office_location="会所二楼 / Clubhouse, first floor",
         buildings=12,

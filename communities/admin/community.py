@@ -44,8 +44,8 @@ BUILDINGS_INLINE_MAX = 50
 class CommunityAdmin(CommunityScopedAdmin):
     form = CommunityForm
     change_form_template = "admin/communities/community_change_form.html"
-    list_display = ("name", "slug", "company", "current_policy", "address")
-    search_fields = ("name", "slug", "address")
+    list_display = ("name", "slug", "company", "current_policy", "district", "address")
+    search_fields = ("name", "slug", "address", "city", "district")
     list_filter = (CompanyFilter,)
     list_select_related = ("company",)
     readonly_fields = ("rules_summary", "buildings_summary")

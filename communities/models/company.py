@@ -81,6 +81,9 @@ class Community(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=300, blank=True)
+    # The street office's list and the platforms' ranking filter on these exactly.
+    city = models.CharField(_("city"), max_length=40, blank=True, db_index=True)
+    district = models.CharField(_("district"), max_length=40, blank=True, db_index=True)
     office_phone = models.CharField(_("property office phone"), max_length=40, blank=True)
     office_location = models.CharField(_("property office location"), max_length=200, blank=True)
     site_map = SiteMapField(

@@ -531,3 +531,22 @@ def test_a_company_list_filter_value_that_is_not_a_number_lists_nothing(
     response = client.get(reverse("admin:communities_community_changelist"), {"company": value})
     assert response.status_code == 200
     assert response.context["cl"].result_count == 0
+
+
+def test_staff_set_their_communitys_city_and_district_and_no_one_elses(
+    client, staff_user, other_staff_user, community
+):
+    """The street office's list and the platforms' ranking filter on these fields."""
+    url = reverse("admin:communities_community_change", args=[community.pk])
+    data = community_payload(community, "gates")
+    data["gates-TOTAL_FORMS"] = "0"
+    data.update({"city": "上海市", "district": "静安区"})
+    client.force_login(other_staff_user)
+    client.post(url, data)
+    community.refresh_from_db()
+    assert (community.city, community.district) == ("", "")
+    client.force_login(staff_user)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    community.refresh_from_db()
+    assert (community.city, community.district) == ("上海市", "静安区")

@@ -86,6 +86,8 @@ class RankedCommunitySerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     address = serializers.CharField()
+    city = serializers.CharField()
+    district = serializers.CharField()
     score = serializers.IntegerField(allow_null=True)
     day = serializers.DateField(allow_null=True)
     delivery_info_url = serializers.URLField()
@@ -94,5 +96,7 @@ class RankedCommunitySerializer(serializers.Serializer):
 class RankingSerializer(serializers.Serializer):
     count = serializers.IntegerField()
     page = serializers.IntegerField()
+    city = serializers.CharField()
+    district = serializers.CharField()
     area = serializers.CharField()
     results = RankedCommunitySerializer(many=True)

@@ -258,11 +258,23 @@ delivery_info.initkwargs = _delivery_info_schema.initkwargs  # type: ignore[attr
             description="`Bearer <JWS>`, as for delivery-info (same audience).",
         ),
         OpenApiParameter(
+            "city",
+            str,
+            required=False,
+            description="Only communities of this city, exactly as recorded (e.g. 上海市).",
+        ),
+        OpenApiParameter(
+            "district",
+            str,
+            required=False,
+            description="Only communities of this district, exactly as recorded (e.g. 静安区).",
+        ),
+        OpenApiParameter(
             "area",
             str,
             required=False,
-            description="Only communities whose address contains this text (a city or "
-            "district, e.g. 静安区 or Jing'an).",
+            description="Older free-text filter, kept for existing callers: only "
+            "communities whose address contains this text. Prefer city and district.",
         ),
         OpenApiParameter("page", int, required=False, description="50 a page, from 1."),
     ],
@@ -277,8 +289,8 @@ delivery_info.initkwargs = _delivery_info_schema.initkwargs  # type: ignore[attr
 @authentication_classes([])
 @permission_classes([AllowAny])
 def _ranking_schema(request: Request) -> HttpResponse:  # pragma: no cover
-    """Every community ranked by its latest daily index (unscored last), with the area
-    filter for a street office's or a city's list."""
+    """Every community ranked by its latest daily index (unscored last), filtered by city
+    and district for a street office's or a city's list."""
     raise AssertionError("documentation only: requests go to ranking()")
 
 
@@ -288,6 +300,8 @@ def ranking(request: HttpRequest) -> HttpResponse:
     if refused is not None:
         return refused
     area = request.GET.get("area", "").strip()[:AREA_MAX_LENGTH]
+    city = request.GET.get("city", "").strip()[:AREA_MAX_LENGTH]
+    district = request.GET.get("district", "").strip()[:AREA_MAX_LENGTH]
     page_text = request.GET.get("page", "1")
     page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 10**6 else None
     if page is None:
@@ -295,6 +309,10 @@ def ranking(request: HttpRequest) -> HttpResponse:
             {"detail": _("Bad request."), "errors": {"page": ["1, 2, …"]}}, status=400
         )
     communities = Community.objects.all()
+    if city:
+        communities = communities.filter(city=city)
+    if district:
+        communities = communities.filter(district=district)
     if area:
         communities = communities.filter(address__icontains=area)
     total = communities.count()
@@ -303,6 +321,8 @@ def ranking(request: HttpRequest) -> HttpResponse:
     body = {
         "count": total,
         "page": page,
+        "city": city,
+        "district": district,
         "area": area,
         "results": [
             {
@@ -310,6 +330,8 @@ def ranking(request: HttpRequest) -> HttpResponse:
                 "slug": r["community"].slug,
                 "name": r["community"].name,
                 "address": r["community"].address,
+                "city": r["community"].city,
+                "district": r["community"].district,
                 "score": r["score"],
                 "day": r["day"].isoformat() if r["day"] else None,
                 "delivery_info_url": _absolute(

@@ -25,6 +25,11 @@ FEEDBACK_ANSWER_HOURS = 48
 #: zero at APPROVAL_ZERO_MINUTES (a working day and a night).
 APPROVAL_FULL_MINUTES = 15
 APPROVAL_ZERO_MINUTES = 24 * 60
+#: A scan decided within this many milliseconds scores full marks; linear to zero at
+#: DECISION_ZERO_MS (a rider waiting five seconds at a closed gate). The component's
+#: score is the mean of the median's and the p90's.
+DECISION_FULL_MS = 500
+DECISION_ZERO_MS = 5000
 
 # (key, weight, label). The weights sum to 100.
 COMPONENTS: tuple[tuple[str, int, Any], ...] = (
@@ -43,9 +48,10 @@ WEIGHTS = {key: weight for key, weight, _label in COMPONENTS}
 LABELS = {key: label for key, _weight, label in COMPONENTS}
 
 # Why a component has no score.
-NOT_RECORDED = "not_recorded"  # Last100 does not record what it needs
+NOT_RECORDED = "not_recorded"  # Last100 does not record what it needs (older snapshots)
 NO_DATA = "no_data"  # nothing to measure yet in the window
 NOT_APPLICABLE = "not_applicable"
+NOT_MEASURED = "not_measured"  # scans in the window, but none reported its timing
 
 
 @dataclass

@@ -47,10 +47,12 @@ from .index import (
     APPROVAL_FULL_MINUTES,
     APPROVAL_ZERO_MINUTES,
     COMPONENTS,
+    DECISION_FULL_MS,
+    DECISION_ZERO_MS,
     FEEDBACK_ANSWER_HOURS,
     NO_DATA,
     NOT_APPLICABLE,
-    NOT_RECORDED,
+    NOT_MEASURED,
     WEIGHTS,
     WINDOW_DAYS,
     Component,
@@ -85,19 +87,30 @@ def _clamp(value: float) -> float:
 # --- the components, each from its own aggregate ----------------------------------------
 
 
+def _decision_score(milliseconds: float) -> float:
+    return _clamp(1 - (milliseconds - DECISION_FULL_MS) / (DECISION_ZERO_MS - DECISION_FULL_MS))
+
+
 def _scans(community: Community, since: dt.datetime) -> list[Component]:
-    """One query: entry scans in the window, denied ones, and denials by reason."""
+    """One query: entry scans in the window, denied ones, denials by reason, and the
+    median and p90 of the decision times reported (`AccessEvent.decision_ms`)."""
     denied_reasons = [r for r in Reason.values if r != Reason.OK]
+    timed = Q(decision_ms__isnull=False)
     counts = {
         "total": Count("pk"),
         "denied": Count("pk", filter=Q(decision=Decision.DENY)),
+        "timed": Count("pk", filter=timed),
     }
     counts |= {
         f"r_{r}": Count("pk", filter=Q(decision=Decision.DENY, reason=r)) for r in denied_reasons
     }
     row = AccessEvent.objects.filter(
         gate__community=community, direction=Direction.IN, occurred_at__gte=since
-    ).aggregate(**counts)
+    ).aggregate(
+        **counts,
+        median_ms=PercentileCont(F("decision_ms"), 0.5, filter=timed),
+        p90_ms=PercentileCont(F("decision_ms"), 0.9, filter=timed),
+    )
     total, denied = row["total"], row["denied"]
     reasons = {r: row[f"r_{r}"] for r in denied_reasons if row[f"r_{r}"]}
     denied_component = Component(
@@ -107,15 +120,30 @@ def _scans(community: Community, since: dt.datetime) -> list[Component]:
         "" if total else NO_DATA,
         {"scans": total, "denied": denied, "reasons": reasons},
     )
-    # AccessEvent records when the scan happened (occurred_at) and when the portal
-    # stored it (recorded_at), not how long the decision took: not measurable yet.
-    decision = Component(
-        "decision_time",
-        WEIGHTS["decision_time"],
-        None,
-        NOT_RECORDED,
-        {"scans": total},
-    )
+    if not row["timed"]:
+        # No scan reported how long it took (controllers that do not send decision_ms):
+        # "not measured", never a guess.
+        decision = Component(
+            "decision_time",
+            WEIGHTS["decision_time"],
+            None,
+            NOT_MEASURED if total else NO_DATA,
+            {"scans": total, "timed": 0},
+        )
+    else:
+        median, p90 = row["median_ms"], row["p90_ms"]
+        decision = Component(
+            "decision_time",
+            WEIGHTS["decision_time"],
+            (_decision_score(median) + _decision_score(p90)) / 2,
+            "",
+            {
+                "scans": total,
+                "timed": row["timed"],
+                "median_ms": round(median),
+                "p90_ms": round(p90),
+            },
+        )
     return [decision, denied_component]
 
 

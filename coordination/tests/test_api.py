@@ -146,26 +146,35 @@ def test_the_api_is_in_the_openapi_schema(client):
     assert any(p["name"] == "Authorization" for p in operation["parameters"])
 
 
-def test_the_ranking_lists_communities_by_score_filtered_by_area(
-    client, company, platform, django_assert_max_num_queries
+def test_the_ranking_lists_communities_by_score_filtered_by_district(
+    client, company, other_company, platform, django_assert_max_num_queries
 ):
-    high = CommunityFactory(company=company, name="High", address="静安区 1 Road")
-    low = CommunityFactory(company=company, name="Low", address="静安区 2 Road")
-    CommunityFactory(company=company, name="Elsewhere", address="徐汇区 3 Road")
+    high = CommunityFactory(company=company, name="High", city="上海市", district="静安区")
+    low = CommunityFactory(company=other_company, name="Low", city="上海市", district="静安区")
+    CommunityFactory(company=company, name="Elsewhere", city="上海市", district="徐汇区")
+    CommunityFactory(company=company, name="Address only", address="静安区 9 Road")
     GateFactory(community=high)
     friendliness_snapshot_take(community=high)
     friendliness_snapshot_take(community=low)
     url = reverse("coordination-ranking")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {_token(platform)}"}
     with django_assert_max_num_queries(4):
-        response = client.get(
-            url, {"area": "静安区"}, HTTP_AUTHORIZATION=f"Bearer {_token(platform)}"
-        )
+        response = client.get(url, {"city": "上海市", "district": "静安区"}, **auth)
     body = response.json()
     assert body["count"] == 2
     assert [r["name"] for r in body["results"]] == ["High", "Low"]
     assert body["results"][0]["rank"] == 1
+    assert (body["results"][0]["city"], body["results"][0]["district"]) == ("上海市", "静安区")
+    assert (body["city"], body["district"]) == ("上海市", "静安区")
+    # A district of another city is another district.
+    assert client.get(url, {"city": "北京市", "district": "静安区"}, **auth).json()["count"] == 0
+    # ETag: the same answer again is a 304.
+    again = client.get(
+        url, {"city": "上海市", "district": "静安区"}, HTTP_IF_NONE_MATCH=response["ETag"], **auth
+    )
+    assert again.status_code == 304
     assert client.get(url).status_code == 401
-    bad = client.get(url, {"page": "x"}, HTTP_AUTHORIZATION=f"Bearer {_token(platform)}")
+    bad = client.get(url, {"page": "x"}, **auth)
     assert bad.status_code == 400
 
 
@@ -198,3 +207,15 @@ def test_the_schema_documents_both_values(client):
     schema = client.get(reverse("api-schema"), {"format": "json"}).json()
     gate = schema["components"]["schemas"]["DeliveryInfoGate"]["properties"]
     assert "name_en" in gate and "English" in gate["name_en"]["description"]
+
+
+def test_the_ranking_still_takes_the_older_area_text(client, company, platform):
+    """docs/api.md keeps `?area=` (address text) for callers written before the fields."""
+    CommunityFactory(company=company, name="Old Road", address="静安区 1 Road")
+    CommunityFactory(company=company, name="Xuhui", address="徐汇区 3 Road")
+    body = client.get(
+        reverse("coordination-ranking"),
+        {"area": "静安区"},
+        HTTP_AUTHORIZATION=f"Bearer {_token(platform)}",
+    ).json()
+    assert [r["name"] for r in body["results"]] == ["Old Road"]

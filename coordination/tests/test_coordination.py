@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
@@ -18,6 +19,7 @@ from coordination.models import ActionItem, ActionStatus, Meeting, PollAnswer, S
 from coordination.reminders import action_reminders_send, meeting_reminders_send
 from governance.models import Feedback
 from governance.tests.factories import OwnerFactory, owned_units, resolution_draft
+from riders.models import AccessEvent
 from riders.tests.factories import AccessGrantFactory
 
 pytestmark = pytest.mark.django_db
@@ -139,7 +141,23 @@ def test_the_friendliness_page_explains_each_component(client, community):
     text = response.content.decode()
     assert response.status_code == 200
     assert "Gates open to riders, and their hours" in text
-    assert "Last100 does not record this yet." in text  # decision time
+    assert "Nothing to measure yet." in text  # decision time: no scans at all
+
+
+def test_the_friendliness_page_shows_decision_times_or_says_not_measured(client, community, gate):
+
+    url = reverse("coordination:friendliness", args=[community.slug])
+    AccessEvent.objects.create(
+        gate=gate, direction="in", decision="open", reason="ok", source="controller"
+    )
+    text = client.get(url).content.decode()
+    assert "Not measured: no gate reported how long its decisions took." in text
+    cache.clear()
+    AccessEvent.objects.create(
+        gate=gate, direction="in", decision="open", reason="ok", source="online", decision_ms=40
+    )
+    text = client.get(url).content.decode()
+    assert "Median 40 ms, p90 40 ms (1 timed scans)." in text
 
 
 def test_the_rules_page_links_to_what_was_agreed(client, community):
@@ -355,13 +373,22 @@ def test_due_action_items_are_reminded_once_a_day_and_done_ones_never(community,
     assert action_reminders_send() == 0
 
 
-def test_the_staff_ranking_filters_by_city_or_district_in_the_address(client, company, staff_user):
-    CommunityFactory(company=company, name="Jingan Court", address="上海市静安区 1 号")
-    CommunityFactory(company=company, name="Xuhui Court", address="上海市徐汇区 2 号")
+def test_the_staff_ranking_filters_by_city_and_district_exactly(client, company, staff_user):
+    CommunityFactory(company=company, name="Jingan Court", city="上海市", district="静安区")
+    CommunityFactory(company=company, name="Xuhui Court", city="上海市", district="徐汇区")
+    # Only the fields count now, not the address text.
+    CommunityFactory(company=company, name="Address Only", address="上海市静安区 3 号")
     client.force_login(staff_user)
-    text = client.get(reverse("coordination:staff_index"), {"area": "静安区"}).content.decode()
+    url = reverse("coordination:staff_index")
+    text = client.get(url, {"district": "静安区"}).content.decode()
     assert "Jingan Court" in text
     assert "Xuhui Court" not in text
+    assert "Address Only" not in text
+    text = client.get(url, {"city": "上海市"}).content.decode()
+    assert "Jingan Court" in text and "Xuhui Court" in text
+    assert "Address Only" not in text
+    # The filter offers the districts of the staff member's own communities.
+    assert '<option value="徐汇区"' in text
 
 
 def test_a_meetings_open_decisions_are_not_multiplied_by_its_participants(community):
@@ -377,7 +404,6 @@ def test_a_meetings_open_decisions_are_not_multiplied_by_its_participants(commun
 
 
 def test_denials_are_worded_for_people_on_the_friendliness_page(client, community, gate):
-    from riders.models import AccessEvent
 
     AccessEvent.objects.create(
         gate=gate, direction="in", decision="deny", reason="expired", source="controller"

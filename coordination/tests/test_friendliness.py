@@ -21,7 +21,7 @@ from communities.tests.factories import (
     RestStationFactory,
     UnitFactory,
 )
-from coordination.friendliness.index import NOT_APPLICABLE, NOT_RECORDED
+from coordination.friendliness.index import NO_DATA, NOT_APPLICABLE, NOT_MEASURED
 from coordination.friendliness.measure import friendliness_compute
 from core.models import AuditEntry
 from gatesync.models import AccessListHead, ControllerSync
@@ -37,7 +37,15 @@ def _component(community, key):
     return next(c for c in friendliness_compute(community).components if c.key == key)
 
 
-def _scan(gate, *, decision="open", reason="ok", ago=dt.timedelta(hours=1), direction="in"):
+def _scan(
+    gate,
+    *,
+    decision="open",
+    reason="ok",
+    ago=dt.timedelta(hours=1),
+    direction="in",
+    decision_ms=None,
+):
     return AccessEvent.objects.create(
         gate=gate,
         direction=direction,
@@ -45,6 +53,7 @@ def _scan(gate, *, decision="open", reason="ok", ago=dt.timedelta(hours=1), dire
         reason=reason,
         source="controller",
         occurred_at=timezone.now() - ago,
+        decision_ms=decision_ms,
     )
 
 
@@ -66,11 +75,40 @@ def test_no_scans_means_denied_scans_is_not_measured(community, gate):
     assert c.score is None
 
 
-def test_decision_time_is_reported_as_not_recorded(community, gate):
+def test_decision_time_without_reported_times_is_not_measured(community, gate):
     _scan(gate)
     c = _component(community, "decision_time")
     assert c.score is None
-    assert c.why_none == NOT_RECORDED
+    assert c.why_none == NOT_MEASURED
+    assert c.figures == {"scans": 1, "timed": 0}
+
+
+def test_decision_time_without_scans_has_no_data(community, gate):
+    c = _component(community, "decision_time")
+    assert (c.score, c.why_none) == (None, NO_DATA)
+
+
+def test_decision_time_is_the_median_and_p90_of_the_reported_times(community, gate):
+    # 10 timed entry scans: 100, 200, ..., 1000 ms; percentile_cont interpolates.
+    for ms in range(100, 1001, 100):
+        _scan(gate, decision_ms=ms)
+    _scan(gate)  # not reported: not counted
+    _scan(gate, decision_ms=59_000, direction="out")  # exits do not count
+    _scan(gate, decision_ms=59_000, ago=dt.timedelta(days=40))  # outside the window
+    c = _component(community, "decision_time")
+    assert c.figures == {"scans": 11, "timed": 10, "median_ms": 550, "p90_ms": 910}
+    # Each of median and p90: 1 at <= 500 ms, linear to 0 at 5,000 ms; the mean of both.
+    expected = ((1 - 50 / 4500) + (1 - 410 / 4500)) / 2
+    assert c.score == pytest.approx(expected)
+
+
+def test_slow_decisions_score_zero_and_fast_ones_full_marks(community, gate):
+    for _ in range(3):
+        _scan(gate, decision_ms=20)
+    assert _component(community, "decision_time").score == 1
+    for _ in range(30):
+        _scan(gate, decision_ms=8000)
+    assert _component(community, "decision_time").score == 0
 
 
 def test_one_click_share_counts_platform_grants_against_hand_registrations(community):

@@ -28,6 +28,16 @@ def test_demo_computes_every_communitys_index_from_its_seeded_data(client):
     denied = next(c for c in willow.components if c["key"] == "denied_scans")
     scans = AccessEvent.objects.filter(gate__community__slug="willow-garden").count()
     assert denied["figures"]["scans"] == scans > 0
+    # Decision time: the median and p90 of the seeded scans' times, never a guess.
+    timing = next(c for c in willow.components if c["key"] == "decision_time")
+    assert timing["figures"]["timed"] == scans
+    assert 90 <= timing["figures"]["median_ms"] <= timing["figures"]["p90_ms"] <= 490
+    assert timing["score"] is not None
+    maple = next(c for c in snapshots["maple-court"].components if c["key"] == "decision_time")
+    assert maple["figures"]["median_ms"] > timing["figures"]["median_ms"]
+    # Where riders may not enter there are no scans, so no decision time either.
+    sky_timing = next(c for c in snapshots["sky-harbour"].components if c["key"] == "decision_time")
+    assert sky_timing["score"] is None
     # No scans where riders may not enter: that component is not measured there.
     sky = next(c for c in snapshots["sky-harbour"].components if c["key"] == "denied_scans")
     assert sky["score"] is None
@@ -39,3 +49,8 @@ def test_demo_computes_every_communitys_index_from_its_seeded_data(client):
     )
     page = client.get(reverse("coordination:agreed", args=["willow-garden"]))
     assert "Mark an e-bike bay by the east gate" in page.content.decode()
+    # The street office of Willow Garden's district sees it, and only its district.
+    assert Community.objects.get(slug="willow-garden").district == "浦东新区"
+    assert client.login(username="pudong.office", password="last100-office")
+    text = client.get(reverse("coordination:office_index")).content.decode()
+    assert "Willow Garden" in text and "Maple Court" not in text

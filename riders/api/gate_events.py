@@ -14,7 +14,12 @@ from rest_framework.response import Response
 
 from gatesync.interface import Refusal, controller_authenticate
 
-from ..services.gate_events import EVENTS_MAX_BATCH, events_ingest
+from ..services.gate_events import (
+    DECISION_MS_MAX,
+    EVENTS_MAX_BATCH,
+    decision_ms_errors,
+    events_ingest,
+)
 
 
 class EventIn(serializers.Serializer):
@@ -26,6 +31,13 @@ class EventIn(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["open", "deny"])
     reason = serializers.CharField()
     occurred_at = serializers.DateTimeField()
+    decision_ms = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=DECISION_MS_MAX,
+        help_text="Optional: milliseconds from the scan to the controller's decision.",
+    )
 
 
 class EventsRequest(serializers.Serializer):
@@ -48,7 +60,9 @@ class EventsResponse(serializers.Serializer):
     request=EventsRequest,
     responses={
         200: EventsResponse,
-        400: OpenApiResponse(description="Malformed request"),
+        400: OpenApiResponse(
+            description="Malformed request; `errors` names a bad `events[i].decision_ms`"
+        ),
         403: OpenApiResponse(description="Not a signed controller"),
     },
 )
@@ -72,6 +86,9 @@ def events(request: Request) -> Response:
         return Response(
             {"detail": _("At most %(n)d events per batch.") % {"n": EVENTS_MAX_BATCH}}, status=400
         )
+    errors = decision_ms_errors(items)
+    if errors:
+        return Response({"detail": _("Bad request."), "errors": errors}, status=400)
     result = events_ingest(controller=controller, events=items)
     return Response(
         {"accepted": result.accepted, "duplicates": result.duplicates, "rejected": result.rejected}

@@ -86,6 +86,10 @@ class AccessEvent(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=EventSource.choices)
     occurred_at = models.DateTimeField(_("occurred"), default=timezone.now)
     recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+    # How long deciding took, in milliseconds: timed by online verification itself, or
+    # reported by the controller that decided offline (gate protocol, optional). Null:
+    # not reported (older controllers, guard-console entries typed in).
+    decision_ms = models.PositiveIntegerField(_("decision time (ms)"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("access event")

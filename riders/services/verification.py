@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -66,7 +67,9 @@ def pass_verify(
     source: str = EventSource.ONLINE,
     now: dt.datetime | None = None,
 ) -> ScanDecision:
-    """Decide a scan of `token` at `gate` and record the event (entry and exit alike)."""
+    """Decide a scan of `token` at `gate` and record the event (entry and exit alike),
+    with the milliseconds this server spent deciding (`decision_ms`)."""
+    started = time.perf_counter()
     now = now or timezone.now()
     if direction not in Direction.values:
         direction = Direction.IN
@@ -117,6 +120,7 @@ def pass_verify(
         reason=reason,
         source=source,
         occurred_at=now,
+        decision_ms=round((time.perf_counter() - started) * 1000),
     )
     _event_insert(event)
     return ScanDecision(decision=decision, reason=reason, grant=grant, rider=rider, event=event)

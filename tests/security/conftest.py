@@ -8,6 +8,8 @@ Roles (docs/security-matrix.md):
   of another company (governance Owner with a log-in).
 - ``guard``: a staff user holding only the guard permission on this community.
 - ``staff_here`` / ``staff_there``: staff of this community's company / of another company.
+- ``street_office``: a member of the street office of this community's district (上海市
+  静安区; the other company's community lies in 徐汇区), staff of no company.
 - ``platform``: a delivery platform's signed JWS (no session); the rider's platform.
 - ``controller``: a gate controller of this community signing with HMAC headers.
 """
@@ -22,6 +24,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
@@ -43,6 +46,7 @@ ROLES = (
     "guard",
     "staff_here",
     "staff_there",
+    "street_office",
     "platform",
     "controller",
 )
@@ -132,6 +136,7 @@ def world_build(
 ) -> World:
     """The world around the root conftest's people (staff of both companies, the guard,
     the owner and the rider): another company's community, gates, a grant, votes..."""
+    from coordination.models import StreetOffice
     from dashboard.models import HourlyEventCount
     from governance import services as gov
     from governance.services.feedback import feedback_submit, notice_publish
@@ -148,7 +153,15 @@ def world_build(
     from riders.tests.factories import AccessGrantFactory
 
     cache.clear()  # rate limits and single-use markers of an earlier test
-    other_community = CommunityFactory(company=other_company, slug="sky-court", name="Sky Court")
+    other_community = CommunityFactory(
+        company=other_company, slug="sky-court", name="Sky Court", city="上海市", district="徐汇区"
+    )
+    community.city, community.district = "上海市", "静安区"
+    community.save(update_fields=["city", "district"])
+    officer = get_user_model().objects.create_user("office.jingan", password="pw-office-123")
+    StreetOffice.objects.create(name="静安寺街道", city="上海市", district="静安区").members.add(
+        officer
+    )
     gate = GateFactory(community=community, name="North gate")
     other_gate = GateFactory(community=other_community, name="Sky gate")
     controller = GateControllerFactory(gate=gate, secret="controller-secret")
@@ -186,6 +199,7 @@ def world_build(
         "guard": guard,
         "owner_here": owner_here.user,
         "owner_there": owner_there.user,
+        "street_office": officer,
     }
 
     resolution = resolution_opened(community)

@@ -23,7 +23,12 @@ from communities.permissions import (
     gate_for_user,
     gates_for_user,
 )
-from coordination.permissions import action_item_for_user, meeting_for_user, poll_for_user
+from coordination.permissions import (
+    action_item_for_user,
+    district_community_for_user,
+    meeting_for_user,
+    poll_for_user,
+)
 from coordination.services import action_item_create, meeting_schedule, poll_create
 from governance.permissions import (
     feedback_for_user,
@@ -127,6 +132,33 @@ def test_another_companys_staff_get_the_404_of_a_missing_key(helper, world, obje
     assert forbidden == missing
     # Nobody logged in gets the same answer too.
     assert _refusal(lambda: call(world, objects, AnonymousUser(), False)) == missing
+
+
+@pytest.mark.parametrize("helper", sorted(STAFF_HELPERS))
+def test_a_street_office_gets_the_404_of_a_missing_key_from_every_staff_helper(
+    helper, world, objects
+):
+    call = STAFF_HELPERS[helper]
+    missing = _refusal(lambda: call(world, objects, world.users["staff_here"], True))
+    officer = world.users["street_office"]
+    assert _refusal(lambda: call(world, objects, officer, False)) == missing
+
+
+def test_the_district_helper_finds_the_offices_district_only(world):
+    officer = world.users["street_office"]
+    assert district_community_for_user(officer, world.community.slug) == world.community
+    missing = _refusal(lambda: district_community_for_user(officer, MISSING_SLUG))
+    for user, slug in (
+        (officer, world.other_community.slug),  # another district (and company)
+        (world.users["staff_here"], world.community.slug),  # staff are no office
+        (AnonymousUser(), world.community.slug),
+    ):
+        assert _refusal(lambda u=user, s=slug: district_community_for_user(u, s)) == missing
+    # An office never changes anything.
+    refused = _refusal(
+        lambda: district_community_for_user(officer, world.community.slug, perm=CHANGE)
+    )
+    assert refused == missing
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,9 @@ from .conftest import ADMIN_STAFF, EVERYONE, NOT_LOGGED_IN, ROLES, RoleClient, W
 pytestmark = pytest.mark.django_db
 
 LOGGED_IN_STAFF = frozenset({"guard", "staff_here", "staff_there"})
+#: Pages any session gets, listing only the user's own things: a street office's member
+#: (staff of no company) gets them empty (`hidden_from` checks what they must not see).
+ANY_SESSION = LOGGED_IN_STAFF | {"owner_here", "owner_there", "street_office"}
 NOBODY: frozenset[str] = frozenset()
 
 
@@ -202,7 +205,7 @@ TABLE: dict[str, Row] = {
     # Any session gets the page; only owners here see this community's resolutions.
     "vote/": Row(
         lambda w: "/vote/",
-        LOGGED_IN_STAFF | {"owner_here", "owner_there"},
+        ANY_SESSION,
         hidden_from=NOT_OWNER_HERE,
     ),
     "vote/<int:pk>/": Row(lambda w: f"/vote/{w.resolution.pk}/", OWNER_HERE),
@@ -248,8 +251,10 @@ TABLE: dict[str, Row] = {
     },
     "staff/": Row(
         lambda w: "/staff/",
-        LOGGED_IN_STAFF | {"owner_here", "owner_there"},
-        hidden_from={"staff_there": lambda w: w.community.name},
+        ANY_SESSION,
+        hidden_from={
+            role: (lambda w: w.community.name) for role in ("staff_there", "street_office")
+        },
     ),
     "staff/c/<slug:slug>/": Row(lambda w: f"/staff/c/{_slug(w)}/", STAFF_HERE),
     "staff/c/<slug:slug>/events.csv": Row(lambda w: f"/staff/c/{_slug(w)}/events.csv", STAFF_HERE),
@@ -272,8 +277,8 @@ TABLE: dict[str, Row] = {
     ),
     "staff/riders/": Row(
         lambda w: "/staff/riders/",
-        LOGGED_IN_STAFF | {"owner_here", "owner_there"},
-        hidden_from={"staff_there": lambda w: w.rider.name},
+        ANY_SESSION,
+        hidden_from={role: (lambda w: w.rider.name) for role in ("staff_there", "street_office")},
     ),
     "staff/riders/<int:rider_id>/": Row(lambda w: f"/staff/riders/{w.rider.pk}/", STAFF_HERE),
     # Bulk actions on the riders' queue: any grant outside your communities is a 404.
@@ -286,8 +291,10 @@ TABLE: dict[str, Row] = {
     # The staff navigation's Votes / Feedback: your communities' pages, nobody else's.
     "staff/go/<str:what>/": Row(
         lambda w: "/staff/go/votes/",
-        LOGGED_IN_STAFF | {"owner_here", "owner_there"},
-        hidden_from={"staff_there": lambda w: w.community.name},
+        ANY_SESSION,
+        hidden_from={
+            role: (lambda w: w.community.name) for role in ("staff_there", "street_office")
+        },
     ),
     "staff/riders/<int:rider_id>/grants/<int:grant_id>/<str:action>": Row(
         lambda w: f"/staff/riders/{w.rider.pk}/grants/{w.grant.pk}/suspend",
@@ -302,10 +309,10 @@ TABLE: dict[str, Row] = {
     # The gates you guard; anyone logged in gets the page, listing only their own gates.
     "guard/": Row(
         lambda w: "/guard/",
-        LOGGED_IN_STAFF | {"owner_here", "owner_there"},
+        ANY_SESSION,
         hidden_from={
             role: (lambda w: w.gate.entry_code)
-            for role in ("staff_there", "owner_here", "owner_there")
+            for role in ("staff_there", "owner_here", "owner_there", "street_office")
         },
     ),
     "guard/<str:code>/": Row(lambda w: f"/guard/{w.gate.entry_code}/", GUARDS),
@@ -345,10 +352,22 @@ TABLE: dict[str, Row] = {
     "c/<slug:slug>/friendliness/": Row(lambda w: f"/c/{_slug(w)}/friendliness/", EVERYONE),
     # Anyone sees a poll and its counts; only owners here (or riders) may answer.
     "coordination/polls/<int:pk>/": Row(lambda w: f"/coordination/polls/{_poll(w).pk}/", EVERYONE),
+    # Street offices: their district's ranking and index pages (every company's
+    # communities there); nobody else, not even staff (docs/coordination.md).
+    "coordination/office/": Row(
+        lambda w: "/coordination/office/",
+        frozenset({"street_office"}),
+        hidden_from={"street_office": lambda w: w.other_community.name},
+    ),
+    "coordination/office/<slug:slug>/": Row(
+        lambda w: f"/coordination/office/{_slug(w)}/", frozenset({"street_office"})
+    ),
     "coordination/staff/": Row(
         lambda w: "/coordination/staff/",
-        LOGGED_IN_STAFF | {"owner_here", "owner_there"},
-        hidden_from={"staff_there": lambda w: w.community.name},
+        ANY_SESSION,
+        hidden_from={
+            role: (lambda w: w.community.name) for role in ("staff_there", "street_office")
+        },
     ),
     "coordination/staff/<slug:slug>/": Row(
         lambda w: f"/coordination/staff/{_slug(w)}/", STAFF_HERE
@@ -479,6 +498,7 @@ ADMIN_MODELS: dict[str, tuple[Callable[[World], Any], dict[str, frozenset[str]]]
     "governance.feedback": (lambda w: w.feedback, SUPERUSER_ONLY),
     "governance.notice": (_first("governance.Notice"), SUPERUSER_ONLY),
     "dashboard.hourlyeventcount": (_first("dashboard.HourlyEventCount"), SUPERUSER_ONLY),
+    "coordination.streetoffice": (_first("coordination.StreetOffice"), SUPERUSER_ONLY),
 }
 
 

@@ -293,6 +293,9 @@ class VirtualController:
     # --- scans (§5) -------------------------------------------------------------------
 
     def decide(self, token: str, direction: str, now: float | None = None) -> dict[str, Any]:
+        """Decide a scan offline and queue its event, with how long deciding took
+        (`decision_ms`, optional in the protocol, §4)."""
+        started = time.perf_counter()
         now = time.time() if now is None else now
         direction = "out" if direction == "out" else "in"
         with self.lock:
@@ -308,6 +311,7 @@ class VirtualController:
                 "decision": decision,
                 "reason": reason,
                 "occurred_at": dt.datetime.fromtimestamp(now, self.tz).isoformat(),
+                "decision_ms": min(round((time.perf_counter() - started) * 1000), 60_000),
             }
             self.pending.append(event)
             self.recent.appendleft(event)

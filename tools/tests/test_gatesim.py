@@ -489,6 +489,10 @@ def test_events_are_reported_signed_and_retried_until_accepted():
         ]
         assert events[0]["grant"] == 1 and events[0]["rider"] == 11 and events[1]["grant"] is None
         assert len({e["event_id"] for e in events}) == 2
+        # How long each offline decision took, in whole milliseconds (protocol §4).
+        assert all(
+            isinstance(e["decision_ms"], int) and 0 <= e["decision_ms"] <= 60_000 for e in events
+        )
         assert dt.datetime.fromisoformat(events[0]["occurred_at"]).utcoffset() == dt.timedelta(
             hours=8
         )
