@@ -117,7 +117,12 @@ def _street_office_ensure() -> str:
     username, password = OFFICE_USER
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        user = get_user_model().objects.create_user(username, password=password)
+        # A staff account (is_staff) of no company: it logs in at /admin/login/, as guards
+        # do, and has no model there.
+        user = get_user_model().objects.create_user(username, password=password, is_staff=True)
+    elif not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
     office.members.add(user)
     return f"{username} / {password}"
 

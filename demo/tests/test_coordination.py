@@ -51,6 +51,13 @@ def test_demo_computes_every_communitys_index_from_its_seeded_data(client):
     assert "Mark an e-bike bay by the east gate" in page.content.decode()
     # The street office of Willow Garden's district sees it, and only its district.
     assert Community.objects.get(slug="willow-garden").district == "浦东新区"
-    assert client.login(username="pudong.office", password="last100-office")
-    text = client.get(reverse("coordination:office_index")).content.decode()
+    # It logs in where LOGIN_URL sends it (the admin's log-in page, as guards do).
+    office_page = reverse("coordination:office_index")
+    assert client.get(office_page)["Location"].startswith(reverse("admin:login"))
+    logged_in = client.post(
+        reverse("admin:login"),
+        {"username": "pudong.office", "password": "last100-office", "next": office_page},
+    )
+    assert (logged_in.status_code, logged_in["Location"]) == (302, office_page)
+    text = client.get(office_page).content.decode()
     assert "Willow Garden" in text and "Maple Court" not in text

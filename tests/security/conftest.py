@@ -53,7 +53,7 @@ ROLES = (
 #: Roles with no Django session: login_required pages send them to a log-in page.
 NOT_LOGGED_IN = frozenset({"anonymous", "rider", "platform", "controller"})
 #: Roles that may enter the Django admin at all (is_staff).
-ADMIN_STAFF = frozenset({"guard", "staff_here", "staff_there"})
+ADMIN_STAFF = frozenset({"guard", "staff_here", "staff_there", "street_office"})
 EVERYONE = frozenset(ROLES)
 
 
@@ -158,7 +158,11 @@ def world_build(
     )
     community.city, community.district = "上海市", "静安区"
     community.save(update_fields=["city", "district"])
-    officer = get_user_model().objects.create_user("office.jingan", password="pw-office-123")
+    # Staff of no company: logs in at the admin's log-in page as guards do, and sees nothing
+    # there.
+    officer = get_user_model().objects.create_user(
+        "office.jingan", password="pw-office-123", is_staff=True
+    )
     StreetOffice.objects.create(name="静安寺街道", city="上海市", district="静安区").members.add(
         officer
     )

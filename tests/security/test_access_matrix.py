@@ -23,7 +23,7 @@ from .conftest import ADMIN_STAFF, EVERYONE, NOT_LOGGED_IN, ROLES, RoleClient, W
 
 pytestmark = pytest.mark.django_db
 
-LOGGED_IN_STAFF = frozenset({"guard", "staff_here", "staff_there"})
+LOGGED_IN_STAFF = frozenset({"guard", "staff_here", "staff_there", "street_office"})
 #: Pages any session gets, listing only the user's own things: a street office's member
 #: (staff of no company) gets them empty (`hidden_from` checks what they must not see).
 ANY_SESSION = LOGGED_IN_STAFF | {"owner_here", "owner_there", "street_office"}
