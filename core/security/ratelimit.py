@@ -119,23 +119,101 @@ def _count(cache_key: str, *, timeout: int) -> int:
             return 1
 
 
+def _limit_keys(request: HttpRequest, scope: str, key: str | KeyFunc) -> tuple[Rate, list[str]]:
+    return Rate.parse(settings.SECURITY_RATE_LIMITS[scope]), _keys(request, key)
+
+
+def _refused(request: HttpRequest, scope: str, key: str) -> None:
+    security_log.warning("rate_limited scope=%s key=%s path=%s", scope, _masked(key), request.path)
+
+
+def _over(request: HttpRequest, scope: str, key: str | KeyFunc) -> int | None:
+    """Count `request` in every bucket of the scope; the seconds to wait when any is full."""
+    rate, keys = _limit_keys(request, scope, key)
+    now = time.time()
+    waits = []
+    for one in keys:
+        wait = _hit(scope, one, rate, now)
+        if wait is not None:
+            waits.append(wait)
+            _refused(request, scope, one)
+    return max(waits) if waits else None
+
+
 def check(request: HttpRequest, *, scope: str, key: str | KeyFunc = "ip") -> HttpResponse | None:
     """The 429 answer when `request` is over the scope's limit, else None (and counted)."""
     if not settings.SECURITY_RATELIMIT_ENABLED:
         return None
-    rate = Rate.parse(settings.SECURITY_RATE_LIMITS[scope])
-    now = time.time()
-    waits = []
-    for one in _keys(request, key):
-        wait = _hit(scope, one, rate, now)
+    wait = _over(request, scope, key)
+    return None if wait is None else too_many_requests(request, retry_after=wait)
+
+
+class RateLimited(Exception):
+    """The request is over its limit: answer too_many_requests(request, retry_after=...)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+# Count one request and, when it is within the limit, claim a key as cache.add would (SET
+# NX EX): one round trip where a view would otherwise make two (online verification counts
+# the scan and claims the pass's nonce together). Nothing is claimed over the limit.
+_COUNT_CLAIM_SCRIPT = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    "if n > tonumber(ARGV[2]) then return {n, 0} end "
+    "if redis.call('SET', KEYS[2], ARGV[4], 'NX', 'EX', ARGV[3]) then return {n, 1} end "
+    "return {n, 0}"
+)
+_COUNT_CLAIM_SCRIPT_SHA = hashlib.sha1(_COUNT_CLAIM_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's id
+
+
+class Admission:
+    """A request's count in a scope's limit, taken when the view knows whether it also
+    claims a cache key (a pass's nonce): then counting and claiming are one Redis round
+    trip. Counted once, by count() or claim(); both raise RateLimited when over the limit."""
+
+    def __init__(self, request: HttpRequest, *, scope: str, key: str | KeyFunc = "ip") -> None:
+        self.request, self.scope, self.key = request, scope, key
+        self.counted = False
+
+    def count(self) -> None:
+        if self.counted or not settings.SECURITY_RATELIMIT_ENABLED:
+            self.counted = True
+            return
+        self.counted = True
+        wait = _over(self.request, self.scope, self.key)
         if wait is not None:
-            waits.append(wait)
-            security_log.warning(
-                "rate_limited scope=%s key=%s path=%s", scope, _masked(one), request.path
-            )
-    if not waits:
-        return None
-    return too_many_requests(request, retry_after=max(waits))
+            raise RateLimited(wait)
+
+    def claim(self, cache_key: str, timeout: int) -> bool:
+        """Count the request (if not yet counted) and, within the limit, add `cache_key`
+        with `timeout` as cache.add does: True when it was free."""
+        backend = caches["default"]
+        if self.counted or not settings.SECURITY_RATELIMIT_ENABLED:
+            self.count()
+            return bool(cache.add(cache_key, 1, timeout))
+        rate, keys = _limit_keys(self.request, self.scope, self.key)
+        if len(keys) != 1 or not isinstance(backend, RedisCache):
+            self.count()
+            return bool(cache.add(cache_key, 1, timeout))
+        self.counted = True
+        now = time.time()
+        window = int(now // rate.period)
+        digest = hashlib.sha256(keys[0].encode()).hexdigest()[:32]
+        counter = backend.make_key(f"rl:{self.scope}:{digest}:{window}")
+        claimed = backend.make_key(cache_key)
+        client = backend._cache.get_client(counter, write=True)
+        args = (2, counter, claimed, rate.period + 1, rate.count, timeout, 1)
+        try:
+            count, added = client.evalsha(_COUNT_CLAIM_SCRIPT_SHA, *args)
+        except NoScriptError:  # Redis restarted or its scripts were flushed: load it again
+            count, added = client.eval(_COUNT_CLAIM_SCRIPT, *args)
+        if int(count) > rate.count:
+            _refused(self.request, self.scope, keys[0])
+            raise RateLimited(max(1, math.ceil((window + 1) * rate.period - now)))
+        return bool(added)
 
 
 def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:

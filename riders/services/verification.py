@@ -3,7 +3,8 @@
 Used by online verification (controllers and guard phones that cannot verify offline).
 The happy path costs two queries: the grant with its rider, platform and the community's
 current rules (one SELECT, the rules as subqueries); the event insert. Replays are caught
-per gate with an atomic `cache.add` of the pass's nonce (Redis in production).
+per gate with an atomic `cache.add` of the pass's nonce (Redis in production); a request's
+rate limit, when given, is counted in the same round trip.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from communities.models import DeliveryRules, EntryPolicy, Gate, current_rules_sql, time_in_window
 from core.ids import uuid7
+from core.security.ratelimit import Admission
 
 from ..models import (
     AccessEvent,
@@ -80,8 +82,13 @@ def pass_verify(
     direction: str,
     source: str = EventSource.ONLINE,
     now: dt.datetime | None = None,
+    admission: Admission | None = None,
 ) -> ScanDecision:
-    """Decide a scan of `token` at `gate` and record the event (entry and exit alike)."""
+    """Decide a scan of `token` at `gate` and record the event (entry and exit alike).
+
+    `admission`, when given, is the request's rate limit, counted here once the pass is
+    decided: with the nonce's claim in one Redis round trip for a good pass. Over the
+    limit it raises RateLimited before anything is claimed or recorded."""
     now = now or timezone.now()
     if direction not in Direction.values:
         direction = Direction.IN
@@ -117,8 +124,14 @@ def pass_verify(
                 # One use per pass per gate and direction: a screenshot shown twice fails.
                 key = f"pass-nonce:{gate.pk}:{direction}:{claims.nonce}"
                 ttl = PASS_LIFETIME_SECONDS + 2 * PASS_LEEWAY_SECONDS
-                if not cache.add(key, 1, ttl):
+                if admission is not None:
+                    claimed = admission.claim(key, ttl)
+                else:
+                    claimed = cache.add(key, 1, ttl)
+                if not claimed:
                     reason = Reason.REPLAYED
+    if admission is not None:
+        admission.count()  # once: a no-op when the claim counted it
     decision = Decision.OPEN if reason == Reason.OK else Decision.DENY
     event_id = uuid7()  # time-ordered: appended to the event-id index, not scattered
     _event_insert(
