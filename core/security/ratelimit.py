@@ -156,64 +156,90 @@ class RateLimited(Exception):
         self.retry_after = retry_after
 
 
-# Count one request and, when it is within the limit, claim a key as cache.add would (SET
-# NX EX): one round trip where a view would otherwise make two (online verification counts
-# the scan and claims the pass's nonce together). Nothing is claimed over the limit.
+# Count one request and, when it is within the limit, claim keys as cache.add would (SET
+# NX EX each, in order, stopping at the first already taken): one round trip where a view
+# would otherwise make one per key (online verification counts a controller's scan and
+# claims its request's nonce and its pass's nonce together). Nothing is claimed over the
+# limit. Answers {count, number of keys claimed}.
 _COUNT_CLAIM_SCRIPT = (
     "local n = redis.call('INCR', KEYS[1]) "
     "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
     "if n > tonumber(ARGV[2]) then return {n, 0} end "
-    "if redis.call('SET', KEYS[2], ARGV[4], 'NX', 'EX', ARGV[3]) then return {n, 1} end "
-    "return {n, 0}"
+    "for i = 2, #KEYS do "
+    "if not redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[i + 1]) then return {n, i - 2} end "
+    "end "
+    "return {n, #KEYS - 1}"
 )
 _COUNT_CLAIM_SCRIPT_SHA = hashlib.sha1(_COUNT_CLAIM_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's id
 
 
-class Admission:
-    """A request's count in a scope's limit, taken when the view knows whether it also
-    claims a cache key (a pass's nonce): then counting and claiming are one Redis round
-    trip. Counted once, by count() or claim(); both raise RateLimited when over the limit."""
+class AlreadyClaimed(Exception):
+    """The key an Admission had to claim first (a request's nonce) was taken: a replay."""
 
-    def __init__(self, request: HttpRequest, *, scope: str, key: str | KeyFunc = "ip") -> None:
-        self.request, self.scope, self.key = request, scope, key
+
+class Admission:
+    """A request's count in a scope's limit, taken when the view knows what else it claims
+    in the cache (a request's nonce, a pass's nonce): counting and claiming are then one
+    Redis round trip. `first` (cache key, timeout) is claimed with the count whatever
+    happens, and must be free (else AlreadyClaimed). Counted once, by count() or claim();
+    both raise RateLimited when over the limit (nothing claimed then)."""
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        *,
+        scope: str,
+        key: str | KeyFunc = "ip",
+        first: tuple[str, int] | None = None,
+    ) -> None:
+        self.request, self.scope, self.key, self.first = request, scope, key, first
         self.counted = False
 
     def count(self) -> None:
-        if self.counted or not settings.SECURITY_RATELIMIT_ENABLED:
-            self.counted = True
-            return
-        self.counted = True
-        wait = _over(self.request, self.scope, self.key)
-        if wait is not None:
-            raise RateLimited(wait)
+        if not self.counted:
+            self._admit([])
 
     def claim(self, cache_key: str, timeout: int) -> bool:
         """Count the request (if not yet counted) and, within the limit, add `cache_key`
         with `timeout` as cache.add does: True when it was free."""
-        backend = caches["default"]
-        if self.counted or not settings.SECURITY_RATELIMIT_ENABLED:
-            self.count()
+        if self.counted:
             return bool(cache.add(cache_key, 1, timeout))
-        rate, keys = _limit_keys(self.request, self.scope, self.key)
-        if len(keys) != 1 or not isinstance(backend, RedisCache):
-            self.count()
-            return bool(cache.add(cache_key, 1, timeout))
+        return self._admit([(cache_key, timeout)])
+
+    def _admit(self, claims: list[tuple[str, int]]) -> bool:
+        """Count, claim `first` and `claims` in order; whether the last of `claims` was free."""
         self.counted = True
-        now = time.time()
-        window = int(now // rate.period)
-        digest = hashlib.sha256(keys[0].encode()).hexdigest()[:32]
-        counter = backend.make_key(f"rl:{self.scope}:{digest}:{window}")
-        claimed = backend.make_key(cache_key)
-        client = backend._cache.get_client(counter, write=True)
-        args = (2, counter, claimed, rate.period + 1, rate.count, timeout, 1)
-        try:
-            count, added = client.evalsha(_COUNT_CLAIM_SCRIPT_SHA, *args)
-        except NoScriptError:  # Redis restarted or its scripts were flushed: load it again
-            count, added = client.eval(_COUNT_CLAIM_SCRIPT, *args)
-        if int(count) > rate.count:
-            _refused(self.request, self.scope, keys[0])
-            raise RateLimited(max(1, math.ceil((window + 1) * rate.period - now)))
-        return bool(added)
+        claims = [self.first, *claims] if self.first is not None else claims
+        backend = caches["default"]
+        enabled = settings.SECURITY_RATELIMIT_ENABLED
+        rate, keys = _limit_keys(self.request, self.scope, self.key)
+        if enabled and len(keys) == 1 and isinstance(backend, RedisCache):
+            now = time.time()
+            window = int(now // rate.period)
+            digest = hashlib.sha256(keys[0].encode()).hexdigest()[:32]
+            counter = backend.make_key(f"rl:{self.scope}:{digest}:{window}")
+            names = [counter, *(backend.make_key(k) for k, _t in claims)]
+            args = (len(names), *names, rate.period + 1, rate.count, *(t for _k, t in claims))
+            client = backend._cache.get_client(counter, write=True)
+            try:
+                count, added = client.evalsha(_COUNT_CLAIM_SCRIPT_SHA, *args)
+            except NoScriptError:  # Redis restarted or its scripts were flushed: load it again
+                count, added = client.eval(_COUNT_CLAIM_SCRIPT, *args)
+            if int(count) > rate.count:
+                _refused(self.request, self.scope, keys[0])
+                raise RateLimited(max(1, math.ceil((window + 1) * rate.period - now)))
+        else:
+            wait = _over(self.request, self.scope, self.key) if enabled else None
+            if wait is not None:
+                raise RateLimited(wait)
+            added = 0
+            for cache_key, timeout in claims:
+                if not cache.add(cache_key, 1, timeout):
+                    break
+                added += 1
+        if self.first is not None and added == 0:
+            raise AlreadyClaimed(self.first[0])
+        return int(added) == len(claims)
 
 
 def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:

@@ -23,12 +23,13 @@ from communities.models import Gate, GateController
 from communities.permissions import GUARD, user_has_community_perm
 from core.security.ratelimit import (
     Admission,
+    AlreadyClaimed,
     RateLimited,
     check,
     controller_or_user,
     too_many_requests,
 )
-from gatesync.interface import Refusal, controller_authenticate
+from gatesync.interface import Refusal, controller_authenticate, nonce_replayed, request_nonce
 
 from ..models import Direction, EventSource, Reason, Rider
 from ..services.assertions import AssertionRefused, assertion_consume, platform_jws_verify
@@ -147,21 +148,26 @@ def verify(request: HttpRequest) -> HttpResponse:
 
     Rate limit "verify" per controller_or_user, every request counted: a request without
     a controller's good signature (a guard, a flood) before anything else; a controller's
-    scan once its pass is decided, with the pass's nonce in the same Redis round trip."""
+    scan once its pass is decided, with its request's nonce and the pass's in the same
+    Redis round trip."""
     controller, refusal = None, None
     if request.method == "POST":
-        controller, refusal = controller_authenticate(request)
+        controller, refusal = controller_authenticate(request, defer_nonce=True)
     if controller is None:
         limited = check(request, scope="verify", key=controller_or_user)
         if limited is not None:
             return limited
         return _verify(request, None, refusal, None)
-    admission = Admission(request, scope="verify", key=controller_or_user)
+    # The request's nonce is claimed with the count, in the same round trip as the pass's.
+    first = request_nonce(request, controller)
+    admission = Admission(request, scope="verify", key=controller_or_user, first=first)
     try:
         response = _verify(request, controller, None, admission)
         admission.count()  # the answers before the pass (bad input, another gate) count too
     except RateLimited as limited:
         return too_many_requests(request, retry_after=limited.retry_after)
+    except AlreadyClaimed:
+        return JsonResponse(nonce_replayed(controller).payload(), status=403)
     return response
 
 

@@ -4,6 +4,7 @@ over the limit it answers 429, records no event and claims no nonce."""
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -12,6 +13,7 @@ from django.core.cache import cache
 from riders.models import AccessEvent
 from riders.services.keys import pass_token_issue
 from riders.tests import test_verify_api as verify_tests
+from riders.tests.factories import controller_meta
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +62,26 @@ def test_requests_refused_before_the_pass_count_too(client, controller, gate, gr
     good = {"token": pass_token_issue(grant=grant), "gate": gate.entry_code}
     assert signed_post(client, controller, good).status_code == 429
     assert not AccessEvent.objects.exists()
+
+
+def test_a_replayed_request_is_refused_records_nothing_and_claims_no_pass_nonce(
+    client, controller, gate, grant, settings
+):
+    """The request's nonce is claimed with the count: a replay is refused as before."""
+    settings.SECURITY_RATE_LIMITS = {**settings.SECURITY_RATE_LIMITS, "verify": "10/m"}
+    body = json.dumps({"token": pass_token_issue(grant=grant), "gate": gate.entry_code}).encode()
+    meta = controller_meta(controller, "POST", verify_tests.URL, body, nonce="n" * 22)
+    first = client.post(verify_tests.URL, body, content_type="application/json", **meta)
+    assert first.json()["decision"] == "open"
+    again = client.post(verify_tests.URL, body, content_type="application/json", **meta)
+    assert again.status_code == 403 and again.json()["code"] == "replayed"
+    assert AccessEvent.objects.count() == 1
+    # A pass whose request was a replay keeps its nonce: sent again, properly, it opens.
+    token = pass_token_issue(grant=grant)
+    body = json.dumps({"token": token, "gate": gate.entry_code}).encode()
+    meta_replay = controller_meta(controller, "POST", verify_tests.URL, body, nonce="n" * 22)
+    refused = client.post(verify_tests.URL, body, content_type="application/json", **meta_replay)
+    assert refused.status_code == 403 and refused.json()["code"] == "replayed"
+    meta = controller_meta(controller, "POST", verify_tests.URL, body)
+    fresh = client.post(verify_tests.URL, body, content_type="application/json", **meta)
+    assert fresh.json()["decision"] == "open"
