@@ -155,9 +155,15 @@ class Refusal:
         }
 
 
-def controller_authenticate(request: HttpRequest) -> tuple[GateController | None, Refusal | None]:
+def controller_authenticate(
+    request: HttpRequest, *, defer_nonce: bool = False
+) -> tuple[GateController | None, Refusal | None]:
     """(the controller that signed this request, None) or (None, why not). Never raises:
-    a header of any size or content is at worst `malformed`."""
+    a header of any size or content is at worst `malformed`.
+
+    With `defer_nonce`, a well-signed request's nonce is not claimed here: the caller
+    claims `request_nonce(request, controller)` itself (in a round trip it makes anyway)
+    and answers `nonce_replayed(controller)` when it was taken."""
     controller_id = request.headers.get("X-L100-Controller", "")
     stamp = request.headers.get("X-L100-Timestamp", "")
     signature = request.headers.get("X-L100-Signature", "").strip().lower()
@@ -199,10 +205,24 @@ def controller_authenticate(request: HttpRequest) -> tuple[GateController | None
     if not hmac.compare_digest(expected, signature):
         logging.getLogger("last100.security").warning("bad_signature controller=%s", controller.pk)
         return None, Refusal("bad_signature")
-    if nonce is not None and not nonce_remember(controller.pk, nonce):
-        logging.getLogger("last100.security").warning("replayed controller=%s", controller.pk)
-        return None, Refusal("replayed")
+    if nonce is not None and not defer_nonce and not nonce_remember(controller.pk, nonce):
+        return None, nonce_replayed(controller)
     return controller, None
+
+
+def nonce_replayed(controller: GateController) -> Refusal:
+    """The refusal of a request whose nonce this controller has used (and the log line)."""
+    logging.getLogger("last100.security").warning("replayed controller=%s", controller.pk)
+    return Refusal("replayed")
+
+
+def request_nonce(request: HttpRequest, controller: GateController) -> tuple[str, int] | None:
+    """The cache key and timeout under which nonce_remember claims the nonce of this
+    controller's request (None for a protocol v1 request, which has none)."""
+    nonce = request.headers.get("X-L100-Nonce")
+    if nonce is None:
+        return None
+    return _nonce_key(controller.pk, nonce), 2 * settings.RIDERS_HMAC_WINDOW_SECONDS + 5
 
 
 def _v1_sunset_passed() -> bool:
@@ -215,7 +235,7 @@ def nonce_remember(controller_id: int, nonce: str) -> bool:
     SET NX EX on Redis."""
     window = settings.RIDERS_HMAC_WINDOW_SECONDS
     try:
-        return bool(cache.add(f"gate-nonce:{controller_id}:{nonce}", 1, timeout=2 * window + 5))
+        return bool(cache.add(_nonce_key(controller_id, nonce), 1, timeout=2 * window + 5))
     except Exception:  # noqa: BLE001 - redis errors of every kind
         # Redis down: gates keep working (as the fault drills demand). Reflection is still
         # refused by the signature and a replayed heartbeat by its sequence (database);
@@ -224,6 +244,10 @@ def nonce_remember(controller_id: int, nonce: str) -> bool:
             "nonce_unchecked controller=%s (cache unavailable)", controller_id
         )
         return True
+
+
+def _nonce_key(controller_id: int, nonce: str) -> str:
+    return f"gate-nonce:{controller_id}:{nonce}"
 
 
 def _controller(pk: int) -> GateController | None:

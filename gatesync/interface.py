@@ -28,7 +28,7 @@ from communities.models import GateController
 from core.audit import audit_record
 
 from . import outbox
-from .auth import Refusal, controller_authenticate
+from .auth import Refusal, controller_authenticate, nonce_replayed, request_nonce
 from .cache import process_cache
 from .documents import current_policy
 from .health import ControllerHealth, controllers_health, controllers_in_sync_count
@@ -48,9 +48,11 @@ __all__ = [
     "controllers_in_sync_count",
     "keys_changed",
     "listed_grant_ids",
+    "nonce_replayed",
     "policy_changed",
     "process_cache",
     "providers_register",
+    "request_nonce",
 ]
 
 

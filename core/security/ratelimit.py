@@ -119,23 +119,127 @@ def _count(cache_key: str, *, timeout: int) -> int:
             return 1
 
 
+def _limit_keys(request: HttpRequest, scope: str, key: str | KeyFunc) -> tuple[Rate, list[str]]:
+    return Rate.parse(settings.SECURITY_RATE_LIMITS[scope]), _keys(request, key)
+
+
+def _refused(request: HttpRequest, scope: str, key: str) -> None:
+    security_log.warning("rate_limited scope=%s key=%s path=%s", scope, _masked(key), request.path)
+
+
+def _over(request: HttpRequest, scope: str, key: str | KeyFunc) -> int | None:
+    """Count `request` in every bucket of the scope; the seconds to wait when any is full."""
+    rate, keys = _limit_keys(request, scope, key)
+    now = time.time()
+    waits = []
+    for one in keys:
+        wait = _hit(scope, one, rate, now)
+        if wait is not None:
+            waits.append(wait)
+            _refused(request, scope, one)
+    return max(waits) if waits else None
+
+
 def check(request: HttpRequest, *, scope: str, key: str | KeyFunc = "ip") -> HttpResponse | None:
     """The 429 answer when `request` is over the scope's limit, else None (and counted)."""
     if not settings.SECURITY_RATELIMIT_ENABLED:
         return None
-    rate = Rate.parse(settings.SECURITY_RATE_LIMITS[scope])
-    now = time.time()
-    waits = []
-    for one in _keys(request, key):
-        wait = _hit(scope, one, rate, now)
-        if wait is not None:
-            waits.append(wait)
-            security_log.warning(
-                "rate_limited scope=%s key=%s path=%s", scope, _masked(one), request.path
-            )
-    if not waits:
-        return None
-    return too_many_requests(request, retry_after=max(waits))
+    wait = _over(request, scope, key)
+    return None if wait is None else too_many_requests(request, retry_after=wait)
+
+
+class RateLimited(Exception):
+    """The request is over its limit: answer too_many_requests(request, retry_after=...)."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+# Count one request and, when it is within the limit, claim keys as cache.add would (SET
+# NX EX each, in order, stopping at the first already taken): one round trip where a view
+# would otherwise make one per key (online verification counts a controller's scan and
+# claims its request's nonce and its pass's nonce together). Nothing is claimed over the
+# limit. Answers {count, number of keys claimed}.
+_COUNT_CLAIM_SCRIPT = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    "if n > tonumber(ARGV[2]) then return {n, 0} end "
+    "for i = 2, #KEYS do "
+    "if not redis.call('SET', KEYS[i], '1', 'NX', 'EX', ARGV[i + 1]) then return {n, i - 2} end "
+    "end "
+    "return {n, #KEYS - 1}"
+)
+_COUNT_CLAIM_SCRIPT_SHA = hashlib.sha1(_COUNT_CLAIM_SCRIPT.encode()).hexdigest()  # noqa: S324 - Redis's id
+
+
+class AlreadyClaimed(Exception):
+    """The key an Admission had to claim first (a request's nonce) was taken: a replay."""
+
+
+class Admission:
+    """A request's count in a scope's limit, taken when the view knows what else it claims
+    in the cache (a request's nonce, a pass's nonce): counting and claiming are then one
+    Redis round trip. `first` (cache key, timeout) is claimed with the count whatever
+    happens, and must be free (else AlreadyClaimed). Counted once, by count() or claim();
+    both raise RateLimited when over the limit (nothing claimed then)."""
+
+    def __init__(
+        self,
+        request: HttpRequest,
+        *,
+        scope: str,
+        key: str | KeyFunc = "ip",
+        first: tuple[str, int] | None = None,
+    ) -> None:
+        self.request, self.scope, self.key, self.first = request, scope, key, first
+        self.counted = False
+
+    def count(self) -> None:
+        if not self.counted:
+            self._admit([])
+
+    def claim(self, cache_key: str, timeout: int) -> bool:
+        """Count the request (if not yet counted) and, within the limit, add `cache_key`
+        with `timeout` as cache.add does: True when it was free."""
+        if self.counted:
+            return bool(cache.add(cache_key, 1, timeout))
+        return self._admit([(cache_key, timeout)])
+
+    def _admit(self, claims: list[tuple[str, int]]) -> bool:
+        """Count, claim `first` and `claims` in order; whether the last of `claims` was free."""
+        self.counted = True
+        claims = [self.first, *claims] if self.first is not None else claims
+        backend = caches["default"]
+        enabled = settings.SECURITY_RATELIMIT_ENABLED
+        rate, keys = _limit_keys(self.request, self.scope, self.key)
+        if enabled and len(keys) == 1 and isinstance(backend, RedisCache):
+            now = time.time()
+            window = int(now // rate.period)
+            digest = hashlib.sha256(keys[0].encode()).hexdigest()[:32]
+            counter = backend.make_key(f"rl:{self.scope}:{digest}:{window}")
+            names = [counter, *(backend.make_key(k) for k, _t in claims)]
+            args = (len(names), *names, rate.period + 1, rate.count, *(t for _k, t in claims))
+            client = backend._cache.get_client(counter, write=True)
+            try:
+                count, added = client.evalsha(_COUNT_CLAIM_SCRIPT_SHA, *args)
+            except NoScriptError:  # Redis restarted or its scripts were flushed: load it again
+                count, added = client.eval(_COUNT_CLAIM_SCRIPT, *args)
+            if int(count) > rate.count:
+                _refused(self.request, self.scope, keys[0])
+                raise RateLimited(max(1, math.ceil((window + 1) * rate.period - now)))
+        else:
+            wait = _over(self.request, self.scope, self.key) if enabled else None
+            if wait is not None:
+                raise RateLimited(wait)
+            added = 0
+            for cache_key, timeout in claims:
+                if not cache.add(cache_key, 1, timeout):
+                    break
+                added += 1
+        if self.first is not None and added == 0:
+            raise AlreadyClaimed(self.first[0])
+        return int(added) == len(claims)
 
 
 def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:

@@ -19,10 +19,17 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from communities.models import Gate
+from communities.models import Gate, GateController
 from communities.permissions import GUARD, user_has_community_perm
-from core.security.ratelimit import controller_or_user, ratelimit
-from gatesync.interface import controller_authenticate
+from core.security.ratelimit import (
+    Admission,
+    AlreadyClaimed,
+    RateLimited,
+    check,
+    controller_or_user,
+    too_many_requests,
+)
+from gatesync.interface import Refusal, controller_authenticate, nonce_replayed, request_nonce
 
 from ..models import Direction, EventSource, Reason, Rider
 from ..services.assertions import AssertionRefused, assertion_consume, platform_jws_verify
@@ -134,16 +141,47 @@ def _verify_input(request: HttpRequest) -> tuple[dict[str, str] | None, JsonResp
     return data, None
 
 
-@ratelimit(scope="verify", key=controller_or_user)
 @csrf_exempt  # a controller signs with HMAC; a guard's session is checked for CSRF below
 def verify(request: HttpRequest) -> HttpResponse:
     """POST /api/v1/gates/verify — a plain Django view (no DRF dispatch: this is the hot
-    path of every online scan) with the contract documented by `_verify_schema`."""
+    path of every online scan) with the contract documented by `_verify_schema`.
+
+    Rate limit "verify" per controller_or_user, every request counted: a request without
+    a controller's good signature (a guard, a flood) before anything else; a controller's
+    scan once its pass is decided, with its request's nonce and the pass's in the same
+    Redis round trip."""
+    controller, refusal = None, None
+    if request.method == "POST":
+        controller, refusal = controller_authenticate(request, defer_nonce=True)
+    if controller is None:
+        limited = check(request, scope="verify", key=controller_or_user)
+        if limited is not None:
+            return limited
+        return _verify(request, None, refusal, None)
+    # The request's nonce is claimed with the count, in the same round trip as the pass's.
+    first = request_nonce(request, controller)
+    admission = Admission(request, scope="verify", key=controller_or_user, first=first)
+    try:
+        response = _verify(request, controller, None, admission)
+        admission.count()  # the answers before the pass (bad input, another gate) count too
+    except RateLimited as limited:
+        return too_many_requests(request, retry_after=limited.retry_after)
+    except AlreadyClaimed:
+        return JsonResponse(nonce_replayed(controller).payload(), status=403)
+    return response
+
+
+def _verify(
+    request: HttpRequest,
+    controller: GateController | None,
+    refusal: Refusal | None,
+    admission: Admission | None,
+) -> HttpResponse:
+    """verify() once the request is counted, or with its `admission` to count."""
     if request.method != "POST":
         response = _json_error(_("Method not allowed."), 405)
         response["Allow"] = "POST, OPTIONS"
         return response
-    controller, refusal = controller_authenticate(request)
     user = None
     if refusal is not None and refusal.code != "unsigned":
         # It meant to sign as a controller: say why not, in a code the device can act on.
@@ -173,7 +211,13 @@ def verify(request: HttpRequest) -> HttpResponse:
         if gate is None or not user_has_community_perm(user, gate.community, perm=GUARD):
             return _json_error(_("No such gate."), 404)
         source = EventSource.GUARD
-    result = pass_verify(token=data["token"], gate=gate, direction=data["direction"], source=source)
+    result = pass_verify(
+        token=data["token"],
+        gate=gate,
+        direction=data["direction"],
+        source=source,
+        admission=admission,
+    )
     return JsonResponse(
         {
             "decision": result.decision,

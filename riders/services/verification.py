@@ -3,7 +3,8 @@
 Used by online verification (controllers and guard phones that cannot verify offline).
 The happy path costs two queries: the grant with its rider, platform and the community's
 current rules (one SELECT, the rules as subqueries); the event insert. Replays are caught
-per gate with an atomic `cache.add` of the pass's nonce (Redis in production).
+per gate with an atomic `cache.add` of the pass's nonce (Redis in production); a request's
+rate limit, when given, is counted in the same round trip.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 import functools
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from communities.models import DeliveryRules, EntryPolicy, Gate, current_rules_sql, time_in_window
 from core.ids import uuid7
+from core.security.ratelimit import Admission
 
 from ..models import (
     AccessEvent,
@@ -46,17 +47,33 @@ _STATUS_REASON = {
 }
 
 
-@dataclass
 class ScanDecision:
-    decision: str
-    reason: str
-    grant: AccessGrant | None
-    rider: Rider | None
-    event: AccessEvent
+    """What a scan decided. The grant and rider (None for an unknown grant or another
+    community's pass) are model instances built from the scan's row when first asked for,
+    and the event is read back by its event_id when asked for: the answer needs neither
+    the grant nor the event object, only the event's UUID."""
 
-    @property
-    def event_id(self) -> uuid.UUID:
-        return self.event.event_id
+    def __init__(self, *, decision: str, reason: str, row: tuple | None, event_id: uuid.UUID):
+        self.decision = decision
+        self.reason = reason
+        self._row = row
+        self.event_id = event_id
+
+    @functools.cached_property
+    def rider(self) -> Rider | None:
+        return None if self._row is None else _rider_from_row(self._row)
+
+    @functools.cached_property
+    def grant(self) -> AccessGrant | None:
+        if self._row is None:
+            return None
+        grant = _grant_from_row(self._row)
+        grant.rider = self.rider
+        return grant
+
+    @functools.cached_property
+    def event(self) -> AccessEvent:
+        return AccessEvent.objects.get(event_id=self.event_id)
 
 
 def pass_verify(
@@ -66,15 +83,19 @@ def pass_verify(
     direction: str,
     source: str = EventSource.ONLINE,
     now: dt.datetime | None = None,
+    admission: Admission | None = None,
 ) -> ScanDecision:
     """Decide a scan of `token` at `gate` and record the event (entry and exit alike),
-    with the milliseconds this server spent deciding (`decision_ms`)."""
+    with the milliseconds this server spent deciding (`decision_ms`).
+
+    `admission`, when given, is the request's rate limit, counted here once the pass is
+    decided: with the nonce's claim in one Redis round trip for a good pass. Over the
+    limit it raises RateLimited before anything is claimed or recorded."""
     started = time.perf_counter()
     now = now or timezone.now()
     if direction not in Direction.values:
         direction = Direction.IN
-    grant: AccessGrant | None = None
-    rider: Rider | None = None
+    row: tuple | None = None
     reason = Reason.OK
     try:
         claims = pass_token_decode(token, now=now)
@@ -86,13 +107,12 @@ def pass_verify(
         }.get(refused.code, Reason.MALFORMED)
         claims = None
     if claims is not None:
-        grant = _grant_with_rules(claims.grant_id)
-        if grant is None or grant.rider_id != claims.rider_id:
-            reason, grant = Reason.UNKNOWN_GRANT, None
+        row = _grant_with_rules(claims.grant_id)
+        if row is None or row[_G_RIDER] != claims.rider_id:
+            reason, row = Reason.UNKNOWN_GRANT, None
         else:
-            rider = grant.rider
             reason = _decide(
-                grant=grant,
+                row=row,
                 claims_community=claims.community_id,
                 gate=gate,
                 direction=direction,
@@ -102,19 +122,26 @@ def pass_verify(
                 # A pass of another community, perhaps another company's: its rider is
                 # none of this gate's business. The answer and the event (in this
                 # community's dashboard) carry no rider and no grant.
-                grant = rider = None
+                row = None
             if reason == Reason.OK:
                 # One use per pass per gate and direction: a screenshot shown twice fails.
                 key = f"pass-nonce:{gate.pk}:{direction}:{claims.nonce}"
                 ttl = PASS_LIFETIME_SECONDS + 2 * PASS_LEEWAY_SECONDS
-                if not cache.add(key, 1, ttl):
+                if admission is not None:
+                    claimed = admission.claim(key, ttl)
+                else:
+                    claimed = cache.add(key, 1, ttl)
+                if not claimed:
                     reason = Reason.REPLAYED
+    if admission is not None:
+        admission.count()  # once: a no-op when the claim counted it
     decision = Decision.OPEN if reason == Reason.OK else Decision.DENY
-    event = AccessEvent(
-        event_id=uuid7(),  # time-ordered: appended to the event-id index, not scattered
-        gate=gate,
-        grant=grant,
-        rider=rider,
+    event_id = uuid7()  # time-ordered: appended to the event-id index, not scattered
+    _event_insert(
+        event_id=event_id,
+        gate_id=gate.pk,
+        grant_id=None if row is None else row[_G_ID],
+        rider_id=None if row is None else row[_G_RIDER],
         direction=direction,
         decision=decision,
         reason=reason,
@@ -122,8 +149,7 @@ def pass_verify(
         occurred_at=now,
         decision_ms=round((time.perf_counter() - started) * 1000),
     )
-    _event_insert(event)
-    return ScanDecision(decision=decision, reason=reason, grant=grant, rider=rider, event=event)
+    return ScanDecision(decision=decision, reason=reason, row=row, event_id=event_id)
 
 
 # The hot path skips the ORM's query building: the statements are composed once per
@@ -177,66 +203,124 @@ def _hot_cursor() -> Any:
     return connection._prepare_cursor(psycopg.Cursor(connection.connection))
 
 
-def _grant_with_rules(grant_id: int) -> AccessGrant | None:
-    """The grant (id, rider, community, status, validity) with its rider and the
-    platform's name and flag, annotated with the community's current rules (rules_policy is None
-    when it has published none): one SELECT. Other fields are deferred."""
+# Where the values sit in the grant's row (the order of _grant_sql's columns).
+_G_ID, _G_RIDER, _G_COMMUNITY, _G_STATUS, _G_FROM, _G_UNTIL = range(len(_GRANT_FIELDS))
+_R = len(_GRANT_FIELDS)  # the rider's columns start here
+_R_PLATFORM_ACTIVE = _R + _RIDER_FIELDS.index("platform_active")
+_P_NAME = _R + len(_RIDER_FIELDS)
+_P_ACTIVE, _RULES_POLICY, _RULES_START, _RULES_END = range(_P_NAME + 1, _P_NAME + 5)
+
+
+def _grant_with_rules(grant_id: int) -> tuple | None:
+    """The grant's row: the grant (id, rider, community, status, validity), its rider, the
+    platform's name and flag, and the community's current rules (policy None when it has
+    published none); one SELECT, read as a tuple (instances only when asked for)."""
     with _hot_cursor() as cursor:
         cursor.execute(_grant_sql(), [grant_id])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    grant_fields = _columns(AccessGrant, _GRANT_FIELDS)
-    rider_fields = _columns(Rider, _RIDER_FIELDS)
-    grant = instance_from_row(AccessGrant, grant_fields, row[: len(grant_fields)])
-    row = row[len(grant_fields) :]
-    rider = instance_from_row(Rider, rider_fields, row[: len(rider_fields)])
-    platform_name, platform_active, *values = row[len(rider_fields) :]
-    rider.platform = instance_from_row(
-        Platform,
-        _columns(Platform, ("id", "name", "active")),
-        [rider.platform_id, platform_name, platform_active],
-    )
-    grant.rider = rider
+        return cursor.fetchone()
+
+
+def _grant_from_row(row: tuple) -> AccessGrant:
+    """The grant as the ORM would load it (other fields deferred), with the rules
+    annotations rules_policy, rules_start and rules_end."""
+    grant = instance_from_row(AccessGrant, _columns(AccessGrant, _GRANT_FIELDS), row[:_R])
     rules = DeliveryRules._meta
-    grant.rules_policy = values[0]
-    grant.rules_start = value_from_db(values[1], rules.get_field("rider_hours_start"))
-    grant.rules_end = value_from_db(values[2], rules.get_field("rider_hours_end"))
+    grant.rules_policy = row[_RULES_POLICY]
+    grant.rules_start = value_from_db(row[_RULES_START], rules.get_field("rider_hours_start"))
+    grant.rules_end = value_from_db(row[_RULES_END], rules.get_field("rider_hours_end"))
     return grant
 
 
-@functools.cache
-def _event_sql() -> tuple[str, tuple[models.Field, ...]]:
-    q = connection.ops.quote_name
-    fields = tuple(f for f in AccessEvent._meta.concrete_fields if not f.primary_key)
-    sql = (
-        f"INSERT INTO {q(AccessEvent._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 - names from the models, values bound
-        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {q('id')}"
+def _rider_from_row(row: tuple) -> Rider:
+    """The rider as the ORM would load it (other fields deferred), with its platform's id,
+    name and flag."""
+    rider = instance_from_row(Rider, _columns(Rider, _RIDER_FIELDS), row[_R:_P_NAME])
+    rider.platform = instance_from_row(
+        Platform,
+        _columns(Platform, ("id", "name", "active")),
+        [rider.platform_id, row[_P_NAME], row[_P_ACTIVE]],
     )
-    return sql, fields
+    return rider
 
 
-def _event_insert(event: AccessEvent) -> None:
-    """What AccessEvent.save() inserts, in one prepared statement (no ORM compilation)."""
-    sql, fields = _event_sql()
-    params = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
+# The event's columns, in the order _event_insert passes their values; recorded_at is
+# auto_now_add (the time of the insert), the id the table's sequence.
+_EVENT_FIELDS = (
+    "event_id",
+    "gate_id",
+    "grant_id",
+    "rider_id",
+    "direction",
+    "decision",
+    "reason",
+    "source",
+    "occurred_at",
+    "recorded_at",
+    "decision_ms",
+)
+
+
+@functools.cache
+def _event_sql() -> str:
+    q = connection.ops.quote_name
+    fields = _columns(AccessEvent, _EVENT_FIELDS)
+    others = {f.attname for f in AccessEvent._meta.concrete_fields if not f.primary_key}
+    if others != set(_EVENT_FIELDS):  # a new column must get its value here too
+        raise RuntimeError(f"AccessEvent's columns changed: {sorted(others ^ set(_EVENT_FIELDS))}")
+    return (
+        f"INSERT INTO {q(AccessEvent._meta.db_table)} ({', '.join(q(f.column) for f in fields)}) "  # noqa: S608 - names from the models, values bound
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+
+
+def _event_insert(
+    *,
+    event_id: uuid.UUID,
+    gate_id: int,
+    grant_id: int | None,
+    rider_id: int | None,
+    direction: str,
+    decision: str,
+    reason: str,
+    source: str,
+    occurred_at: dt.datetime,
+    decision_ms: int | None,
+) -> None:
+    """What AccessEvent(...).save() inserts, in one statement bound on the server (no ORM
+    compilation, no per-field preparation: the values are already the database's); the
+    event is named by its event_id, so no RETURNING. Committed before the answer
+    (autocommit, or the caller's transaction)."""
+    params = (
+        event_id,
+        gate_id,
+        grant_id,
+        rider_id,
+        direction,
+        decision,
+        reason,
+        source,
+        occurred_at,
+        timezone.now(),
+        decision_ms,
+    )
     with _hot_cursor() as cursor:
-        cursor.execute(sql, params)
-        event.pk = cursor.fetchone()[0]
-    event._state.adding = False
-    event._state.db = connection.alias
+        cursor.execute(_event_sql(), params)
 
 
 def _decide(
-    *, grant: AccessGrant, claims_community: int, gate: Gate, direction: str, now: dt.datetime
+    *, row: tuple, claims_community: int, gate: Gate, direction: str, now: dt.datetime
 ) -> str:
-    if grant.community_id != gate.community_id or claims_community != gate.community_id:
+    community_id = row[_G_COMMUNITY]
+    if community_id != gate.community_id or claims_community != gate.community_id:
         return Reason.OTHER_COMMUNITY
-    if grant.status != GrantStatus.ACTIVE:
-        return _STATUS_REASON.get(grant.status, Reason.REVOKED)
-    if not grant.is_valid_at(now):
+    status = row[_G_STATUS]
+    if status != GrantStatus.ACTIVE:
+        return _STATUS_REASON.get(status, Reason.REVOKED)
+    # AccessGrant.is_valid_at: `now` inside [valid_from, valid_until).
+    valid_from, valid_until = row[_G_FROM], row[_G_UNTIL]
+    if (valid_from and now < valid_from) or (valid_until and now >= valid_until):
         return Reason.EXPIRED
-    if not grant.rider.platform_active or not grant.rider.platform.active:
+    if not row[_R_PLATFORM_ACTIVE] or not row[_P_ACTIVE]:
         # The platform deactivated the rider, or the portal stopped accepting the platform.
         return Reason.SUSPENDED
     if direction == Direction.OUT:
@@ -246,10 +330,13 @@ def _decide(
     local = now.astimezone(ZoneInfo(settings.TIME_ZONE)).time()
     if not gate.is_open_at(local):
         return Reason.OUTSIDE_HOURS
-    policy = getattr(grant, "rules_policy", None)
+    policy = row[_RULES_POLICY]
     if policy is not None:
         if policy == EntryPolicy.NO_ENTRY:
             return Reason.NO_ENTRY
-        if not time_in_window(grant.rules_start, grant.rules_end, local):
+        rules = DeliveryRules._meta
+        start = value_from_db(row[_RULES_START], rules.get_field("rider_hours_start"))
+        end = value_from_db(row[_RULES_END], rules.get_field("rider_hours_end"))
+        if not time_in_window(start, end, local):
             return Reason.OUTSIDE_HOURS
     return Reason.OK
