@@ -77,8 +77,9 @@ def test_one_click_link_to_pass_to_gate_and_back_after_revocation(
     # Open the one-click link, as the platform's app would, and wait for the QR code.
     page_ms = open_link_and_wait_for_qr(page, live_server, gate, assertion)
     print(f"\none-click link -> pass QR on screen: {page_ms:.0f} ms ({cold_ms:.0f} ms cold)")
+    # The time is printed, not judged: its bar (1 s, docs/riders.md) is a measurement on a
+    # quiet machine, never a wall-clock threshold in a test; a hang fails the wait above.
     assert page.url == f"{live_server.url}/pass/"
-    assert page_ms < 3000  # the bar is 1 s (docs/riders.md); generous here for a busy CI box
 
     # Fits a 360-px phone: nothing wider than the viewport.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
