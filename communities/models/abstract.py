@@ -97,3 +97,25 @@ class OpeningHours(models.Model):
             raise ValidationError(
                 _("Opening and closing times are the same; leave both empty for all day.")
             )
+
+
+class PlaceTexts(models.Model):
+    """What riders read of a place (parking zone, rest station, facility): its name and
+    notes in Chinese and, optionally, English (core.i18n_text falls back visibly), and a
+    note the system wrote (e.g. "planned by resolution #N") as a code and its parameters,
+    translated when shown; `notes` keeps what older rows stored."""
+
+    name = models.CharField(_("name"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100, blank=True)
+    notes = models.CharField(_("notes"), max_length=300, blank=True)
+    notes_en = models.CharField(_("notes (English)"), max_length=300, blank=True)
+    notes_code = models.CharField(_("generated note"), max_length=40, blank=True, editable=False)
+    notes_params = models.JSONField(
+        _("generated note's values"), default=dict, blank=True, editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.name
