@@ -19,14 +19,12 @@ from django.db.models import Expression, OuterRef
 # OuterRef to a community id -> a subquery of the pending resolution's number (or NULL),
 # so a page's rules query carries it at no extra query.
 DecisionPendingSubquery = Callable[[OuterRef], Expression]
-DecisionPending = Callable[[int], "int | None"]
 Notices = Callable[[Any], list[Any]]
 
 
 @dataclass
 class RulesSources:
     decision_pending_subquery: DecisionPendingSubquery | None = None
-    decision_pending: DecisionPending | None = None
     notices: Notices | None = None
 
 
@@ -36,11 +34,9 @@ registered = RulesSources()
 def rules_sources_register(
     *,
     decision_pending_subquery: DecisionPendingSubquery,
-    decision_pending: DecisionPending,
     notices: Notices,
 ) -> None:
     registered.decision_pending_subquery = decision_pending_subquery
-    registered.decision_pending = decision_pending
     registered.notices = notices
 
 
@@ -56,13 +52,6 @@ def decision_pending_subquery(community_ref: OuterRef) -> Expression:
     if registered.decision_pending_subquery is None:
         raise _missing("pending-decision source")
     return registered.decision_pending_subquery(community_ref)
-
-
-def decision_pending(community_id: int) -> int | None:
-    """The same number for one community (one query), or None."""
-    if registered.decision_pending is None:
-        raise _missing("pending-decision source")
-    return registered.decision_pending(community_id)
 
 
 def notices_for(community: Any) -> list[Any]:

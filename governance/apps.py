@@ -10,12 +10,11 @@ class GovernanceConfig(AppConfig):
 
     def ready(self) -> None:
         from . import effects, signals  # noqa: F401  (effects registers its generated notes)
-        from .selectors import entry_decision_pending, entry_decision_pending_subquery, notices_for
+        from .selectors import entry_decision_pending_subquery, notices_for
 
         # The rules page shows governance's notices and pending decision without
         # communities importing governance (communities/rules_sources.py).
         rules_sources_register(
             decision_pending_subquery=entry_decision_pending_subquery,
-            decision_pending=entry_decision_pending,
             notices=notices_for,
         )

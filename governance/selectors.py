@@ -93,13 +93,3 @@ def entry_decision_pending_subquery(community_ref: Any) -> Subquery:
         community_id=community_ref, state=ResolutionState.PASSED_PENDING
     ).order_by("-number")
     return Subquery(pending.values("number")[:1])
-
-
-def entry_decision_pending(community_id: int) -> int | None:
-    """The number of the community's resolution "passed — hand-off rules needed", if any."""
-    return (
-        Resolution.objects.filter(community_id=community_id, state=ResolutionState.PASSED_PENDING)
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )

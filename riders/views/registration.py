@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods
 
 from communities.maplayout import sitemap_prepare
 from communities.models import EntryPolicy, Gate
-from communities.rules_sources import decision_pending
 from communities.selectors.gate_advice import gate_advice
 from communities.selectors.pages import rules_page_context
 from communities.services import rules_current
@@ -268,7 +267,7 @@ def _welcome(
         "policy_label": EntryPolicy(policy).label,
         "advice": advice,
         "form": form,
-        "decision_pending": decision_pending(gate.community_id),
+        "decision_pending": data.decision_pending,  # carried by the rules query
     }
     if not advice.is_enter:
         # The map shows where to go instead: the rider gates, or the hand-off point.
