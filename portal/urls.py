@@ -10,6 +10,10 @@ from core.media import private_media
 from . import views
 
 urlpatterns = [
+    # First: a gate's scan is resolved on every request, and Django tries the patterns in
+    # order (no two includes here share a route, so the order changes no answer).
+    path("api/v1/", include("riders.api.urls")),
+    path("api/v1/", include("gatesync.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
@@ -17,8 +21,6 @@ urlpatterns = [
     path("lang/<str:code>/", views.language_switch, name="language_switch"),
     path("api/v1/", include("coordination.api.urls")),
     path("api/v1/", include("communities.api.urls")),
-    path("api/v1/", include("riders.api.urls")),
-    path("api/v1/", include("gatesync.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("media-p/<path:signed>", private_media, name="private-media"),

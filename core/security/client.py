@@ -41,11 +41,18 @@ def _address(value: str) -> IPv4Address | IPv6Address | None:
 def is_trusted_proxy(value: str | None) -> bool:
     """Whether `value` (an address) is one of SECURITY_TRUSTED_PROXIES (addresses or
     networks). A proxy's forwarded headers are believed; anyone else's are not."""
-    address = _address(value or "")
+    return _trusted(value or "", tuple(settings.SECURITY_TRUSTED_PROXIES))
+
+
+# Asked twice per request (the forwarded headers, the client's address) with the same
+# peer: parsing the address and testing the networks is ~10 µs, remembered per (address,
+# proxies setting). A flood from many addresses only turns the cache over.
+@functools.lru_cache(maxsize=4096)
+def _trusted(value: str, spec: tuple[str, ...]) -> bool:
+    address = _address(value)
     if address is None:
         return False
-    networks = _networks(tuple(settings.SECURITY_TRUSTED_PROXIES))
-    return any(address.version == net.version and address in net for net in networks)
+    return any(address.version == net.version and address in net for net in _networks(spec))
 
 
 def client_ip(request: HttpRequest) -> str:

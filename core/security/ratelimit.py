@@ -119,8 +119,13 @@ def _count(cache_key: str, *, timeout: int) -> int:
             return 1
 
 
+@functools.lru_cache(maxsize=64)
+def _rate(text: str) -> Rate:
+    return Rate.parse(text)
+
+
 def _limit_keys(request: HttpRequest, scope: str, key: str | KeyFunc) -> tuple[Rate, list[str]]:
-    return Rate.parse(settings.SECURITY_RATE_LIMITS[scope]), _keys(request, key)
+    return _rate(settings.SECURITY_RATE_LIMITS[scope]), _keys(request, key)
 
 
 def _refused(request: HttpRequest, scope: str, key: str) -> None:
@@ -292,7 +297,7 @@ def controller_or_user(request: HttpRequest) -> str:
     """Gate verification: a signing controller per (claimed id, address), since the id is
     not yet checked here and must not let others use up a real controller's allowance; a
     guard per user; anyone else per address."""
-    controller = request.headers.get("X-L100-Controller", "")
+    controller = request.META.get("HTTP_X_L100_CONTROLLER", "")
     if controller.isdigit():
         return f"controller:{controller}:{client_ip(request)}"
     return _keys(request, "user_or_ip")[0]
