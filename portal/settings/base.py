@@ -109,6 +109,12 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 # estimate passes jit_above_cost — easily reached when statistics lag behind a table's
 # growth — and spent 0.38 s compiling a 6 ms dashboard query on the large data set.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Prepared statements only where the code asks for them (`execute(..., prepare=True)` on a
+# server-binding cursor: a scan's two statements, riders/services/verification.py), never
+# by count: Django's own cursors bind on the client and are never prepared. Django leaves
+# psycopg's threshold at None, which ignores prepare=True too. A pooler must pass
+# protocol-level prepared statements on (pgbouncer >= 1.21: max_prepared_statements).
+DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

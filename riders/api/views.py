@@ -35,7 +35,7 @@ from ..models import Direction, EventSource, Reason, Rider
 from ..services.assertions import AssertionRefused, assertion_consume, platform_jws_verify
 from ..services.keys import jwks_json
 from ..services.platforms import platform_rider_deactivate
-from ..services.verification import pass_verify
+from ..services.verification import RiderCard, pass_verify
 from .serializers import (
     DeactivateResponseSerializer,
     VerifyRequestSerializer,
@@ -71,17 +71,23 @@ def _gate_for(value: str) -> Gate | None:
     return Gate.objects.select_related("community").filter(query).first()
 
 
-def _rider_json(request: HttpRequest, rider: Rider | None) -> dict | None:
-    if rider is None:
+_DIRECTIONS = tuple(Direction.values)  # Direction.values builds a list per call
+_PHOTO_STORAGE = Rider._meta.get_field("photo").storage
+
+
+def _rider_json(request: HttpRequest, card: RiderCard | None) -> dict | None:
+    if card is None:
         return None
     return {
-        "name": rider.name,
-        "photo_url": request.build_absolute_uri(rider.photo.url) if rider.photo else None,
-        "platform": rider.platform.name,
-        "station": rider.station,
-        "phone_masked": rider.phone_masked,
+        "name": card.name,
+        "photo_url": (
+            request.build_absolute_uri(_PHOTO_STORAGE.url(card.photo)) if card.photo else None
+        ),
+        "platform": card.platform,
+        "station": card.station,
+        "phone_masked": card.phone_masked,
         # Something to compare when there is no photo (docs/guard-and-posters.md).
-        "vehicle_plate": rider.vehicle_plate,
+        "vehicle_plate": card.vehicle_plate,
     }
 
 
@@ -133,7 +139,7 @@ def _verify_input(request: HttpRequest) -> tuple[dict[str, str] | None, JsonResp
         else:
             data[field] = value
     direction = body.get("direction", Direction.IN)
-    if direction not in Direction.values:
+    if direction not in _DIRECTIONS:  # a tuple: `in` never hashes what the client sent
         errors["direction"] = [_("Not a valid choice.")]
     data["direction"] = direction
     if errors:
@@ -224,7 +230,7 @@ def _verify(
             "reason": result.reason,
             "message": str(Reason(result.reason).label),
             "direction": data["direction"],
-            "rider": _rider_json(request, result.rider),
+            "rider": _rider_json(request, result.rider_card),
             "event_id": str(result.event_id),
         }
     )

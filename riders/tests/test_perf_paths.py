@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.core.files.base import ContentFile
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -61,6 +62,73 @@ def test_a_warm_scan_costs_two_queries_the_grant_with_rules_and_the_event(
     assert "riders_accessgrant" in sql[0] and "communities_deliveryrules" in sql[0]
     assert sql[1].startswith("INSERT INTO") and "riders_accessevent" in sql[1]
     assert AccessEvent.objects.filter(event_id=body["event_id"], decision="open").exists()
+
+
+def _prepared_statements() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def test_a_scans_two_statements_are_prepared_on_its_connection(client, controller, gate, grant):
+    """Planned once per connection, not per scan (the settings' prepare_threshold lets
+    psycopg prepare what is asked for; with Django's None it would silently not)."""
+    for _ in range(2):
+        assert scan(client, controller, gate, grant).json()["decision"] == "open"
+    prepared = _prepared_statements()
+    assert any(
+        "riders_accessgrant" in sql and "communities_deliveryrules" in sql for sql in prepared
+    )
+    assert any(sql.startswith("INSERT INTO") and "riders_accessevent" in sql for sql in prepared)
+    # Django's own statements bind on the client and are never prepared.
+    assert not any("pg_prepared_statements" in sql for sql in prepared)
+
+
+def test_a_scan_after_a_rolled_back_statement_prepares_again_and_decides(
+    client, controller, gate, grant
+):
+    """psycopg forgets its prepared statements when the connection rolls back (here a
+    savepoint's); the kept cursor must prepare them again, not name ones that are gone."""
+    assert scan(client, controller, gate, grant).json()["decision"] == "open"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Rider.objects.create(
+            platform=grant.rider.platform, platform_rider_id=grant.rider.platform_rider_id, name="x"
+        )
+    body = scan(client, controller, gate, grant).json()
+    assert (body["decision"], body["reason"]) == ("open", "ok"), body
+    assert AccessEvent.objects.filter(event_id=body["event_id"], decision="open").exists()
+
+
+def test_a_scan_on_a_new_connection_gets_a_cursor_of_its_own(client, controller, gate, grant):
+    assert scan(client, controller, gate, grant).json()["decision"] == "open"
+    kept = connections[DEFAULT_DB_ALIAS]._scan_cursor
+    kept[1].close()  # as when its connection went away
+    body = scan(client, controller, gate, grant).json()
+    assert (body["decision"], body["reason"]) == ("open", "ok"), body
+    assert connections[DEFAULT_DB_ALIAS]._scan_cursor[1] is not kept[1]
+
+
+def test_the_riders_photo_in_the_answer_is_a_link_that_serves_it(
+    client, controller, gate, grant, tmp_path
+):
+    """The answer's rider is read from the scan's row (no Rider instance): its photo link
+    is the one the model's own field would give, and it serves the photo."""
+    storage = Rider._meta.get_field("photo").storage
+    original = storage.location
+    storage.location = str(tmp_path)  # the storage was made at start-up
+    name = storage.save("riders/face.jpg", ContentFile(b"\xff\xd8 a photo"))
+    Rider.objects.filter(pk=grant.rider_id).update(photo=name)
+    try:
+        rider = scan(client, controller, gate, grant).json()["rider"]
+        path = rider["photo_url"].removeprefix("http://testserver")
+        assert path.startswith("/media-p/riders/face.jpg:"), rider
+        served = client.get(path)
+        assert served.status_code == 200
+        assert b"".join(served.streaming_content) == b"\xff\xd8 a photo"
+        assert rider["platform"] == grant.rider.platform.name
+        assert rider["station"] == grant.rider.station
+    finally:
+        storage.location = original
 
 
 def test_rules_read_with_the_grant_still_decide(client, controller, gate, grant, community):
