@@ -113,8 +113,10 @@ DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # server-binding cursor: a scan's two statements, riders/services/verification.py), never
 # by count: Django's own cursors bind on the client and are never prepared. Django leaves
 # psycopg's threshold at None, which ignores prepare=True too. A pooler must pass
-# protocol-level prepared statements on (pgbouncer >= 1.21: max_prepared_statements).
-DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
+# protocol-level prepared statements on (pgbouncer >= 1.21: max_prepared_statements);
+# DB_PREPARED_STATEMENTS=false turns them off behind one that cannot (docs/scaling.md).
+if env_bool("DB_PREPARED_STATEMENTS", True):
+    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

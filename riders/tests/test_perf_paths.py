@@ -84,6 +84,23 @@ def test_a_scans_two_statements_are_prepared_on_its_connection(client, controlle
     assert not any("pg_prepared_statements" in sql for sql in prepared)
 
 
+def test_with_prepared_statements_off_a_scan_decides_unprepared(client, controller, gate, grant):
+    """DB_PREPARED_STATEMENTS=false (behind a pooler that cannot carry them) leaves
+    psycopg's threshold at None: the same statements run, planned each time."""
+    connection.ensure_connection()
+    connection.connection._prepared.clear()
+    connection.connection.prepare_threshold = None
+    try:
+        for _ in range(2):
+            body = scan(client, controller, gate, grant).json()
+            assert (body["decision"], body["reason"]) == ("open", "ok"), body
+        assert _prepared_statements() == []
+    finally:
+        connection.connection.prepare_threshold = settings.DATABASES["default"]["OPTIONS"][
+            "prepare_threshold"
+        ]
+
+
 def test_a_scan_after_a_rolled_back_statement_prepares_again_and_decides(
     client, controller, gate, grant
 ):
