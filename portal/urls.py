@@ -10,10 +10,12 @@ from core.media import private_media
 from . import views
 
 urlpatterns = [
-    # First: a gate's scan is resolved on every request, and Django tries the patterns in
-    # order (no two includes here share a route, so the order changes no answer).
+    # First the busiest: a gate's scan, then the public pages (the rules page, the
+    # finder). Django tries the patterns in order and lists every one tried; no two
+    # includes here share a route, so the order changes no answer, only the time.
     path("api/v1/", include("riders.api.urls")),
     path("api/v1/", include("gatesync.urls")),
+    path("", include("communities.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
@@ -28,7 +30,6 @@ urlpatterns = [
     path("staff/", include("dashboard.urls")),
     path("", include("coordination.urls")),
     path("", include("riders.urls")),
-    path("", include("communities.urls")),
 ]
 
 if settings.DEBUG:

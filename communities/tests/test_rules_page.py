@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from PIL import Image
@@ -192,6 +193,17 @@ def test_a_warm_page_costs_one_query(client, placed, django_assert_num_queries):
     _page(client, placed)
     with django_assert_num_queries(1):
         _page(client, placed)
+
+
+def test_a_warm_pages_one_query_is_prepared_on_the_server(client, placed):
+    """The stamp is read on every view of a cached page: planned once per connection
+    (core.db), not per view."""
+    _page(client, placed)
+    _page(client, placed)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('"communities_community"' in sql and "slug" in sql for sql in prepared), prepared
 
 
 def test_adding_a_parking_zone_shows_on_the_next_request(client, placed):

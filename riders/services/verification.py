@@ -14,16 +14,15 @@ import functools
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import connection, models
 from django.utils import timezone
 
 from communities.models import DeliveryRules, EntryPolicy, Gate, current_rules_sql, time_in_window
+from core.db import prepared_cursor
 from core.ids import uuid7
 from core.masking import mask_phone
 from core.security.ratelimit import Admission
@@ -224,53 +223,6 @@ def _grant_sql() -> str:
     )
 
 
-class _PreparedCursor(psycopg.Cursor):
-    """A psycopg cursor whose statements are prepared on the server: the first execution
-    on a connection parses and plans the statement (PARSE with a name), later ones only
-    bind and run it. The grant's SELECT (3 joins, 3 subqueries) cost PostgreSQL ≈ 0.29 ms
-    of CPU planned anew per scan against ≈ 0.07 ms prepared (pgbench, 16 clients,
-    2026-12-07); Django leaves preparation off (`prepare_threshold` None), and its client-
-    side binding puts the values into the text, so its own statements could not reuse a
-    plan anyway. psycopg keeps the connection's prepared statements (at most
-    `prepared_max`) and forgets them with the connection; a pooler between the portal and
-    PostgreSQL must pass protocol-level prepared statements on (pgbouncer ≥ 1.21,
-    `max_prepared_statements`; docs/scaling.md)."""
-
-    def execute(
-        self,
-        query: Any,
-        params: Any = None,
-        *,
-        prepare: bool | None = None,
-        binary: bool | None = None,
-    ) -> Any:
-        return super().execute(
-            query, params, prepare=True if prepare is None else prepare, binary=binary
-        )
-
-    def _convert_query(self, query: Any, vars: Any = None) -> Any:
-        # psycopg names the statement it sent (`_query`, which Django's query log reads)
-        # only when it sends it unprepared: name the prepared one too.
-        self._query = converted = super()._convert_query(query, vars)
-        return converted
-
-
-def _hot_cursor() -> Any:
-    """A cursor for the two statements of a scan that binds parameters on the server
-    (psycopg 3) and prepares them: no statement text composed in Python, no parsing and
-    planning in PostgreSQL per scan (Django's own cursors bind on the client). One psycopg
-    cursor per database connection serves every scan on it (a new one when the connection
-    is new); it is wrapped afresh each time as Django wraps its cursors, so query logging
-    and counting see it. Not to be closed (no `with`): the next scan uses it."""
-    db = connections[DEFAULT_DB_ALIAS]
-    db.ensure_connection()
-    pg = db.connection
-    kept = getattr(db, "_scan_cursor", None)
-    if kept is None or kept[0] is not pg or kept[1].closed:
-        kept = db._scan_cursor = (pg, _PreparedCursor(pg))
-    return db._prepare_cursor(kept[1])
-
-
 # Where the values sit in the grant's row (the order of _grant_sql's columns).
 _G_ID, _G_RIDER, _G_COMMUNITY, _G_STATUS, _G_FROM, _G_UNTIL = range(len(_GRANT_FIELDS))
 _R = len(_GRANT_FIELDS)  # the rider's columns start here
@@ -285,7 +237,7 @@ def _grant_with_rules(grant_id: int) -> tuple | None:
     """The grant's row: the grant (id, rider, community, status, validity), its rider, the
     platform's name and flag, and the community's current rules (policy None when it has
     published none); one SELECT, read as a tuple (instances only when asked for)."""
-    cursor = _hot_cursor()
+    cursor = prepared_cursor()
     cursor.execute(_grant_sql(), [grant_id])
     return cursor.fetchone()
 
@@ -373,7 +325,7 @@ def _event_insert(
         timezone.now(),
         decision_ms,
     )
-    _hot_cursor().execute(_event_sql(), params)
+    prepared_cursor().execute(_event_sql(), params)
 
 
 def _decide(

@@ -118,11 +118,11 @@ def test_a_scan_after_a_rolled_back_statement_prepares_again_and_decides(
 
 def test_a_scan_on_a_new_connection_gets_a_cursor_of_its_own(client, controller, gate, grant):
     assert scan(client, controller, gate, grant).json()["decision"] == "open"
-    kept = connections[DEFAULT_DB_ALIAS]._scan_cursor
+    kept = connections[DEFAULT_DB_ALIAS]._prepared_cursor
     kept[1].close()  # as when its connection went away
     body = scan(client, controller, gate, grant).json()
     assert (body["decision"], body["reason"]) == ("open", "ok"), body
-    assert connections[DEFAULT_DB_ALIAS]._scan_cursor[1] is not kept[1]
+    assert connections[DEFAULT_DB_ALIAS]._prepared_cursor[1] is not kept[1]
 
 
 def test_the_riders_photo_in_the_answer_is_a_link_that_serves_it(
