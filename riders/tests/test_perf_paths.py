@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from communities.models import Gate
 from communities.services import rules_publish
 from communities.tests.factories import GateFactory
 from gatesync.documents import head_version
@@ -20,6 +21,7 @@ from gatesync.models import AccessChange, AccessListEntry
 from riders.models import AccessEvent, AccessGrant, GrantStatus, Rider, UsedAssertion
 from riders.services.assertions import AssertionRefused, assertion_consume, assertion_verify
 from riders.services.devices import rider_for_device
+from riders.services.gates import gate_for_code
 from riders.services.keys import pass_token_issue
 from riders.tests import test_verify_api as verify_tests
 from riders.tests.factories import controller_meta, sign_assertion
@@ -221,6 +223,26 @@ def test_the_schema_still_documents_verify(client):
 
 
 # --- one-click registration ---------------------------------------------------------------
+
+
+def _values(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+def test_the_gate_by_code_is_what_the_orm_loads_in_one_prepared_query(
+    gate, django_assert_num_queries
+):
+    """gate_for_code reads the gate, community and company from one prepared statement:
+    the same field values as select_related, and nothing left to load."""
+    orm = Gate.objects.select_related("community__company").get(pk=gate.pk)
+    with django_assert_num_queries(1):
+        found, replaced = gate_for_code(gate.entry_code)
+        company_name = found.community.company.name  # no query: loaded with the gate
+    assert replaced is False and company_name == orm.community.company.name
+    assert _values(found) == _values(orm)
+    assert _values(found.community) == _values(orm.community)
+    assert _values(found.community.company) == _values(orm.community.company)
+    assert gate_for_code(gate.entry_code + "\x00") == (None, False)
 
 
 def link(gate, token: str) -> str:
