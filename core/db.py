@@ -9,13 +9,20 @@ statement (PARSE with a name), later ones only bind and run it. A scan's grant S
 (3 joins, 3 subqueries) cost PostgreSQL ≈ 0.29 ms of CPU planned anew against ≈ 0.07 ms
 prepared (pgbench, 16 clients, 2026-12-07; docs/riders.md).
 
-The settings set psycopg's threshold to a number never reached (portal/settings/base.py),
-so only statements executed here are prepared, never Django's by count; with
-DB_PREPARED_STATEMENTS=false it stays None and these statements run unprepared. psycopg
-keeps a connection's prepared statements (at most `prepared_max`), forgets them with the
-connection and after a rollback; a pooler between the portal and PostgreSQL must pass
-protocol-level prepared statements on (pgbouncer >= 1.21, `max_prepared_statements`;
-docs/scaling.md).
+Django's connections keep psycopg's threshold at None (nothing prepared, and psycopg
+keeps no count of Django's statements, whose text holds their values); the cursor here
+lifts it for its own statements only. `DB_PREPARED_STATEMENTS=false` (settings) runs them
+unprepared. psycopg keeps a connection's prepared statements (at most `prepared_max`) and
+forgets them with the connection and after a rollback; a statement whose first execution
+fails stays on the server until the connection closes. A pooler between the portal and
+PostgreSQL must pass protocol-level prepared statements on (pgbouncer >= 1.21,
+`max_prepared_statements`; docs/scaling.md).
+
+A migration run by another process that changes the type of a column a prepared
+statement returns makes PostgreSQL refuse the statement on every connection that
+prepared it ("cached plan must not change result type"): the statement is then run once
+unprepared when no transaction is open (else the error stands), and the connection is
+closed at the end of the request, so the next one prepares afresh.
 """
 
 from __future__ import annotations
@@ -23,7 +30,11 @@ from __future__ import annotations
 from typing import Any
 
 import psycopg
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
+
+_THRESHOLD_WHEN_ASKED = 2**31 - 1  # never reached by counting: prepared when asked only
+_PLAN_CHANGED = "cached plan must not change result type"
 
 
 class PreparedCursor(psycopg.Cursor):
@@ -37,9 +48,22 @@ class PreparedCursor(psycopg.Cursor):
         prepare: bool | None = None,
         binary: bool | None = None,
     ) -> Any:
-        return super().execute(
-            query, params, prepare=True if prepare is None else prepare, binary=binary
-        )
+        if prepare is None:
+            prepare = settings.DB_PREPARED_STATEMENTS
+        prepared = self._conn._prepared
+        prepared.prepare_threshold = _THRESHOLD_WHEN_ASKED if prepare else None
+        try:
+            return super().execute(query, params, prepare=prepare, binary=binary)
+        except psycopg.errors.FeatureNotSupported as error:
+            if not prepare or _PLAN_CHANGED not in str(error):
+                raise
+            connections[DEFAULT_DB_ALIAS].close_at = 0  # closed at the request's end
+            if self._conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+                raise
+            prepared.prepare_threshold = None
+            return super().execute(query, params, prepare=False, binary=binary)
+        finally:
+            prepared.prepare_threshold = None  # Django's own statements: never counted
 
     def _convert_query(self, query: Any, vars: Any = None) -> Any:
         # psycopg names the statement it sent (`_query`, which Django's query log reads)
@@ -52,9 +76,10 @@ def prepared_cursor() -> Any:
     """The default database's prepared-statement cursor, wrapped as Django wraps its
     cursors (query logging and counting see its statements, with their text). One psycopg
     cursor per database connection serves every call (a new one when the connection is
-    new). Not to be closed (no `with`): the next call uses it. Its statements must not
-    change meaning with the transaction: it runs in whatever transaction is open."""
+    new). Not to be closed (no `with`): the next call uses it, so fetch its rows before
+    calling again. It runs in whatever transaction is open."""
     db = connections[DEFAULT_DB_ALIAS]
+    db.close_if_health_check_failed()  # as Django's own cursor() does
     db.ensure_connection()
     pg = db.connection
     kept = getattr(db, "_prepared_cursor", None)

@@ -45,10 +45,10 @@ MIDDLEWARE = [
     "core.security.middleware.NulBytesMiddleware",
     "core.security.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "core.security.csp.CSPMiddleware",  # django-csp's, the usual policy built once
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "portal.locale.LocaleMiddleware",  # Django's, without language prefixes in paths
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -63,7 +63,7 @@ MACHINE_MIDDLEWARE = [
     "core.security.middleware.NulBytesMiddleware",
     "core.security.middleware.ForwardedHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "portal.machine.MachineLocaleMiddleware",  # LocaleMiddleware without path prefixes
+    "portal.locale.LocaleMiddleware",  # Django's, without language prefixes in paths
     "django.middleware.common.CommonMiddleware",
     "portal.machine.AnonymousRequestMiddleware",
 ]
@@ -109,14 +109,11 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
 # estimate passes jit_above_cost — easily reached when statistics lag behind a table's
 # growth — and spent 0.38 s compiling a 6 ms dashboard query on the large data set.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-# Prepared statements only where the code asks for them (`execute(..., prepare=True)` on a
-# server-binding cursor: a scan's two statements, riders/services/verification.py), never
-# by count: Django's own cursors bind on the client and are never prepared. Django leaves
-# psycopg's threshold at None, which ignores prepare=True too. A pooler must pass
+# A few hot statements are prepared on the server (core.db: a scan's two, the gate by its
+# code, the cached rules page's stamp); Django's own never are. A pooler must pass
 # protocol-level prepared statements on (pgbouncer >= 1.21: max_prepared_statements);
-# DB_PREPARED_STATEMENTS=false turns them off behind one that cannot (docs/scaling.md).
-if env_bool("DB_PREPARED_STATEMENTS", True):
-    DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
+# DB_PREPARED_STATEMENTS=false runs them unprepared behind one that cannot (docs/scaling.md).
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [

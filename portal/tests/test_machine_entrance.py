@@ -123,7 +123,7 @@ def test_a_signed_heartbeat_through_the_machine_stack(controller):
 def test_a_signed_scan_answers_in_the_accepted_language_without_localemiddleware(
     controller, gate, rider, community, settings, accept, language, message
 ):
-    """The machine stack's own locale layer (MachineLocaleMiddleware, no path-prefix
+    """The portal's own locale layer (portal.locale.LocaleMiddleware, no path-prefix
     look-ups) decides the language as Django's LocaleMiddleware does, and says so in
     Content-Language and Vary."""
     assert "django.middleware.locale.LocaleMiddleware" not in settings.MACHINE_MIDDLEWARE

@@ -39,11 +39,19 @@ def gate_code_rotate(*, gate: Gate, acting_user: AbstractBaseUser | AnonymousUse
     return gate
 
 
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def gate_for_code(code: str) -> tuple[Gate | None, bool]:
     """(gate, replaced): the gate whose current code is `code`; or the gate that used to
     have it, with replaced=True; or (None, False)."""
-    if not code or len(code) > 64 or "\x00" in code:  # PostgreSQL's text has no NUL
-        return None, False
+    if not code or len(code) > 64 or "\x00" in code or not _encodable(code):
+        return None, False  # PostgreSQL's text has no NUL and no lone surrogate
     gate = _gate_with_community(code)
     if gate is not None:
         return gate, False

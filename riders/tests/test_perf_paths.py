@@ -5,6 +5,7 @@ Query counts are asserted, never times; the speed itself is `make bench`."""
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -15,7 +16,7 @@ from django.urls import reverse
 
 from communities.models import Gate
 from communities.services import rules_publish
-from communities.tests.factories import GateFactory
+from communities.tests.factories import GateControllerFactory, GateFactory
 from gatesync.documents import head_version
 from gatesync.models import AccessChange, AccessListEntry
 from riders.models import AccessEvent, AccessGrant, GrantStatus, Rider, UsedAssertion
@@ -24,7 +25,7 @@ from riders.services.devices import rider_for_device
 from riders.services.gates import gate_for_code
 from riders.services.keys import pass_token_issue
 from riders.tests import test_verify_api as verify_tests
-from riders.tests.factories import controller_meta, sign_assertion
+from riders.tests.factories import AccessGrantFactory, controller_meta, sign_assertion
 
 pytestmark = pytest.mark.django_db
 
@@ -73,8 +74,8 @@ def _prepared_statements() -> list[str]:
 
 
 def test_a_scans_two_statements_are_prepared_on_its_connection(client, controller, gate, grant):
-    """Planned once per connection, not per scan (the settings' prepare_threshold lets
-    psycopg prepare what is asked for; with Django's None it would silently not)."""
+    """Planned once per connection, not per scan; Django's own statements are neither
+    prepared nor counted by psycopg (their text holds their values)."""
     for _ in range(2):
         assert scan(client, controller, gate, grant).json()["decision"] == "open"
     prepared = _prepared_statements()
@@ -82,25 +83,59 @@ def test_a_scans_two_statements_are_prepared_on_its_connection(client, controlle
         "riders_accessgrant" in sql and "communities_deliveryrules" in sql for sql in prepared
     )
     assert any(sql.startswith("INSERT INTO") and "riders_accessevent" in sql for sql in prepared)
-    # Django's own statements bind on the client and are never prepared.
     assert not any("pg_prepared_statements" in sql for sql in prepared)
+    Rider.objects.filter(name="someone's name").exists()
+    assert connection.connection.prepare_threshold is None
+    assert not connection.connection._prepared._counts
 
 
-def test_with_prepared_statements_off_a_scan_decides_unprepared(client, controller, gate, grant):
-    """DB_PREPARED_STATEMENTS=false (behind a pooler that cannot carry them) leaves
-    psycopg's threshold at None: the same statements run, planned each time."""
+def test_with_prepared_statements_off_a_scan_decides_unprepared(
+    client, controller, gate, grant, settings
+):
+    """DB_PREPARED_STATEMENTS=false (behind a pooler that cannot carry them): the same
+    statements run, planned each time."""
+    settings.DB_PREPARED_STATEMENTS = False
     connection.ensure_connection()
     connection.connection._prepared.clear()
-    connection.connection.prepare_threshold = None
+    for _ in range(2):
+        body = scan(client, controller, gate, grant).json()
+        assert (body["decision"], body["reason"]) == ("open", "ok"), body
+    assert _prepared_statements() == []
+
+
+def _alter_elsewhere(sql: str) -> None:
+    """`sql` run on a connection of its own, as a migration in another process would."""
+    with psycopg.connect(
+        host=connection.settings_dict["HOST"] or None,
+        port=connection.settings_dict["PORT"] or None,
+        user=connection.settings_dict["USER"] or None,
+        dbname=connection.settings_dict["NAME"],
+        autocommit=True,
+    ) as other:
+        other.execute(sql)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_column_type_changed_by_another_process_does_not_break_scans(gate, rider, community):
+    """A rolling deploy's migration changes a column the prepared statements return:
+    PostgreSQL refuses them ("cached plan must not change result type"); the scan runs
+    its statement unprepared and the connection is dropped at the request's end."""
+    controller = GateControllerFactory(gate=gate, secret="controller-secret")
+    grant = AccessGrantFactory(rider=rider, community=community)
+    client = Client(raise_request_exception=False)
+    assert scan(client, controller, gate, grant).status_code == 200  # prepared
+    assert gate_for_code(gate.entry_code)[0] == gate  # prepared
+    _alter_elsewhere("ALTER TABLE riders_rider ALTER COLUMN name TYPE varchar(150)")
+    _alter_elsewhere("ALTER TABLE communities_community ALTER COLUMN name TYPE varchar(250)")
     try:
-        for _ in range(2):
-            body = scan(client, controller, gate, grant).json()
-            assert (body["decision"], body["reason"]) == ("open", "ok"), body
-        assert _prepared_statements() == []
+        answers = [scan(client, controller, gate, grant) for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 200]
+        assert [a.json()["reason"] for a in answers] == ["ok", "ok", "ok"]
+        assert gate_for_code(gate.entry_code)[0] == gate
     finally:
-        connection.connection.prepare_threshold = settings.DATABASES["default"]["OPTIONS"][
-            "prepare_threshold"
-        ]
+        connection.close()
+        _alter_elsewhere("ALTER TABLE riders_rider ALTER COLUMN name TYPE varchar(100)")
+        _alter_elsewhere("ALTER TABLE communities_community ALTER COLUMN name TYPE varchar(200)")
 
 
 def test_a_scan_after_a_rolled_back_statement_prepares_again_and_decides(
@@ -243,6 +278,7 @@ def test_the_gate_by_code_is_what_the_orm_loads_in_one_prepared_query(
     assert _values(found.community) == _values(orm.community)
     assert _values(found.community.company) == _values(orm.community.company)
     assert gate_for_code(gate.entry_code + "\x00") == (None, False)
+    assert gate_for_code("\ud800") == (None, False)
 
 
 def link(gate, token: str) -> str:

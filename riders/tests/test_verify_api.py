@@ -266,3 +266,12 @@ def test_an_odd_gate_is_a_404_never_a_500(client, controller, grant, odd_gate):
         client, controller, {"token": pass_token_issue(grant=grant), "gate": odd_gate}
     )
     assert response.status_code in (400, 404)
+
+
+@pytest.mark.parametrize("value", ["\ud800", "gate\x00"])
+def test_a_gate_postgresql_cannot_hold_is_no_such_gate_not_a_500(client, controller, grant, value):
+    """A lone surrogate ("\\ud800" in the JSON) or a NUL cannot be in any gate's code."""
+    response = signed_post(
+        client, controller, {"token": pass_token_issue(grant=grant), "gate": value}
+    )
+    assert response.status_code == 404, response.content
