@@ -86,3 +86,18 @@ def prepared_cursor() -> Any:
     if kept is None or kept[0] is not pg or kept[1].closed:
         kept = db._prepared_cursor = (pg, PreparedCursor(pg))
     return db._prepare_cursor(kept[1])
+
+
+def text_storable(value: str) -> bool:
+    """Whether PostgreSQL's text can hold `value`: no NUL and no lone surrogate (such as
+    "\ud800" decoded from JSON), either of which it refuses with an error, a 500 where a
+    look-up by a client's value should simply find nothing."""
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode()
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -21,6 +21,7 @@ from rest_framework.response import Response
 
 from communities.models import Gate, GateController
 from communities.permissions import GUARD, user_has_community_perm
+from core.db import text_storable
 from core.security.ratelimit import (
     Admission,
     AlreadyClaimed,
@@ -62,17 +63,9 @@ def keys(request: Request) -> HttpResponse:
     return HttpResponse(jwks_json(), content_type="application/jwk-set+json")
 
 
-def _utf8(value: str) -> bool:
-    try:
-        value.encode()
-    except UnicodeEncodeError:  # a lone surrogate ("\ud800" in the JSON)
-        return False
-    return True
-
-
 def _gate_for(value: str) -> Gate | None:
-    if "\x00" in value or not value.isascii() and not _utf8(value):
-        return None  # PostgreSQL refuses NUL and lone surrogates in text: no gate has one
+    if not text_storable(value):
+        return None  # no gate's code holds what PostgreSQL's text cannot
     query = Q(entry_code=value)
     if value.isascii() and value.isdigit() and len(value) <= 18:  # a bigint, not "²"
         query |= Q(pk=int(value))

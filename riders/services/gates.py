@@ -15,7 +15,7 @@ from communities.models import (
     gate_entry_code_new,
 )
 from core.audit import audit_record
-from core.db import prepared_cursor
+from core.db import prepared_cursor, text_storable
 
 from .rows import instance_from_row
 
@@ -39,19 +39,11 @@ def gate_code_rotate(*, gate: Gate, acting_user: AbstractBaseUser | AnonymousUse
     return gate
 
 
-def _encodable(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
 def gate_for_code(code: str) -> tuple[Gate | None, bool]:
     """(gate, replaced): the gate whose current code is `code`; or the gate that used to
     have it, with replaced=True; or (None, False)."""
-    if not code or len(code) > 64 or "\x00" in code or not _encodable(code):
-        return None, False  # PostgreSQL's text has no NUL and no lone surrogate
+    if not code or len(code) > 64 or not text_storable(code):
+        return None, False
     gate = _gate_with_community(code)
     if gate is not None:
         return gate, False
